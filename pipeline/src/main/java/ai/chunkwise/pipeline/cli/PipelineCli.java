@@ -1,0 +1,72 @@
+package ai.chunkwise.pipeline.cli;
+
+import ai.chunkwise.pipeline.format.DatasetException;
+import ai.chunkwise.pipeline.format.DatasetInspector;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+
+/**
+ * {@code java -jar pipeline.jar inspect <dataset>}: prints a verified summary of a dataset as JSON.
+ * Failures print one line ({@code error: ...}); {@code --verbose} adds the stack trace.
+ */
+@Command(name = "chunkwise-pipeline", mixinStandardHelpOptions = true,
+        description = "Chunkwise dataset tools.", subcommands = {PipelineCli.Inspect.class})
+public final class PipelineCli {
+
+    /** Exit code for a dataset that is missing, incomplete or corrupt. */
+    public static final int EXIT_BAD_DATASET = 1;
+
+    @Option(names = "--verbose", scope = CommandLine.ScopeType.INHERIT, description = "Print stack traces on errors.")
+    boolean verbose;
+
+    public static void main(String[] args) {
+        // Arrow logs its allocator choice at INFO; a CLI's stderr is for the user's errors only
+        if (System.getProperty("org.slf4j.simpleLogger.defaultLogLevel") == null) {
+            System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "warn");
+        }
+        System.exit(run(System.out, System.err, args));
+    }
+
+    /** Runs the CLI with the given streams and returns the exit code (testable without System.exit). */
+    public static int run(PrintStream out, PrintStream err, String... args) {
+        PipelineCli app = new PipelineCli();
+        CommandLine cmd = new CommandLine(app);
+        cmd.setOut(new PrintWriter(out, true));
+        cmd.setErr(new PrintWriter(err, true));
+        cmd.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
+            boolean verbose = parseResult.matchedOption("--verbose") != null
+                    || (parseResult.subcommand() != null && parseResult.subcommand().matchedOption("--verbose") != null);
+            err.println("error: " + e.getMessage());
+            if (verbose) {
+                e.printStackTrace(err);
+            }
+            return e instanceof DatasetException ? EXIT_BAD_DATASET : CommandLine.ExitCode.SOFTWARE;
+        });
+        return cmd.execute(args);
+    }
+
+    @Command(name = "inspect", mixinStandardHelpOptions = true,
+            description = "Verify a dataset (manifest, checksums, schema) and print its summary as JSON.")
+    static final class Inspect implements Callable<Integer> {
+
+        @Parameters(index = "0", paramLabel = "<dataset>", description = "Dataset directory (contains manifest.json).")
+        Path dataset;
+
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
+        @Override
+        public Integer call() {
+            spec.commandLine().getOut().println(DatasetInspector.summaryJson(dataset));
+            spec.commandLine().getOut().flush();
+            return 0;
+        }
+    }
+}

@@ -1,0 +1,109 @@
+package ai.chunkwise.pipeline.format;
+
+import ai.chunkwise.pipeline.packing.PackedSequence;
+import ai.chunkwise.pipeline.tokenizer.TokenizerInfo;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.Iterator;
+
+/**
+ * A verified summary of a dataset, for humans and for comparing two runs: the content digest depends
+ * only on the token rows in order, not on how they were split into shards or batches.
+ */
+public final class DatasetInspector {
+
+    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+    private DatasetInspector() {
+    }
+
+    /**
+     * Opens (fully verifies) the dataset, reads every row and returns the summary as JSON.
+     *
+     * @throws DatasetException for a missing, incomplete or corrupt dataset
+     */
+    public static String summaryJson(Path datasetDir) {
+        try (DatasetReader reader = DatasetReader.open(datasetDir)) {
+            Manifest m = reader.manifest();
+            DatasetHeader h = m.header();
+            MessageDigest digest = sha256();
+            ByteBuffer rowBytes = ByteBuffer.allocate(h.seqLen() * Integer.BYTES).order(ByteOrder.LITTLE_ENDIAN);
+            long rows = 0;
+            long padding = 0;
+            long targets = 0;
+            long documentSegments = 0;
+            for (Iterator<PackedSequence> it = reader.sequences(); it.hasNext(); ) {
+                PackedSequence s = it.next();
+                rowBytes.clear();
+                rowBytes.asIntBuffer().put(s.inputIds());
+                digest.update(rowBytes.array());
+                rows++;
+                padding += s.padding();
+                targets += s.targetCount();
+                documentSegments += s.docStarts().length;
+            }
+
+            ObjectNode root = JSON.createObjectNode();
+            root.put("dataset", reader.directory().toString());
+            root.put("format_version", m.formatVersion());
+            root.put("created_by", m.createdBy());
+            TokenizerInfo t = h.tokenizer();
+            ObjectNode tok = root.putObject("tokenizer");
+            tok.put("name", t.name());
+            tok.put("vocab_size", t.vocabSize());
+            tok.put("bos_id", t.bosId());
+            tok.put("eos_id", t.eosId());
+            tok.put("pad_id", t.padId());
+            tok.put("vocab_hash", t.vocabHash());
+            root.put("chunk_size", h.chunkSize());
+            root.put("chunks_per_seq", h.chunksPerSeq());
+            root.put("seq_len", h.seqLen());
+            root.put("packing", h.packing().configName());
+            ObjectNode counts = root.putObject("counts");
+            DatasetCounts c = m.counts();
+            counts.put("documents_read", c.documentsRead());
+            ObjectNode skipped = counts.putObject("documents_skipped");
+            c.documentsSkipped().forEach(skipped::put);
+            counts.put("tokens", c.tokens());
+            counts.put("padding_tokens", c.paddingTokens());
+            counts.put("sequences", c.sequences());
+            root.put("rows_read", rows);
+            root.put("document_segments", documentSegments);
+            root.put("loss_targets", targets);
+            long positions = rows * (long) h.seqLen();
+            root.put("padding_fraction", positions == 0 ? 0.0 : (double) padding / positions);
+            root.put("shard_count", m.shards().size());
+            ArrayNode shards = root.putArray("shards");
+            for (ShardEntry e : m.shards()) {
+                ObjectNode s = shards.addObject();
+                s.put("path", e.path());
+                s.put("rows", e.rows());
+                s.put("tokens", e.tokens());
+                s.put("bytes", e.bytes());
+                s.put("sha256", e.sha256());
+            }
+            root.put("content_digest", HexFormat.of().formatHex(digest.digest()));
+            return JSON.writeValueAsString(root);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("cannot render summary JSON", e);
+        }
+    }
+
+    private static MessageDigest sha256() {
+        try {
+            return MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is required by every Java platform", e);
+        }
+    }
+}
