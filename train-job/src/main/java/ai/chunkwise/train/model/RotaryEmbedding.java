@@ -1,0 +1,82 @@
+package ai.chunkwise.train.model;
+
+/**
+ * Rotary position embedding tables, computed in Java and fed to the chunk graph as data (so llama3
+ * frequency scaling and position restarts at document starts cost no graph ops).
+ *
+ * <p>Follows Hugging Face's {@code LlamaRotaryEmbedding}: {@code inv_freq[i] = 1 / theta^(2i/d)}, optionally
+ * rescaled as in {@code _compute_llama3_parameters}; the angle table is {@code cat(freqs, freqs)} so
+ * {@code cos[p][i] = cos(p * inv_freq[i mod d/2])}. The graph applies {@code q*cos + rotate_half(q)*sin};
+ * because {@code rotate_half(q) = [-q2, q1]} equals "swap the halves, negate the first", we hand the graph
+ * {@code sinSigned = [-sin, +sin]} and let it swap halves (no slicing ops).
+ */
+public final class RotaryEmbedding {
+    private final int headDim;
+    private final double[] inverseFrequencies;
+
+    public RotaryEmbedding(LlamaConfig config) {
+        this.headDim = config.headDim();
+        if (headDim % 2 != 0) {
+            throw new IllegalArgumentException("head_dim must be even for rotary embeddings, got " + headDim);
+        }
+        this.inverseFrequencies = inverseFrequencies(config);
+    }
+
+    /** HF's inv_freq (length head_dim/2), including llama3 scaling when configured. */
+    public static double[] inverseFrequencies(LlamaConfig config) {
+        int half = config.headDim() / 2;
+        double[] inv = new double[half];
+        for (int i = 0; i < half; i++) {
+            inv[i] = 1.0 / Math.pow(config.ropeTheta(), (2.0 * i) / config.headDim());
+        }
+        RopeScaling scaling = config.ropeScaling();
+        if (scaling == null) {
+            return inv;
+        }
+        if (!"llama3".equals(scaling.ropeType())) {
+            throw new IllegalArgumentException("unsupported rope scaling type '" + scaling.ropeType()
+                    + "': only 'llama3' (or no scaling) is implemented");
+        }
+        return llama3Scaled(inv, scaling);
+    }
+
+    /** HF {@code _compute_llama3_parameters}: long wavelengths divided by factor, a smooth blend in between. */
+    private static double[] llama3Scaled(double[] inv, RopeScaling s) {
+        double oldContext = s.originalMaxPositionEmbeddings();
+        double lowFreqWavelen = oldContext / s.lowFreqFactor();
+        double highFreqWavelen = oldContext / s.highFreqFactor();
+        double[] out = new double[inv.length];
+        for (int i = 0; i < inv.length; i++) {
+            double wavelen = 2 * Math.PI / inv[i];
+            double scaled = wavelen > lowFreqWavelen ? inv[i] / s.factor() : inv[i];
+            boolean medium = !(wavelen < highFreqWavelen) && !(wavelen > lowFreqWavelen);
+            if (medium) {
+                double smooth = (oldContext / wavelen - s.lowFreqFactor()) / (s.highFreqFactor() - s.lowFreqFactor());
+                scaled = (1 - smooth) * scaled / s.factor() + smooth * scaled;
+            }
+            out[i] = scaled;
+        }
+        return out;
+    }
+
+    public int headDim() {
+        return headDim;
+    }
+
+    /**
+     * Writes the tables of one position: {@code cos[off .. off+d)} and {@code sinSigned[off .. off+d)}
+     * where {@code sinSigned} is {@code [-sin(first half), +sin(second half)]} (see class comment).
+     */
+    public void fill(int position, double[] cos, double[] sinSigned, int offset) {
+        int half = headDim / 2;
+        for (int i = 0; i < half; i++) {
+            double angle = position * inverseFrequencies[i];
+            double c = Math.cos(angle);
+            double s = Math.sin(angle);
+            cos[offset + i] = c;
+            cos[offset + half + i] = c;
+            sinSigned[offset + i] = -s;
+            sinSigned[offset + half + i] = s;
+        }
+    }
+}
