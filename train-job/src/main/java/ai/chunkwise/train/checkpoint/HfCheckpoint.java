@@ -1,0 +1,201 @@
+package ai.chunkwise.train.checkpoint;
+
+import ai.chunkwise.train.model.LlamaConfig;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * A Hugging Face Llama checkpoint directory: {@code config.json} plus {@code model.safetensors}, or shards
+ * listed in {@code model.safetensors.index.json}. Loading checks that every tensor the config implies is
+ * present with the right shape, so a model never starts from a partial or mismatched checkpoint.
+ */
+public final class HfCheckpoint {
+    public static final String CONFIG_FILE = "config.json";
+    public static final String WEIGHTS_FILE = "model.safetensors";
+    public static final String INDEX_FILE = "model.safetensors.index.json";
+
+    private static final Logger LOG = LoggerFactory.getLogger(HfCheckpoint.class);
+    private static final ObjectMapper JSON = new ObjectMapper().enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
+
+    private final LlamaConfig config;
+    private final Map<String, INDArray> weights;
+
+    private HfCheckpoint(LlamaConfig config, Map<String, INDArray> weights) {
+        this.config = config;
+        this.weights = weights;
+    }
+
+    public LlamaConfig config() {
+        return config;
+    }
+
+    /** The model's tensors by Hugging Face name, in module order, with PyTorch shapes (Linear weights [out, in]). */
+    public Map<String, INDArray> weights() {
+        return weights;
+    }
+
+    /** Loads a checkpoint; floating-point weights are converted to {@code floatType} (FLOAT or DOUBLE). */
+    public static HfCheckpoint load(Path modelDir, DataType floatType) {
+        if (!Files.isDirectory(modelDir)) {
+            throw new IllegalArgumentException("model directory " + modelDir + " does not exist or is not a directory");
+        }
+        LlamaConfig config = LlamaConfig.fromJson(modelDir.resolve(CONFIG_FILE));
+        Map<String, INDArray> found = new LinkedHashMap<>();
+        Map<String, Path> sourceOf = new LinkedHashMap<>();
+        Path single = modelDir.resolve(WEIGHTS_FILE);
+        Path index = modelDir.resolve(INDEX_FILE);
+        if (Files.isRegularFile(single)) {
+            SafeTensors.read(single, floatType).forEach((name, t) -> {
+                found.put(name, t);
+                sourceOf.put(name, single);
+            });
+        } else if (Files.isRegularFile(index)) {
+            readShards(modelDir, index, floatType, found, sourceOf);
+        } else {
+            throw new IllegalArgumentException("model directory " + modelDir + " has neither " + WEIGHTS_FILE + " nor "
+                    + INDEX_FILE + (hasPickleWeights(modelDir)
+                    ? "; it has PyTorch .bin weights, which are not read (pickle): convert them to safetensors, e.g."
+                      + " load with transformers and save_pretrained(dir, safe_serialization=True)" : ""));
+        }
+        return new HfCheckpoint(config, Collections.unmodifiableMap(
+                selectExpected(config, found, sourceOf, modelDir)));
+    }
+
+    /**
+     * Writes {@code config.json} and {@code model.safetensors} (float32) into {@code modelDir}; both files are
+     * written under temporary names first, so a crash never leaves a half-written checkpoint.
+     * {@code weights} must be exactly the tensors the config implies.
+     */
+    public static void save(Path modelDir, LlamaConfig config, Map<String, INDArray> weights) {
+        LinkedHashMap<String, long[]> expected = LlamaTensorLayout.expectedShapes(config);
+        LinkedHashMap<String, INDArray> ordered = new LinkedHashMap<>();
+        for (Map.Entry<String, long[]> e : expected.entrySet()) {
+            INDArray t = weights.get(e.getKey());
+            if (t == null) {
+                throw new IllegalArgumentException("cannot save checkpoint " + modelDir + ": tensor \"" + e.getKey()
+                        + "\" is missing (expected shape " + Arrays.toString(e.getValue()) + ")");
+            }
+            if (!Arrays.equals(t.shape(), e.getValue())) {
+                throw new IllegalArgumentException("cannot save checkpoint " + modelDir + ": tensor \"" + e.getKey()
+                        + "\" has shape " + Arrays.toString(t.shape()) + ", the config implies " + Arrays.toString(e.getValue()));
+            }
+            ordered.put(e.getKey(), t);
+        }
+        List<String> unknown = weights.keySet().stream().filter(n -> !expected.containsKey(n)).sorted().toList();
+        if (!unknown.isEmpty()) {
+            throw new IllegalArgumentException("cannot save checkpoint " + modelDir + ": tensors " + unknown
+                    + " are not part of a LlamaForCausalLM with this config"
+                    + (config.tieWordEmbeddings() && unknown.contains(LlamaTensorLayout.LM_HEAD)
+                    ? " (lm_head.weight is tied to the embeddings and must not be saved)" : ""));
+        }
+        AtomicFiles.writeDirectory(modelDir, tmp -> {
+            config.writeJson(tmp.resolve(CONFIG_FILE));
+            SafeTensors.write(tmp.resolve(WEIGHTS_FILE), ordered, Map.of("format", "pt"), DataType.FLOAT);
+        });
+    }
+
+    private static void readShards(Path modelDir, Path index, DataType floatType,
+                                   Map<String, INDArray> found, Map<String, Path> sourceOf) {
+        JsonNode root;
+        try {
+            root = JSON.readTree(index.toFile());
+        } catch (IOException e) {
+            throw new IllegalArgumentException("shard index " + index + " is not valid JSON: " + e.getMessage(), e);
+        }
+        JsonNode weightMap = root == null ? null : root.get("weight_map");
+        if (weightMap == null || !weightMap.isObject()) {
+            throw new IllegalArgumentException("shard index " + index + " has no \"weight_map\" object");
+        }
+        // shard file -> tensor names the index assigns to it
+        Map<String, List<String>> byShard = new TreeMap<>();
+        weightMap.fields().forEachRemaining(e -> {
+            String shard = e.getValue().isTextual() ? e.getValue().asText() : "";
+            Path dir = modelDir.toAbsolutePath().normalize();
+            // shards must be plain file names inside the model directory, never paths that escape it
+            if (shard.isEmpty() || !dir.equals(dir.resolve(shard).normalize().getParent())) {
+                throw new IllegalArgumentException("shard index " + index + " maps tensor \"" + e.getKey() + "\" to "
+                        + e.getValue() + ", which is not a file name in " + modelDir);
+            }
+            byShard.computeIfAbsent(shard, k -> new ArrayList<>()).add(e.getKey());
+        });
+        for (Map.Entry<String, List<String>> shard : byShard.entrySet()) {
+            Path file = modelDir.resolve(shard.getKey());
+            if (!Files.isRegularFile(file)) {
+                throw new IllegalArgumentException("shard index " + index + " lists shard " + shard.getKey() + " (holding \""
+                        + shard.getValue().get(0) + "\" and " + (shard.getValue().size() - 1) + " more), which does not exist");
+            }
+            LinkedHashMap<String, INDArray> tensors = SafeTensors.read(file, floatType);
+            for (String name : shard.getValue()) {
+                INDArray t = tensors.remove(name);
+                if (t == null) {
+                    throw new IllegalArgumentException("shard index " + index + " places tensor \"" + name + "\" in "
+                            + file + ", but that shard does not contain it");
+                }
+                found.put(name, t);
+                sourceOf.put(name, file);
+            }
+            for (String stray : tensors.keySet()) {
+                LOG.warn("{}: tensor \"{}\" is not listed in {} and is ignored", file, stray, INDEX_FILE);
+            }
+        }
+    }
+
+    private static LinkedHashMap<String, INDArray> selectExpected(LlamaConfig config, Map<String, INDArray> found,
+                                                                  Map<String, Path> sourceOf, Path modelDir) {
+        LinkedHashMap<String, long[]> expected = LlamaTensorLayout.expectedShapes(config);
+        List<String> missing = new ArrayList<>();
+        LinkedHashMap<String, INDArray> selected = new LinkedHashMap<>();
+        for (Map.Entry<String, long[]> e : expected.entrySet()) {
+            INDArray t = found.get(e.getKey());
+            if (t == null) {
+                missing.add(e.getKey());
+                continue;
+            }
+            if (!t.dataType().isFPType()) {
+                throw new IllegalArgumentException("checkpoint " + sourceOf.get(e.getKey()) + ": tensor \"" + e.getKey()
+                        + "\" has integer type " + t.dataType() + ", a floating-point weight is expected");
+            }
+            if (!Arrays.equals(t.shape(), e.getValue())) {
+                throw new IllegalArgumentException("checkpoint " + sourceOf.get(e.getKey()) + ": tensor \"" + e.getKey()
+                        + "\" has shape " + Arrays.toString(t.shape()) + " but " + modelDir.resolve(CONFIG_FILE)
+                        + " implies " + Arrays.toString(e.getValue()) + ": the weights do not belong to this config");
+            }
+            selected.put(e.getKey(), t);
+        }
+        if (!missing.isEmpty()) {
+            throw new IllegalArgumentException("checkpoint " + modelDir + " lacks " + missing.size() + " tensor(s) that "
+                    + CONFIG_FILE + " implies, e.g. " + missing.subList(0, Math.min(5, missing.size()))
+                    + (missing.contains(LlamaTensorLayout.LM_HEAD)
+                    ? "; if the LM head shares the embedding matrix, the config must say \"tie_word_embeddings\": true" : ""));
+        }
+        for (String name : found.keySet()) {
+            if (!expected.containsKey(name)) {
+                // e.g. rotary inv_freq buffers of old exports, or lm_head.weight next to tied embeddings
+                LOG.warn("{}: tensor \"{}\" is not part of a LlamaForCausalLM with this config and is ignored",
+                        sourceOf.get(name), name);
+            }
+        }
+        return selected;
+    }
+
+    private static boolean hasPickleWeights(Path modelDir) {
+        return Files.exists(modelDir.resolve("pytorch_model.bin"))
+                || Files.exists(modelDir.resolve("pytorch_model.bin.index.json"));
+    }
+}

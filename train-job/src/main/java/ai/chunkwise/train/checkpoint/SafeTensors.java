@@ -1,0 +1,169 @@
+package ai.chunkwise.train.checkpoint;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Reads and writes the safetensors format (https://huggingface.co/docs/safetensors) to and from ND4J arrays.
+ * Hand-written because no maintained Java safetensors library is published on Maven Central; the format is
+ * small (length, JSON header, raw little-endian data) and fully specified.
+ */
+public final class SafeTensors {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private SafeTensors() {
+    }
+
+    /**
+     * Reads every tensor of {@code file}, in header order. Floating-point tensors (F32, F64, BF16, F16) become
+     * {@code floatType} (FLOAT or DOUBLE); I64 becomes LONG and I32 INT. The header is validated strictly and
+     * every error names the file and the tensor.
+     */
+    public static LinkedHashMap<String, INDArray> read(Path file, DataType floatType) {
+        requireFloatType(floatType, "read");
+        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
+            SafeTensorsHeader header = SafeTensorsHeader.read(file, channel);
+            LinkedHashMap<String, INDArray> tensors = new LinkedHashMap<>();
+            for (SafeTensorsHeader.Entry entry : header.entries.values()) {
+                DataType target = switch (entry.dtype()) {
+                    case I64 -> DataType.LONG;
+                    case I32 -> DataType.INT;
+                    default -> floatType;
+                };
+                try {
+                    tensors.put(entry.name(), NativeTensorCopy.read(channel, header.dataStart + entry.begin(), entry, target));
+                } catch (IOException e) {
+                    throw new UncheckedIOException("could not read tensor \"" + entry.name() + "\" of " + file + ": "
+                            + e.getMessage(), e);
+                }
+            }
+            return tensors;
+        } catch (NoSuchFileException e) {
+            throw new UncheckedIOException("safetensors file " + file + " does not exist", e);
+        } catch (IOException e) {
+            throw new UncheckedIOException("could not read safetensors file " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** The {@code __metadata__} string map of {@code file} (empty if it has none), without reading any tensor. */
+    public static Map<String, String> readMetadata(Path file) {
+        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
+            return SafeTensorsHeader.read(file, channel).metadata;
+        } catch (IOException e) {
+            throw new UncheckedIOException("could not read safetensors file " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Writes {@code tensors} to {@code file} atomically (temporary file, then rename). Floating-point arrays are
+     * stored as {@code storeAs} (FLOAT -> F32, DOUBLE -> F64, BFLOAT16 -> BF16, rounded to nearest even); LONG
+     * arrays as I64 and INT arrays as I32. {@code metadata} may be null; "format": "pt" is always recorded, as
+     * transformers refuses files without it.
+     */
+    public static void write(Path file, Map<String, INDArray> tensors, Map<String, String> metadata, DataType storeAs) {
+        SafeTensorsDType floatDType = switch (storeAs) {
+            case FLOAT -> SafeTensorsDType.F32;
+            case DOUBLE -> SafeTensorsDType.F64;
+            case BFLOAT16 -> SafeTensorsDType.BF16;
+            default -> throw new IllegalArgumentException("cannot store safetensors file " + file + " as " + storeAs
+                    + ": use FLOAT, DOUBLE or BFLOAT16");
+        };
+        List<Prepared> prepared = new ArrayList<>();
+        for (Map.Entry<String, INDArray> e : tensors.entrySet()) {
+            prepared.add(prepare(file, e.getKey(), e.getValue(), floatDType));
+        }
+        // Widest elements first, as the reference writer does, so every tensor starts at a multiple of its width.
+        prepared.sort(Comparator.comparingInt((Prepared p) -> -p.dtype.bytes));
+
+        ObjectNode header = JSON.createObjectNode();
+        ObjectNode meta = header.putObject(SafeTensorsHeader.METADATA_KEY);
+        if (metadata != null) {
+            metadata.forEach(meta::put);
+        }
+        if (!meta.has("format")) {
+            meta.put("format", "pt");
+        }
+        long offset = 0;
+        for (Prepared p : prepared) {
+            long bytes = p.array.length() * p.dtype.bytes;
+            ObjectNode entry = header.putObject(p.name);
+            entry.put("dtype", p.dtype.name());
+            ArrayNode shape = entry.putArray("shape");
+            for (long d : p.array.shape()) {
+                shape.add(d);
+            }
+            entry.putArray("data_offsets").add(offset).add(offset + bytes);
+            offset += bytes;
+        }
+        byte[] json = header.toString().getBytes(StandardCharsets.UTF_8);
+        int padded = (json.length + 7) / 8 * 8;   // spaces up to a multiple of 8, like the reference implementation
+        ByteBuffer head = ByteBuffer.allocate(8 + padded).order(ByteOrder.LITTLE_ENDIAN);
+        head.putLong(padded).put(json);
+        while (head.hasRemaining()) {
+            head.put((byte) ' ');
+        }
+        head.flip();
+
+        AtomicFiles.write(file, channel -> {
+            while (head.hasRemaining()) {
+                channel.write(head);
+            }
+            for (Prepared p : prepared) {
+                NativeTensorCopy.write(channel, p.array, p.dtype);
+            }
+        });
+    }
+
+    private record Prepared(String name, INDArray array, SafeTensorsDType dtype) {
+    }
+
+    private static Prepared prepare(Path file, String name, INDArray array, SafeTensorsDType floatDType) {
+        if (name == null || name.isEmpty() || name.equals(SafeTensorsHeader.METADATA_KEY)) {
+            throw new IllegalArgumentException("cannot write safetensors file " + file + ": invalid tensor name \"" + name + "\"");
+        }
+        if (array == null) {
+            throw new IllegalArgumentException("cannot write safetensors file " + file + ": tensor \"" + name + "\" is null");
+        }
+        INDArray a = array;
+        SafeTensorsDType dtype;
+        switch (a.dataType()) {
+            case FLOAT, DOUBLE -> dtype = floatDType;
+            case HALF, BFLOAT16 -> {
+                a = a.castTo(DataType.FLOAT);
+                dtype = floatDType;
+            }
+            case LONG -> dtype = SafeTensorsDType.I64;
+            case INT -> dtype = SafeTensorsDType.I32;
+            default -> throw new IllegalArgumentException("cannot write safetensors file " + file + ": tensor \"" + name
+                    + "\" has data type " + a.dataType() + "; supported: FLOAT, DOUBLE, HALF, BFLOAT16, LONG, INT");
+        }
+        if (a.isView() || a.ordering() != 'c') {
+            a = a.dup('c');
+        }
+        return new Prepared(name, a, dtype);
+    }
+
+    private static void requireFloatType(DataType floatType, String action) {
+        if (floatType != DataType.FLOAT && floatType != DataType.DOUBLE) {
+            throw new IllegalArgumentException("safetensors " + action + ": float type must be FLOAT or DOUBLE, got " + floatType);
+        }
+    }
+}
