@@ -1,5 +1,7 @@
 package ai.chunkwise.train.model;
 
+import ai.chunkwise.train.checkpoint.LlamaProjection;
+import ai.chunkwise.train.checkpoint.LlamaTensorLayout;
 import ai.chunkwise.train.checkpoint.LoraConfig;
 import ai.chunkwise.train.checkpoint.PeftAdapter;
 import org.nd4j.autodiff.samediff.SDVariable;
@@ -144,10 +146,10 @@ final class LlamaChunkGraph {
             SDVariable gV = sd.placeHolder(presentValueGrad(l), dataType, batch, kvHeads, -1, headDim);
 
             // --- self-attention block (pre-norm, residual) ---
-            SDVariable x = rmsNorm(h, weight(LlamaTensorNames.inputNorm(l)));
-            SDVariable q = projection(x, l, "q_proj");
-            SDVariable k = projection(x, l, "k_proj");
-            SDVariable v = projection(x, l, "v_proj");
+            SDVariable x = rmsNorm(h, weight(LlamaTensorLayout.inputNorm(l)));
+            SDVariable q = projection(x, l, LlamaProjection.Q_PROJ);
+            SDVariable k = projection(x, l, LlamaProjection.K_PROJ);
+            SDVariable v = projection(x, l, LlamaProjection.V_PROJ);
             // [N, heads*hd] -> [B, T, heads, hd] -> rope -> [B, heads, T, hd]
             SDVariable q4 = sd.permute(rope(sd.reshape(q, batch, -1, heads, headDim), cos, sin, heads), 0, 2, 1, 3);
             SDVariable k4 = sd.permute(rope(sd.reshape(k, batch, -1, kvHeads, headDim), cos, sin, kvHeads), 0, 2, 1, 3);
@@ -160,19 +162,19 @@ final class LlamaChunkGraph {
             SDVariable keys = sd.concat(2, pastK, presentK);     // [B, kvHeads, P+T, hd]
             SDVariable values = sd.concat(2, pastV, presentV);
             SDVariable context = attention(q4, keys, values, mask, heads, kvHeads, headDim, nRep);
-            SDVariable attnOut = projection(context, l, "o_proj");
+            SDVariable attnOut = projection(context, l, LlamaProjection.O_PROJ);
             h = h.add(attnOut);
 
             // --- SwiGLU MLP block (pre-norm, residual) ---
-            SDVariable y = rmsNorm(h, weight(LlamaTensorNames.postAttentionNorm(l)));
-            SDVariable gate = sd.nn.swish(projection(y, l, "gate_proj"));   // silu(x) = x * sigmoid(x)
-            SDVariable up = projection(y, l, "up_proj");
-            h = h.add(projection(gate.mul(up), l, "down_proj"));
+            SDVariable y = rmsNorm(h, weight(LlamaTensorLayout.postAttentionNorm(l)));
+            SDVariable gate = sd.nn.swish(projection(y, l, LlamaProjection.GATE_PROJ));   // silu(x) = x * sigmoid(x)
+            SDVariable up = projection(y, l, LlamaProjection.UP_PROJ);
+            h = h.add(projection(gate.mul(up), l, LlamaProjection.DOWN_PROJ));
         }
-        SDVariable normed = rmsNorm(h, weight(LlamaTensorNames.FINAL_NORM));
+        SDVariable normed = rmsNorm(h, weight(LlamaTensorLayout.FINAL_NORM));
         SDVariable lmHead = config.tieWordEmbeddings()
-                ? weight(LlamaTensorNames.EMBED_TOKENS)
-                : weight(LlamaTensorNames.LM_HEAD);
+                ? weight(LlamaTensorLayout.EMBED_TOKENS)
+                : weight(LlamaTensorLayout.LM_HEAD);
         SDVariable logits = sd.mmul(LOGITS, normed, lmHead, false, true, false);   // [N, vocab]
 
         // log-softmax written out: sd.nn.logSoftmax and sd.math.logSumExp break the backward pass in M2.1
@@ -196,13 +198,13 @@ final class LlamaChunkGraph {
     }
 
     /** x W^T, plus the LoRA update (alpha/r) * (x A^T) B^T when this module is adapted. */
-    private SDVariable projection(SDVariable x, int layer, String module) {
-        SDVariable out = sd.mmul(x, weight(LlamaTensorNames.projection(layer, module)), false, true, false);
-        if (lora == null || !lora.targetModules().contains(module)) {
+    private SDVariable projection(SDVariable x, int layer, LlamaProjection module) {
+        SDVariable out = sd.mmul(x, weight(module.weightName(layer)), false, true, false);
+        if (lora == null || !lora.projections().contains(module)) {
             return out;
         }
-        SDVariable a = loraVariable(PeftAdapter.tensorName(layer, module, 'A'));
-        SDVariable b = loraVariable(PeftAdapter.tensorName(layer, module, 'B'));
+        SDVariable a = loraVariable(PeftAdapter.tensorName(layer, module.moduleName(), 'A'));
+        SDVariable b = loraVariable(PeftAdapter.tensorName(layer, module.moduleName(), 'B'));
         SDVariable down = sd.mmul(x, a, false, true, false);          // [N, r]
         SDVariable update = sd.mmul(down, b, false, true, false);     // [N, out]
         return out.add(update.mul(lora.scaling()));

@@ -1,5 +1,6 @@
 package ai.chunkwise.train.model;
 
+import ai.chunkwise.train.checkpoint.LlamaTensorLayout;
 import ai.chunkwise.train.checkpoint.LoraConfig;
 import ai.chunkwise.train.checkpoint.PeftAdapter;
 import org.nd4j.autodiff.samediff.SameDiff;
@@ -12,6 +13,7 @@ import org.nd4j.linalg.factory.Nd4j;
 import java.io.OutputStream;
 import java.io.PrintStream;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -60,13 +62,20 @@ public final class LlamaModel {
         this.fullFineTuning = adapter == null;
         this.rotary = new RotaryEmbedding(config);
         Map<String, INDArray> base = new HashMap<>();
-        for (String name : LlamaTensorNames.all(config)) {
+        LlamaTensorLayout.expectedShapes(config).forEach((name, shape) -> {
             INDArray w = weights.get(name);
             if (w == null) {
-                throw new IllegalArgumentException("checkpoint lacks tensor '" + name + "' that a Llama with "
+                throw new IllegalArgumentException("weights lack tensor '" + name + "' that a Llama with "
                         + config.numHiddenLayers() + " layers needs");
             }
+            if (!Arrays.equals(w.shape(), shape)) {
+                throw new IllegalArgumentException("tensor '" + name + "' has shape " + Arrays.toString(w.shape())
+                        + ", the config needs " + Arrays.toString(shape));
+            }
             base.put(name, inDataType(w));
+        });
+        if (adapter != null) {
+            adapter.requireCompatible(config);
         }
         LoraConfig lora = adapter == null ? null : adapter.config();
         Map<String, INDArray> loraTensors = new HashMap<>();
@@ -76,14 +85,14 @@ public final class LlamaModel {
         this.graph = new LlamaChunkGraph(config, base, lora, loraTensors, dataType, batch);
         // tied + full fine-tuning: the Java lookup must read the graph's (trainable) LM-head array itself
         this.embedding = fullFineTuning && config.tieWordEmbeddings()
-                ? graph.sameDiff().getVariable(LlamaTensorNames.EMBED_TOKENS).getArr()
-                : base.get(LlamaTensorNames.EMBED_TOKENS);
+                ? graph.sameDiff().getVariable(LlamaTensorLayout.EMBED_TOKENS).getArr()
+                : base.get(LlamaTensorLayout.EMBED_TOKENS);
 
         Map<String, INDArray> params = new LinkedHashMap<>();
         if (fullFineTuning && config.tieWordEmbeddings()) {
             // tied: the graph's LM-head variable IS the embedding; nothing else to add
         } else if (fullFineTuning) {
-            params.put(LlamaTensorNames.EMBED_TOKENS, embedding);   // looked up in Java, not a graph variable
+            params.put(LlamaTensorLayout.EMBED_TOKENS, embedding);   // looked up in Java, not a graph variable
         }
         for (String name : graph.trainableNames()) {
             params.put(name, graph.sameDiff().getVariable(name).getArr());
@@ -202,7 +211,7 @@ public final class LlamaModel {
      * matmul would cost vocab*T*hidden.
      */
     private void scatterAddEmbeddingGradient(long[][] tokens, INDArray rowGrads, Map<String, INDArray> sink) {
-        INDArray acc = sink.computeIfAbsent(LlamaTensorNames.EMBED_TOKENS,
+        INDArray acc = sink.computeIfAbsent(LlamaTensorLayout.EMBED_TOKENS,
                 k -> Nd4j.create(dataType, config.vocabSize(), config.hiddenSize()));
         int hidden = config.hiddenSize();
         double[] rows = rowGrads.dup('c').data().asDouble();

@@ -1,5 +1,10 @@
 package ai.chunkwise.train.model;
 
+import ai.chunkwise.train.checkpoint.LlamaProjection;
+import ai.chunkwise.train.checkpoint.LlamaTensorLayout;
+import ai.chunkwise.train.checkpoint.LoraConfig;
+import ai.chunkwise.train.checkpoint.PeftAdapter;
+
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -30,23 +35,38 @@ public final class RandomLlama {
         Map<String, INDArray> w = new LinkedHashMap<>();
         int qOut = c.numAttentionHeads() * c.headDim();
         int kvOut = c.numKeyValueHeads() * c.headDim();
-        w.put(LlamaTensorNames.EMBED_TOKENS, gaussian(random, 0, 0.5, c.vocabSize(), c.hiddenSize()));
+        w.put(LlamaTensorLayout.EMBED_TOKENS, gaussian(random, 0, 0.5, c.vocabSize(), c.hiddenSize()));
         for (int l = 0; l < c.numHiddenLayers(); l++) {
-            w.put(LlamaTensorNames.inputNorm(l), gaussian(random, 1, 0.1, c.hiddenSize()));
-            w.put(LlamaTensorNames.projection(l, "q_proj"), gaussian(random, 0, 0.15, qOut, c.hiddenSize()));
-            w.put(LlamaTensorNames.projection(l, "k_proj"), gaussian(random, 0, 0.15, kvOut, c.hiddenSize()));
-            w.put(LlamaTensorNames.projection(l, "v_proj"), gaussian(random, 0, 0.15, kvOut, c.hiddenSize()));
-            w.put(LlamaTensorNames.projection(l, "o_proj"), gaussian(random, 0, 0.15, c.hiddenSize(), qOut));
-            w.put(LlamaTensorNames.postAttentionNorm(l), gaussian(random, 1, 0.1, c.hiddenSize()));
-            w.put(LlamaTensorNames.projection(l, "gate_proj"), gaussian(random, 0, 0.15, c.intermediateSize(), c.hiddenSize()));
-            w.put(LlamaTensorNames.projection(l, "up_proj"), gaussian(random, 0, 0.15, c.intermediateSize(), c.hiddenSize()));
-            w.put(LlamaTensorNames.projection(l, "down_proj"), gaussian(random, 0, 0.15, c.hiddenSize(), c.intermediateSize()));
+            w.put(LlamaTensorLayout.inputNorm(l), gaussian(random, 1, 0.1, c.hiddenSize()));
+            w.put(LlamaProjection.Q_PROJ.weightName(l), gaussian(random, 0, 0.15, qOut, c.hiddenSize()));
+            w.put(LlamaProjection.K_PROJ.weightName(l), gaussian(random, 0, 0.15, kvOut, c.hiddenSize()));
+            w.put(LlamaProjection.V_PROJ.weightName(l), gaussian(random, 0, 0.15, kvOut, c.hiddenSize()));
+            w.put(LlamaProjection.O_PROJ.weightName(l), gaussian(random, 0, 0.15, c.hiddenSize(), qOut));
+            w.put(LlamaTensorLayout.postAttentionNorm(l), gaussian(random, 1, 0.1, c.hiddenSize()));
+            w.put(LlamaProjection.GATE_PROJ.weightName(l), gaussian(random, 0, 0.15, c.intermediateSize(), c.hiddenSize()));
+            w.put(LlamaProjection.UP_PROJ.weightName(l), gaussian(random, 0, 0.15, c.intermediateSize(), c.hiddenSize()));
+            w.put(LlamaProjection.DOWN_PROJ.weightName(l), gaussian(random, 0, 0.15, c.hiddenSize(), c.intermediateSize()));
         }
-        w.put(LlamaTensorNames.FINAL_NORM, gaussian(random, 1, 0.1, c.hiddenSize()));
+        w.put(LlamaTensorLayout.FINAL_NORM, gaussian(random, 1, 0.1, c.hiddenSize()));
         if (!c.tieWordEmbeddings()) {
-            w.put(LlamaTensorNames.LM_HEAD, gaussian(random, 0, 0.15, c.vocabSize(), c.hiddenSize()));
+            w.put(LlamaTensorLayout.LM_HEAD, gaussian(random, 0, 0.15, c.vocabSize(), c.hiddenSize()));
         }
         return w;
+    }
+
+    /**
+     * A LoRA adapter as PEFT initialises it (A uniform, B zero), then B filled with N(0, 0.1^2) so that the
+     * adapter actually changes the model and every A/B gradient is non-trivial. Tensors are float64.
+     */
+    public static PeftAdapter adapter(LlamaConfig config, LoraConfig lora, long seed) {
+        PeftAdapter adapter = PeftAdapter.init(config, lora, seed, DataType.DOUBLE);
+        SplittableRandom random = new SplittableRandom(seed + 1);
+        adapter.tensors().forEach((name, t) -> {
+            if (name.contains("lora_B")) {
+                t.assign(gaussian(random, 0, 0.1, t.shape()));
+            }
+        });
+        return adapter;
     }
 
     public static INDArray gaussian(SplittableRandom random, double mean, double std, long... shape) {
