@@ -43,7 +43,8 @@ public final class LlamaModel {
     private boolean gradientFunctionReady;
 
     /**
-     * @param weights HF-named weights (any float dtype; converted to {@code dataType})
+     * @param weights HF-named weights (any float dtype; converted to {@code dataType}; arrays already in
+     *                {@code dataType} are used as they are, not copied, so updating them updates the model)
      * @param adapter a LoRA adapter to train (base frozen), or null for full fine-tuning
      * @param batch   rows per chunk (fixed for the graph's life)
      */
@@ -88,14 +89,14 @@ public final class LlamaModel {
                 ? graph.sameDiff().getVariable(LlamaTensorLayout.EMBED_TOKENS).getArr()
                 : base.get(LlamaTensorLayout.EMBED_TOKENS);
 
+        // checkpoint order (model.safetensors layout, or the adapter's own order); the arrays the graph reads
         Map<String, INDArray> params = new LinkedHashMap<>();
-        if (fullFineTuning && config.tieWordEmbeddings()) {
-            // tied: the graph's LM-head variable IS the embedding; nothing else to add
-        } else if (fullFineTuning) {
-            params.put(LlamaTensorLayout.EMBED_TOKENS, embedding);   // looked up in Java, not a graph variable
-        }
-        for (String name : graph.trainableNames()) {
-            params.put(name, graph.sameDiff().getVariable(name).getArr());
+        Iterable<String> names = fullFineTuning ? LlamaTensorLayout.expectedShapes(config).keySet()
+                : adapter.tensors().keySet();
+        for (String name : names) {
+            boolean javaLookupOnly = fullFineTuning && name.equals(LlamaTensorLayout.EMBED_TOKENS)
+                    && !config.tieWordEmbeddings();
+            params.put(name, javaLookupOnly ? embedding : graph.sameDiff().getVariable(name).getArr());
         }
         this.trainable = Collections.unmodifiableMap(params);
     }
