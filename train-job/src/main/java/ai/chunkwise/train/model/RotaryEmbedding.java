@@ -6,9 +6,8 @@ package ai.chunkwise.train.model;
  *
  * <p>Follows Hugging Face's {@code LlamaRotaryEmbedding}: {@code inv_freq[i] = 1 / theta^(2i/d)}, optionally
  * rescaled as in {@code _compute_llama3_parameters}; the angle table is {@code cat(freqs, freqs)} so
- * {@code cos[p][i] = cos(p * inv_freq[i mod d/2])}. The graph applies {@code q*cos + rotate_half(q)*sin};
- * because {@code rotate_half(q) = [-q2, q1]} equals "swap the halves, negate the first", we hand the graph
- * {@code sinSigned = [-sin, +sin]} and let it swap halves (no slicing ops).
+ * {@code cos[p][i] = cos(p * inv_freq[i mod d/2])}, likewise sin. The graph applies
+ * {@code q*cos + rotate_half(q)*sin}.
  *
  * <p>Precision: transformers computes inv_freq, the angles {@code position * inv_freq} and their cos/sin in
  * float32 whatever the model dtype (autocast disabled, "force float32"), then casts the tables to the model
@@ -73,11 +72,8 @@ public final class RotaryEmbedding {
         return headDim;
     }
 
-    /**
-     * Writes the tables of one position: {@code cos[off .. off+d)} and {@code sinSigned[off .. off+d)}
-     * where {@code sinSigned} is {@code [-sin(first half), +sin(second half)]} (see class comment).
-     */
-    public void fill(int position, double[] cos, double[] sinSigned, int offset) {
+    /** Writes the tables of one position into {@code cos[offset .. offset+d)} and {@code sin[offset .. offset+d)}. */
+    public void fill(int position, double[] cos, double[] sin, int offset) {
         int half = headDim / 2;
         for (int i = 0; i < half; i++) {
             float angle = (float) position * (float) inverseFrequencies[i];   // float32 product, as HF
@@ -85,8 +81,8 @@ public final class RotaryEmbedding {
             double s = (float) Math.sin(angle);
             cos[offset + i] = c;
             cos[offset + half + i] = c;
-            sinSigned[offset + i] = -s;
-            sinSigned[offset + half + i] = s;
+            sin[offset + i] = s;
+            sin[offset + half + i] = s;
         }
     }
 }
