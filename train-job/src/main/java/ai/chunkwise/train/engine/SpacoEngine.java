@@ -22,6 +22,10 @@ public final class SpacoEngine implements GradientEngine {
         if (!(budget > 0)) {
             throw new IllegalArgumentException("SpaCO budget t must be positive, got " + budget);
         }
+        if (sampling == SpacoSampling.UNIFORM && budget != Math.rint(budget)) {
+            throw new IllegalArgumentException("uniform SpaCO sampling visits exactly t chunks: the budget must be "
+                    + "a whole number, got " + budget);
+        }
         this.backprop = new ChunkwiseBackprop(model, chunkSize);
         this.budget = budget;
         this.sampling = sampling;

@@ -8,7 +8,7 @@ package ai.chunkwise.train.model;
  * @param positions   [B][T] rotary positions (restart at 0 at each document start)
  * @param segments    [B][P+T] document id of every key position (past then chunk), or null when the whole
  *                    row is one document: a query sees a key only if the key is not later and belongs to
- *                    the same document
+ *                    the same document (a document is a contiguous run of equal ids)
  * @param labels      [B][T] next-token target of each position (any valid id where the weight is 0)
  * @param lossWeights [B][T] weight of each position's token loss (1/N for counted ones, 0 otherwise)
  */

@@ -131,8 +131,6 @@ final class LlamaChunkGraph {
         int heads = config.numAttentionHeads();
         int kvHeads = config.numKeyValueHeads();
         int headDim = config.headDim();
-        int nRep = heads / kvHeads;
-
         rotateHalf = sd.constant("rotate_half", rotateHalfMatrix());
         SDVariable h = sd.placeHolder(INPUTS_EMBEDS, dataType, -1, hidden);
         SDVariable cos = sd.placeHolder(ROPE_COS, dataType, batch, -1, 1, headDim);
@@ -164,7 +162,7 @@ final class LlamaChunkGraph {
 
             SDVariable keys = sd.concat(2, pastK, presentK);     // [B, kvHeads, P+T, hd]
             SDVariable values = sd.concat(2, pastV, presentV);
-            SDVariable context = attention(q4, keys, values, mask, heads, kvHeads, headDim, nRep);
+            SDVariable context = attention(q4, keys, values, mask, heads, kvHeads, headDim);
             SDVariable attnOut = projection(context, l, LlamaProjection.O_PROJ);
             h = h.add(attnOut);
 
@@ -253,9 +251,10 @@ final class LlamaChunkGraph {
      * with the same stacked rows.
      */
     private SDVariable attention(SDVariable q4, SDVariable keys, SDVariable values, SDVariable mask,
-                                 int heads, int kvHeads, int headDim, int nRep) {
-        SDVariable grouped = sd.reshape(q4, batch, kvHeads, -1, headDim);                  // [B, kv, nRep*T, hd]
-        SDVariable scores = sd.mmul(grouped, keys, false, true, false).mul(1.0 / Math.sqrt(headDim));
+                                 int heads, int kvHeads, int headDim) {
+        // scale q rather than the scores: T*hd multiplications instead of T*(P+T)
+        SDVariable grouped = sd.reshape(q4.mul(1.0 / Math.sqrt(headDim)), batch, kvHeads, -1, headDim);
+        SDVariable scores = sd.mmul(grouped, keys, false, true, false);                    // [B, kv, nRep*T, P+T]
         SDVariable probs = sd.nn.softmax(scores.add(mask), 3);                             // [B, kv, nRep*T, P+T]
         SDVariable context = sd.mmul(probs, values);                                       // [B, kv, nRep*T, hd]
         SDVariable perHead = sd.permute(sd.reshape(context, batch, heads, -1, headDim), 0, 2, 1, 3);

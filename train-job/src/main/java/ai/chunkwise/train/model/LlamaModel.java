@@ -342,33 +342,51 @@ public final class LlamaModel {
     }
 
     /**
-     * [B, 1, nRep*T, P+T] additive mask: query i (global P+i within the keys) sees key j iff j <= P+i and both
-     * lie in the same document. Rows are repeated nRep times to match the grouped query layout of the graph.
+     * [B, 1, nRep*T, P+T] additive mask: query i (key index P+i) sees key j iff j <= P+i and j lies in the same
+     * document, i.e. in the contiguous run of equal segment ids that ends at P+i. Rows are repeated nRep times
+     * to match the grouped query layout of the graph. Built as float (0 and -1e9 are exact in float32) and
+     * widened for float64, so a long past costs 4 bytes per entry while building.
      */
     private INDArray attentionMask(ChunkInput in, int p) {
         int b = in.batch();
         int t = in.length();
         int keys = p + t;
         int nRep = config.numAttentionHeads() / config.numKeyValueHeads();
+        long size = (long) b * nRep * t * keys;
+        if (size > Integer.MAX_VALUE - 16) {
+            throw new IllegalArgumentException("attention mask of " + b + " rows x " + nRep + " heads per KV head x "
+                    + t + " queries x " + keys + " keys exceeds 2^31 entries: use a smaller chunk size or batch");
+        }
         int[][] segments = in.segments();
-        double[] mask = new double[b * nRep * t * keys];
+        float[] mask = new float[(int) size];
+        Arrays.fill(mask, (float) MASKED);
         for (int r = 0; r < b; r++) {
             int[] seg = segments == null ? null : segments[r];
             if (seg != null && seg.length != keys) {
                 throw new IllegalArgumentException("segments of row " + r + " cover " + seg.length
                         + " positions, expected past " + p + " + chunk " + t);
             }
+            int documentStart = 0;   // first key of the document that holds key p+i
             for (int i = 0; i < t; i++) {
-                int rowBase = ((r * nRep) * t + i) * keys;
-                for (int j = 0; j < keys; j++) {
-                    boolean visible = j <= p + i && (seg == null || seg[j] == seg[p + i]);
-                    mask[rowBase + j] = visible ? 0.0 : MASKED;
+                int query = p + i;
+                if (seg != null) {
+                    if (i == 0) {
+                        documentStart = query;
+                        while (documentStart > 0 && seg[documentStart - 1] == seg[query]) {
+                            documentStart--;
+                        }
+                    } else if (seg[query] != seg[query - 1]) {
+                        documentStart = query;
+                    }
                 }
+                int rowBase = ((r * nRep) * t + i) * keys;
+                Arrays.fill(mask, rowBase + documentStart, rowBase + query + 1, 0f);
             }
             for (int rep = 1; rep < nRep; rep++) {
                 System.arraycopy(mask, (r * nRep) * t * keys, mask, (r * nRep + rep) * t * keys, t * keys);
             }
         }
-        return Nd4j.create(mask, new long[]{b, 1, (long) nRep * t, keys}, dataType);
+        INDArray m = Nd4j.create(mask, new long[]{b, 1, (long) nRep * t, keys}, 'c');
+        return m.dataType() == dataType ? m : m.castTo(dataType);
     }
 }
