@@ -54,10 +54,6 @@ public final class LlamaModel {
         if (!dataType.isFPType()) {
             throw new IllegalArgumentException("model dtype must be a floating type (FLOAT or DOUBLE), got " + dataType);
         }
-        if (config.numAttentionHeads() % config.numKeyValueHeads() != 0) {
-            throw new IllegalArgumentException("num_attention_heads " + config.numAttentionHeads()
-                    + " is not a multiple of num_key_value_heads " + config.numKeyValueHeads());
-        }
         this.config = config;
         this.dataType = dataType;
         this.batch = batch;
@@ -133,7 +129,7 @@ public final class LlamaModel {
 
     /** Forward pass of one chunk without gradients (SeCO/SpaCO pass 1, evaluation). */
     public ChunkForward forward(ChunkInput in, KeyValues past, boolean withLogits) {
-        Map<String, INDArray> feed = feed(in, past, null);
+        Map<String, INDArray> feed = feed(in, past);
         List<String> outputs = new ArrayList<>();
         outputs.add(LlamaChunkGraph.LOSS);
         if (withLogits) {
@@ -168,7 +164,8 @@ public final class LlamaModel {
     public ChunkBackward backward(ChunkInput in, KeyValues past, KeyValues presentGrad,
                                   Map<String, INDArray> gradientSink) {
         ensureGradientFunction();
-        Map<String, INDArray> feed = feed(in, past, presentGrad);
+        Map<String, INDArray> feed = feed(in, past);
+        feedPresentGrad(feed, presentGrad, in.length());
         boolean hasPast = past.length() > 0;
         List<String> wanted = new ArrayList<>(graph.trainableNames());
         if (fullFineTuning) {
@@ -271,41 +268,46 @@ public final class LlamaModel {
         gradientFunctionReady = true;
     }
 
-    private Map<String, INDArray> feed(ChunkInput in, KeyValues past, KeyValues presentGrad) {
+    /** Placeholders of a forward pass: inputs, rotary tables, mask, targets and the past K/V. */
+    private Map<String, INDArray> feed(ChunkInput in, KeyValues past) {
         int b = in.batch();
         int t = in.length();
         if (b != batch) {
             throw new IllegalArgumentException("chunk has " + b + " rows but the model was built for batch " + batch);
         }
-        long p = past.length();
-        int kvHeads = config.numKeyValueHeads();
-        int headDim = config.headDim();
+        if (past.layers() != config.numHiddenLayers()) {
+            throw new IllegalArgumentException("past K/V covers " + past.layers() + " layers, the model has "
+                    + config.numHiddenLayers());
+        }
         Map<String, INDArray> feed = new HashMap<>();
         feed.put(LlamaChunkGraph.INPUTS_EMBEDS, lookUpEmbeddings(in.tokens()));
         putRotaryTables(in.positions(), feed);
-        feed.put(LlamaChunkGraph.ATTENTION_MASK, attentionMask(in, (int) p));
+        feed.put(LlamaChunkGraph.ATTENTION_MASK, attentionMask(in, (int) past.length()));
         int[] labels = new int[b * t];
         double[] weights = new double[b * t];
         for (int r = 0; r < b; r++) {
-            for (int i = 0; i < t; i++) {
-                labels[r * t + i] = in.labels()[r][i];
-                weights[r * t + i] = in.lossWeights()[r][i];
-            }
+            System.arraycopy(in.labels()[r], 0, labels, r * t, t);
+            System.arraycopy(in.lossWeights()[r], 0, weights, r * t, t);
         }
         feed.put(LlamaChunkGraph.LABELS, Nd4j.createFromArray(labels));
         feed.put(LlamaChunkGraph.LOSS_WEIGHTS, Nd4j.create(weights, new long[]{(long) b * t, 1}, dataType));
         for (int l = 0; l < config.numHiddenLayers(); l++) {
             feed.put(LlamaChunkGraph.pastKey(l), inDataType(past.keys()[l]));
             feed.put(LlamaChunkGraph.pastValue(l), inDataType(past.values()[l]));
-            if (presentGrad != null) {
-                feed.put(LlamaChunkGraph.presentKeyGrad(l), inDataType(presentGrad.keys()[l]));
-                feed.put(LlamaChunkGraph.presentValueGrad(l), inDataType(presentGrad.values()[l]));
-            } else {
-                feed.put(LlamaChunkGraph.presentKeyGrad(l), Nd4j.create(dataType, batch, kvHeads, t, headDim));
-                feed.put(LlamaChunkGraph.presentValueGrad(l), Nd4j.create(dataType, batch, kvHeads, t, headDim));
-            }
         }
         return feed;
+    }
+
+    /** The upstream gradient for the chunk's own K/V (zeros when there is none). */
+    private void feedPresentGrad(Map<String, INDArray> feed, KeyValues presentGrad, int t) {
+        for (int l = 0; l < config.numHiddenLayers(); l++) {
+            INDArray gk = presentGrad != null ? inDataType(presentGrad.keys()[l])
+                    : Nd4j.create(dataType, batch, config.numKeyValueHeads(), t, config.headDim());
+            INDArray gv = presentGrad != null ? inDataType(presentGrad.values()[l])
+                    : Nd4j.create(dataType, batch, config.numKeyValueHeads(), t, config.headDim());
+            feed.put(LlamaChunkGraph.presentKeyGrad(l), gk);
+            feed.put(LlamaChunkGraph.presentValueGrad(l), gv);
+        }
     }
 
     private INDArray lookUpEmbeddings(long[][] tokens) {
