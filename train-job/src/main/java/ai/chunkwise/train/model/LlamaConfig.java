@@ -11,6 +11,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.Map;
 
 /**
  * The hyper-parameters of a Llama-architecture model, as a Hugging Face {@code config.json} states them.
@@ -213,45 +214,45 @@ public record LlamaConfig(int vocabSize, int hiddenSize, int intermediateSize, i
             }
         }
 
-        /** transformers 5.x semantics: rope_scaling (legacy, if set) wins over rope_parameters. */
-        private JsonNode ropeParameters() {
-            JsonNode legacy = root.get("rope_scaling");
-            if (legacy != null && !legacy.isNull()) {
-                if (!legacy.isObject()) {
-                    throw fail("has \"rope_scaling\" that is not a JSON object");
+        /**
+         * The object holding the RoPE settings and its key, with transformers 5.x semantics: the legacy
+         * rope_scaling (if set) wins over rope_parameters.
+         */
+        private Map.Entry<String, JsonNode> ropeParameters() {
+            for (String key : new String[] {"rope_scaling", "rope_parameters"}) {
+                JsonNode node = root.get(key);
+                if (node != null && !node.isNull()) {
+                    if (!node.isObject()) {
+                        throw fail("has \"" + key + "\" that is not a JSON object");
+                    }
+                    return Map.entry(key + ".", node);
                 }
-                return legacy;
             }
-            JsonNode params = root.get("rope_parameters");
-            if (params != null && !params.isNull()) {
-                if (!params.isObject()) {
-                    throw fail("has \"rope_parameters\" that is not a JSON object");
-                }
-                return params;
-            }
-            return JSON.createObjectNode();
+            return Map.entry("", JSON.createObjectNode());
         }
 
         private double ropeTheta() {
-            JsonNode params = ropeParameters();
-            if (present(params, "rope_theta")) {
-                return requiredDouble(params, "rope_theta");
+            Map.Entry<String, JsonNode> params = ropeParameters();
+            if (present(params.getValue(), "rope_theta")) {
+                return requiredDouble(params.getValue(), params.getKey(), "rope_theta");
             }
             return optionalDouble(root, "rope_theta", DEFAULT_ROPE_THETA);
         }
 
         private RopeScaling ropeScaling() {
-            JsonNode params = ropeParameters();
+            String where = ropeParameters().getKey();
+            JsonNode params = ropeParameters().getValue();
             String type = present(params, "rope_type") ? params.get("rope_type").asText()
                     : present(params, "type") ? params.get("type").asText() : "default";
             if (type.equals("default")) {
                 return null;
             }
             if (!type.equals(RopeScaling.LLAMA3)) {
-                throw fail("uses RoPE type \"" + type + "\": only \"default\" and \"llama3\" are supported");
+                throw fail("uses RoPE type \"" + type + "\" (" + where + "rope_type): only \"default\" and \"llama3\" are supported");
             }
-            return new RopeScaling(type, requiredDouble(params, "factor"), requiredDouble(params, "low_freq_factor"),
-                    requiredDouble(params, "high_freq_factor"), requiredInt(params, "original_max_position_embeddings"));
+            return new RopeScaling(type, requiredDouble(params, where, "factor"),
+                    requiredDouble(params, where, "low_freq_factor"), requiredDouble(params, where, "high_freq_factor"),
+                    requiredInt(params, where, "original_max_position_embeddings"));
         }
 
         private int tokenId(String key) {
@@ -276,34 +277,39 @@ public record LlamaConfig(int vocabSize, int hiddenSize, int intermediateSize, i
         }
 
         private int requiredInt(JsonNode node, String key) {
+            return requiredInt(node, "", key);
+        }
+
+        /** {@code where} is the key path of {@code node} ("" for the top level, "rope_scaling." ...). */
+        private int requiredInt(JsonNode node, String where, String key) {
             if (!present(node, key)) {
-                throw fail("is missing required key \"" + key + "\"");
+                throw fail("is missing required key \"" + where + key + "\"");
             }
             JsonNode v = node.get(key);
             // some configs on the Hub store integers as 4096.0
             if (v.isNumber() && v.canConvertToInt() && v.asDouble() == Math.rint(v.asDouble())) {
                 return (int) v.asDouble();
             }
-            throw fail("has \"" + key + "\": " + v + ", which is not an integer");
+            throw fail("has \"" + where + key + "\": " + v + ", which is not an integer");
         }
 
         private int optionalInt(JsonNode node, String key, int fallback) {
             return present(node, key) ? requiredInt(node, key) : fallback;
         }
 
-        private double requiredDouble(JsonNode node, String key) {
+        private double requiredDouble(JsonNode node, String where, String key) {
             if (!present(node, key)) {
-                throw fail("is missing required key \"" + key + "\"");
+                throw fail("is missing required key \"" + where + key + "\"");
             }
             JsonNode v = node.get(key);
             if (!v.isNumber()) {
-                throw fail("has \"" + key + "\": " + v + ", which is not a number");
+                throw fail("has \"" + where + key + "\": " + v + ", which is not a number");
             }
             return v.asDouble();
         }
 
         private double optionalDouble(JsonNode node, String key, double fallback) {
-            return present(node, key) ? requiredDouble(node, key) : fallback;
+            return present(node, key) ? requiredDouble(node, "", key) : fallback;
         }
 
         private boolean optionalBoolean(JsonNode node, String key, boolean fallback) {
