@@ -1,0 +1,263 @@
+package ai.chunkwise.train.cli;
+
+import ai.chunkwise.train.checkpoint.HfCheckpoint;
+import ai.chunkwise.train.checkpoint.PeftAdapter;
+import ai.chunkwise.train.checkpoint.SafeTensors;
+import ai.chunkwise.train.engine.Batch;
+import ai.chunkwise.train.engine.BatchGradients;
+import ai.chunkwise.train.engine.FullBackprop;
+import ai.chunkwise.train.engine.GradientEngine;
+import ai.chunkwise.train.engine.SecoEngine;
+import ai.chunkwise.train.engine.SpacoEngine;
+import ai.chunkwise.train.engine.SpacoSampling;
+import ai.chunkwise.train.model.LlamaModel;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+/**
+ * {@code grad}: loss and gradients of one batch, written as safetensors with Hugging Face tensor names
+ * ({@code loss} float64 [1], {@code grad.<name>} float64) so another framework can check them; one JSON summary
+ * line on stdout.
+ */
+@Command(name = "grad", mixinStandardHelpOptions = true,
+        description = "Loss and gradients of one batch (full back-propagation, SeCO or SpaCO), saved as safetensors.")
+final class GradCommand implements Callable<Integer> {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    enum Method { full, seco, spaco }
+
+    enum Precision {
+        float32(DataType.FLOAT), float64(DataType.DOUBLE);
+
+        final DataType dataType;
+
+        Precision(DataType dataType) {
+            this.dataType = dataType;
+        }
+    }
+
+    @Option(names = "--model", required = true, description = "Hugging Face model directory (config.json + safetensors)")
+    Path model;
+
+    @Option(names = "--adapter", description = "PEFT LoRA adapter directory: train its A/B only (base frozen)")
+    Path adapter;
+
+    @Option(names = "--input", required = true,
+            description = "safetensors file with int64 (or int32) input_ids [batch, seq]; other tensors are ignored")
+    Path input;
+
+    @Option(names = "--method", required = true, description = "full | seco | spaco")
+    Method method;
+
+    @Option(names = "--chunk-size", description = "tokens per chunk (seco, spaco)")
+    Integer chunkSize;
+
+    @Option(names = "--budget", description = "SpaCO: chunks back-propagated per sequence (expected count for bernoulli)")
+    Double budget;
+
+    @Option(names = "--sampling", defaultValue = "bernoulli", description = "SpaCO: uniform | bernoulli (default)")
+    String sampling;
+
+    @Option(names = "--seed", defaultValue = "0", description = "SpaCO: random seed (default 0)")
+    long seed;
+
+    @Option(names = "--samples", defaultValue = "1",
+            description = "SpaCO: average this many estimates, seeds S..S+M-1, and report their relative spread")
+    int samples;
+
+    @Option(names = "--dtype", defaultValue = "float32", description = "float32 (default) | float64")
+    Precision dtype;
+
+    @Option(names = "--out", required = true, description = "output .safetensors file (written atomically)")
+    Path out;
+
+    @Option(names = "--repeat", defaultValue = "1",
+            description = "run the whole computation this many times and report every duration (benchmarking)")
+    int repeat;
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() {
+        validateOptions();
+        PeakMemory memory = PeakMemory.start();
+        try (memory) {
+            long t0 = System.nanoTime();
+            DataType dt = dtype.dataType;
+            HfCheckpoint checkpoint = HfCheckpoint.load(model, dt);
+            PeftAdapter lora = adapter == null ? null : PeftAdapter.load(adapter, dt);
+            long[][] tokens = readInputIds(input);
+            LlamaModel llama = new LlamaModel(checkpoint.config(), checkpoint.weights(), lora, dt, tokens.length);
+            Batch batch = Batch.of(tokens);
+            long loaded = System.nanoTime();
+            long t1;
+
+            Map<String, INDArray> mean = new LinkedHashMap<>();
+            Map<String, INDArray>[] estimates = samplesOf(method);
+            BatchGradients first = null;
+            double visited = 0;
+            com.fasterxml.jackson.databind.node.ArrayNode durations = JSON.createArrayNode();
+            for (int r = 1; r < repeat; r++) {   // extra timed runs; the last run below produces the output
+                long s = System.nanoTime();
+                for (int i = 0; i < estimates.length; i++) {
+                    engine(llama, seed + i).compute(batch);
+                }
+                durations.add((System.nanoTime() - s) / 1e9);
+            }
+            t1 = System.nanoTime();
+            for (int i = 0; i < estimates.length; i++) {
+                BatchGradients g = engine(llama, seed + i).compute(batch);
+                first = first == null ? g : first;
+                visited += g.chunksVisited();
+                Map<String, INDArray> asDouble = new LinkedHashMap<>();
+                g.gradients().forEach((n, t) -> asDouble.put(n, t.castTo(DataType.DOUBLE)));
+                if (estimates.length > 1) {
+                    estimates[i] = asDouble;
+                }
+                asDouble.forEach((n, t) -> mean.merge(n, t.div(estimates.length), INDArray::addi));
+            }
+            long t2 = System.nanoTime();
+
+            Map<String, INDArray> tensors = new LinkedHashMap<>();
+            tensors.put("loss", Nd4j.createFromArray(first.loss()));
+            mean.forEach((n, t) -> tensors.put("grad." + n, t));
+            Map<String, String> metadata = new LinkedHashMap<>();
+            metadata.put("format", "pt");
+            metadata.put("method", method.name());
+            metadata.put("dtype", dtype.name());
+            SafeTensors.write(out, tensors, metadata, DataType.DOUBLE);
+
+            ObjectNode summary = JSON.createObjectNode();
+            summary.put("method", method.name());
+            summary.put("dtype", dtype.name());
+            summary.put("batch", tokens.length);
+            summary.put("seq_len", tokens[0].length);
+            if (method != Method.full) {
+                summary.put("chunk_size", chunkSize);
+            }
+            summary.put("chunks", first.chunks());
+            summary.put("chunks_visited_mean", visited / estimates.length);
+            summary.put("loss", first.loss());
+            summary.put("predicted_tokens", first.predictedTokens());
+            putNorms(summary, mean);
+            if (estimates.length > 1) {
+                summary.put("samples", estimates.length);
+                summary.put("relative_spread", relativeSpread(estimates, mean));
+            }
+            durations.add((t2 - t1) / 1e9);
+            summary.put("seconds", (t2 - t1) / 1e9);
+            if (repeat > 1) {
+                summary.set("seconds_per_run", durations);
+            }
+            summary.put("load_seconds", (loaded - t0) / 1e9);
+            summary.put("peak_heap_bytes", memory.peakHeapBytes());
+            summary.put("peak_physical_bytes", memory.peakPhysicalBytes());
+            summary.put("peak_javacpp_tracked_bytes", memory.peakJavaCppTrackedBytes());
+            String omp = System.getenv("OMP_NUM_THREADS");
+            summary.put("omp_num_threads", omp == null ? "unset" : omp);
+            summary.put("out", out.toString());
+            spec.commandLine().getOut().println(summary.toString());
+            spec.commandLine().getOut().flush();
+        }
+        return 0;
+    }
+
+    private void validateOptions() {
+        CommandLine cl = spec.commandLine();
+        if (method != Method.full && (chunkSize == null || chunkSize < 1)) {
+            throw new CommandLine.ParameterException(cl, "--method " + method + " needs --chunk-size N (N >= 1)");
+        }
+        if (method == Method.spaco && (budget == null || !(budget > 0))) {
+            throw new CommandLine.ParameterException(cl, "--method spaco needs --budget t (t > 0 chunks)");
+        }
+        if (method != Method.spaco && (budget != null || samples != 1)) {
+            throw new CommandLine.ParameterException(cl, "--budget and --samples apply to --method spaco only");
+        }
+        if (samples < 1) {
+            throw new CommandLine.ParameterException(cl, "--samples must be >= 1, got " + samples);
+        }
+        try {
+            SpacoSampling.parse(sampling);
+        } catch (IllegalArgumentException e) {
+            throw new CommandLine.ParameterException(cl, e.getMessage());
+        }
+    }
+
+    @SuppressWarnings("unchecked")
+    private Map<String, INDArray>[] samplesOf(Method m) {
+        return new Map[m == Method.spaco ? samples : 1];
+    }
+
+    private GradientEngine engine(LlamaModel llama, long engineSeed) {
+        return switch (method) {
+            case full -> new FullBackprop(llama);
+            case seco -> new SecoEngine(llama, chunkSize);
+            case spaco -> new SpacoEngine(llama, chunkSize, budget, SpacoSampling.parse(sampling), engineSeed);
+        };
+    }
+
+    /** input_ids as long[batch][seq]; errors name the file and what is wrong. */
+    static long[][] readInputIds(Path file) {
+        Map<String, INDArray> tensors = SafeTensors.read(file, DataType.DOUBLE);
+        INDArray ids = tensors.get("input_ids");
+        if (ids == null) {
+            throw new IllegalArgumentException(file + " has no tensor \"input_ids\" (found " + tensors.keySet()
+                    + "): store the token ids as int64 input_ids [batch, seq]");
+        }
+        if (ids.rank() != 2 || ids.size(1) < 2 || (ids.dataType() != DataType.LONG && ids.dataType() != DataType.INT)) {
+            throw new IllegalArgumentException(file + ": input_ids must be an int64 or int32 tensor [batch, seq >= 2],"
+                    + " got " + ids.dataType() + " " + java.util.Arrays.toString(ids.shape()));
+        }
+        long[][] tokens = new long[(int) ids.size(0)][];
+        for (int b = 0; b < tokens.length; b++) {
+            tokens[b] = ids.getRow(b).dup().toLongVector();
+        }
+        return tokens;
+    }
+
+    private static void putNorms(ObjectNode summary, Map<String, INDArray> grads) {
+        double total = 0;
+        double max = -1;
+        String maxName = null;
+        for (Map.Entry<String, INDArray> e : grads.entrySet()) {
+            double n = e.getValue().norm2Number().doubleValue();
+            total += n * n;
+            if (n > max) {
+                max = n;
+                maxName = e.getKey();
+            }
+        }
+        summary.put("grad_norm", Math.sqrt(total));
+        summary.put("max_tensor_grad_norm", max);
+        summary.put("max_tensor_grad_norm_name", maxName);
+    }
+
+    /** sqrt(mean_i ||g_i - mean||^2) / ||mean||, over all tensors together: the relative spread of one estimate. */
+    private static double relativeSpread(Map<String, INDArray>[] estimates, Map<String, INDArray> mean) {
+        double deviation = 0;
+        for (Map<String, INDArray> g : estimates) {
+            for (Map.Entry<String, INDArray> e : mean.entrySet()) {
+                double d = g.get(e.getKey()).sub(e.getValue()).norm2Number().doubleValue();
+                deviation += d * d;
+            }
+        }
+        double norm = 0;
+        for (INDArray t : mean.values()) {
+            double n = t.norm2Number().doubleValue();
+            norm += n * n;
+        }
+        return Math.sqrt(deviation / estimates.length) / Math.sqrt(norm);
+    }
+}

@@ -1,0 +1,91 @@
+package ai.chunkwise.train.engine;
+
+import ai.chunkwise.train.model.ChunkBackward;
+import ai.chunkwise.train.model.ChunkForward;
+import ai.chunkwise.train.model.ChunkInput;
+import ai.chunkwise.train.model.KeyValues;
+import ai.chunkwise.train.model.LlamaModel;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * The two passes shared by SeCO and SpaCO (notes/seco-spaco.md):
+ * pass 1 runs every chunk forward without gradients, keeping its K/V and summing the exact loss;
+ * pass 2 walks the selected chunks in reverse, re-runs each with the cached past as gradient-receiving input,
+ * injects the K/V gradient G that later chunks accumulated for it, and adds the gradient it yields for the
+ * past into G. Only one chunk's activations live at a time.
+ */
+final class ChunkwiseBackprop {
+    private final LlamaModel model;
+    private final int chunkSize;
+
+    ChunkwiseBackprop(LlamaModel model, int chunkSize) {
+        if (chunkSize < 1) {
+            throw new IllegalArgumentException("chunk size must be positive, got " + chunkSize);
+        }
+        this.model = model;
+        this.chunkSize = chunkSize;
+    }
+
+    int chunksOf(Batch batch) {
+        return (batch.length() + chunkSize - 1) / chunkSize;
+    }
+
+    BatchGradients run(Batch batch, ChunkSelection selection) {
+        SequenceLayout layout = new SequenceLayout(batch);
+        int s = layout.length();
+        int k = chunksOf(batch);
+        if (selection.visited().length != k) {
+            throw new IllegalArgumentException("selection covers " + selection.visited().length + " chunks, batch has " + k);
+        }
+        int rows = batch.rows();
+        KeyValueBuffer cache = new KeyValueBuffer(model.config(), rows, s, model.dataType());
+
+        double loss = 0;
+        for (int j = 0; j < k; j++) {
+            int start = j * chunkSize;
+            int end = Math.min(s, start + chunkSize);
+            int pastStart = layout.pastStart(start);
+            ChunkInput in = layout.chunk(start, end, pastStart, 1.0);
+            ChunkForward out = model.forward(in, past(cache, pastStart, start, rows), false);
+            loss += out.loss();
+            cache.put(start, out.present());
+        }
+
+        Map<String, INDArray> grads = new LinkedHashMap<>();
+        double scale = 1.0 / selection.inclusionProbability();
+        KeyValueBuffer pastGradients = selection.visitedCount() > 0
+                ? new KeyValueBuffer(model.config(), rows, s, model.dataType()) : null;
+        for (int j = k - 1; j >= 0; j--) {
+            if (!selection.visited()[j]) {
+                continue;   // skipped chunk: no graph, no backward; its G is dropped
+            }
+            int start = j * chunkSize;
+            int end = Math.min(s, start + chunkSize);
+            int pastStart = layout.pastStart(start);
+            ChunkInput in = layout.chunk(start, end, pastStart, scale);
+            KeyValues upstream = j == k - 1 ? null : pastGradients.copy(start, end, scale);
+            ChunkBackward back = model.backward(in, past(cache, pastStart, start, rows), upstream, grads);
+            if (back.pastGrads() != null) {
+                pastGradients.add(pastStart, back.pastGrads());
+            }
+        }
+        return new BatchGradients(loss, completed(grads), layout.predictedTokens(), k, selection.visitedCount());
+    }
+
+    private KeyValues past(KeyValueBuffer cache, int from, int to, int rows) {
+        return from == to ? KeyValues.empty(model.config(), rows, model.dataType()) : cache.copy(from, to, 1.0);
+    }
+
+    /** Tensors no visited chunk reached get an explicit zero gradient, so every trainable name is present. */
+    private Map<String, INDArray> completed(Map<String, INDArray> grads) {
+        Map<String, INDArray> out = new LinkedHashMap<>();
+        model.trainableParameters().forEach((name, p) -> {
+            INDArray g = grads.get(name);
+            out.put(name, g != null ? g : p.ulike());
+        });
+        return out;
+    }
+}

@@ -1,0 +1,17 @@
+package ai.chunkwise.train.engine;
+
+import ai.chunkwise.train.model.LlamaModel;
+
+/** SeCO: exact gradient with one chunk's activations in memory (pass 2 visits every chunk, q = 1). */
+public final class SecoEngine implements GradientEngine {
+    private final ChunkwiseBackprop backprop;
+
+    public SecoEngine(LlamaModel model, int chunkSize) {
+        this.backprop = new ChunkwiseBackprop(model, chunkSize);
+    }
+
+    @Override
+    public BatchGradients compute(Batch batch) {
+        return backprop.run(batch, ChunkSelection.all(backprop.chunksOf(batch)));
+    }
+}

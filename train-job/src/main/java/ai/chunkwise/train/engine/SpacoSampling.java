@@ -1,0 +1,66 @@
+package ai.chunkwise.train.engine;
+
+import java.util.Locale;
+import java.util.SplittableRandom;
+
+/** How SpaCO draws the set of chunks pass 2 visits (notes/seco-spaco.md). */
+public enum SpacoSampling {
+    /**
+     * Exactly t distinct chunks of k (the paper's Algorithm 2), q = t/k. Paths through several chunks survive
+     * with probability below q^p, so the estimate is only approximately unbiased.
+     */
+    UNIFORM {
+        @Override
+        ChunkSelection draw(int chunks, double budget, SplittableRandom random) {
+            if (budget != Math.rint(budget)) {
+                throw new IllegalArgumentException("uniform sampling visits exactly t chunks: the budget must be "
+                        + "a whole number, got " + budget);
+            }
+            int t = (int) Math.min(chunks, budget);
+            int[] order = new int[chunks];
+            for (int i = 0; i < chunks; i++) {
+                order[i] = i;
+            }
+            boolean[] visited = new boolean[chunks];
+            for (int i = 0; i < t; i++) {   // partial Fisher-Yates: the first t of a random permutation
+                int j = i + random.nextInt(chunks - i);
+                int tmp = order[i];
+                order[i] = order[j];
+                order[j] = tmp;
+                visited[order[i]] = true;
+            }
+            return new ChunkSelection(visited, (double) t / chunks);
+        }
+    },
+    /**
+     * Every chunk independently with probability q = t/k: a path through p chunks survives with probability
+     * exactly q^p, so with the (1/q)^p scaling the estimate is exactly unbiased. The default.
+     */
+    BERNOULLI {
+        @Override
+        ChunkSelection draw(int chunks, double budget, SplittableRandom random) {
+            double q = Math.min(1.0, budget / chunks);
+            boolean[] visited = new boolean[chunks];
+            for (int i = 0; i < chunks; i++) {
+                visited[i] = q >= 1.0 || random.nextDouble() < q;
+            }
+            return new ChunkSelection(visited, q);
+        }
+    };
+
+    abstract ChunkSelection draw(int chunks, double budget, SplittableRandom random);
+
+    /** Parses "uniform" or "bernoulli" (case-insensitive). */
+    public static SpacoSampling parse(String name) {
+        for (SpacoSampling s : values()) {
+            if (s.name().equalsIgnoreCase(name)) {
+                return s;
+            }
+        }
+        throw new IllegalArgumentException("unknown SpaCO sampling '" + name + "': use uniform or bernoulli");
+    }
+
+    public String configName() {
+        return name().toLowerCase(Locale.ROOT);
+    }
+}

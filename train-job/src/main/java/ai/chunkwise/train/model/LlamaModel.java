@@ -1,0 +1,394 @@
+package ai.chunkwise.train.model;
+
+import ai.chunkwise.train.checkpoint.LlamaTensorLayout;
+import ai.chunkwise.train.checkpoint.LoraConfig;
+import ai.chunkwise.train.checkpoint.PeftAdapter;
+import org.nd4j.autodiff.samediff.SameDiff;
+import org.nd4j.autodiff.samediff.api.OutAndGrad;
+import org.nd4j.linalg.api.buffer.DataBuffer;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A Hugging Face {@code LlamaForCausalLM} evaluated chunk by chunk: one SameDiff graph ({@link LlamaChunkGraph})
+ * built once, fed per chunk with embeddings, rotary tables, an attention mask, targets and the past K/V.
+ *
+ * <p>Trainable tensors carry their checkpoint names: every model.safetensors tensor for full fine-tuning,
+ * the PEFT adapter's lora_A/lora_B tensors with LoRA. {@link #trainableParameters()} returns the very arrays
+ * the graph reads: update them in place (the optimizer does) and the next chunk sees the new values.
+ */
+public final class LlamaModel {
+    /** Additive mask value for hidden keys: exp(score - 1e9 - max) underflows to exactly 0 in float32 and 64. */
+    private static final double MASKED = -1e9;
+
+    private final LlamaConfig config;
+    private final DataType dataType;
+    private final int batch;
+    private final INDArray embedding;
+    private final boolean fullFineTuning;
+    private final RotaryEmbedding rotary;
+    private final LlamaChunkGraph graph;
+    private final Map<String, INDArray> trainable;
+    private boolean gradientFunctionReady;
+    private boolean collectGarbageAfterBackward = true;
+
+    /**
+     * @param weights HF-named weights (any float dtype; converted to {@code dataType}; arrays already in
+     *                {@code dataType} are used as they are, not copied, so updating them updates the model)
+     * @param adapter a LoRA adapter to train (base frozen), or null for full fine-tuning
+     * @param batch   rows per chunk (fixed for the graph's life)
+     */
+    public LlamaModel(LlamaConfig config, Map<String, INDArray> weights, PeftAdapter adapter, DataType dataType,
+                      int batch) {
+        if (!dataType.isFPType()) {
+            throw new IllegalArgumentException("model dtype must be a floating type (FLOAT or DOUBLE), got " + dataType);
+        }
+        this.config = config;
+        this.dataType = dataType;
+        this.batch = batch;
+        this.fullFineTuning = adapter == null;
+        this.rotary = new RotaryEmbedding(config);
+        Map<String, INDArray> base = new HashMap<>();
+        LlamaTensorLayout.expectedShapes(config).forEach((name, shape) -> {
+            INDArray w = weights.get(name);
+            if (w == null) {
+                throw new IllegalArgumentException("weights lack tensor '" + name + "' that a Llama with "
+                        + config.numHiddenLayers() + " layers needs");
+            }
+            if (!Arrays.equals(w.shape(), shape)) {
+                throw new IllegalArgumentException("tensor '" + name + "' has shape " + Arrays.toString(w.shape())
+                        + ", the config needs " + Arrays.toString(shape));
+            }
+            base.put(name, inDataType(w));
+        });
+        if (adapter != null) {
+            adapter.requireCompatible(config);
+        }
+        LoraConfig lora = adapter == null ? null : adapter.config();
+        Map<String, INDArray> loraTensors = new HashMap<>();
+        if (adapter != null) {
+            adapter.tensors().forEach((name, t) -> loraTensors.put(name, inDataType(t)));
+        }
+        this.graph = new LlamaChunkGraph(config, base, lora, loraTensors, dataType, batch);
+        // tied + full fine-tuning: the Java lookup must read the graph's (trainable) LM-head array itself
+        this.embedding = fullFineTuning && config.tieWordEmbeddings()
+                ? graph.sameDiff().getVariable(LlamaTensorLayout.EMBED_TOKENS).getArr()
+                : base.get(LlamaTensorLayout.EMBED_TOKENS);
+
+        // checkpoint order (model.safetensors layout, or the adapter's own order); the arrays the graph reads
+        Map<String, INDArray> params = new LinkedHashMap<>();
+        Iterable<String> names = fullFineTuning ? LlamaTensorLayout.expectedShapes(config).keySet()
+                : adapter.tensors().keySet();
+        for (String name : names) {
+            boolean javaLookupOnly = fullFineTuning && name.equals(LlamaTensorLayout.EMBED_TOKENS)
+                    && !config.tieWordEmbeddings();
+            params.put(name, javaLookupOnly ? embedding : graph.sameDiff().getVariable(name).getArr());
+        }
+        this.trainable = Collections.unmodifiableMap(params);
+    }
+
+    private INDArray inDataType(INDArray w) {
+        return w.dataType() == dataType ? w : w.castTo(dataType);
+    }
+
+    public LlamaConfig config() {
+        return config;
+    }
+
+    public DataType dataType() {
+        return dataType;
+    }
+
+    public int batchSize() {
+        return batch;
+    }
+
+    /** Checkpoint name -> the array the model computes with (update in place). */
+    public Map<String, INDArray> trainableParameters() {
+        return trainable;
+    }
+
+    /**
+     * Whether {@link #backward} ends with {@code System.gc()} to release SameDiff's native buffers promptly
+     * (default true; see the comment in backward). Turning it off trades native memory for ~50 ms per chunk.
+     */
+    public void setCollectGarbageAfterBackward(boolean enabled) {
+        this.collectGarbageAfterBackward = enabled;
+    }
+
+    /** Forward pass of one chunk without gradients (SeCO/SpaCO pass 1, evaluation). */
+    public ChunkForward forward(ChunkInput in, KeyValues past, boolean withLogits) {
+        Map<String, INDArray> feed = feed(in, past);
+        List<String> outputs = new ArrayList<>();
+        outputs.add(LlamaChunkGraph.LOSS);
+        if (withLogits) {
+            outputs.add(LlamaChunkGraph.LOGITS);
+        }
+        for (int l = 0; l < config.numHiddenLayers(); l++) {
+            outputs.add(LlamaChunkGraph.presentKey(l));
+            outputs.add(LlamaChunkGraph.presentValue(l));
+        }
+        Map<String, INDArray> out = graph.sameDiff().output(feed, outputs);
+        int layers = config.numHiddenLayers();
+        INDArray[] k = new INDArray[layers];
+        INDArray[] v = new INDArray[layers];
+        for (int l = 0; l < layers; l++) {
+            // dup: arrays handed out by a SameDiff session may be recycled by its next call
+            k[l] = out.get(LlamaChunkGraph.presentKey(l)).dup();
+            v[l] = out.get(LlamaChunkGraph.presentValue(l)).dup();
+        }
+        INDArray logits = withLogits
+                ? out.get(LlamaChunkGraph.LOGITS).reshape(batch, in.length(), config.vocabSize()).dup()
+                : null;
+        return new ChunkForward(out.get(LlamaChunkGraph.LOSS).getDouble(0), new KeyValues(k, v), logits);
+    }
+
+    /**
+     * Forward + backward of one chunk: gradients of (weighted loss + sum(K*presentGrad.K) + sum(V*presentGrad.V))
+     * are ADDED into {@code gradientSink} (checkpoint names; missing entries are created), and the gradient
+     * with respect to the past K/V is returned.
+     *
+     * @param presentGrad upstream gradient for this chunk's own K/V, or null for none (the last chunk)
+     */
+    public ChunkBackward backward(ChunkInput in, KeyValues past, KeyValues presentGrad,
+                                  Map<String, INDArray> gradientSink) {
+        ensureGradientFunction();
+        Map<String, INDArray> feed = feed(in, past);
+        feedPresentGrad(feed, presentGrad, in.length());
+        boolean hasPast = past.length() > 0;
+        List<String> wanted = new ArrayList<>(graph.trainableNames());
+        if (fullFineTuning) {
+            wanted.add(LlamaChunkGraph.INPUTS_EMBEDS);
+        }
+        if (hasPast) {
+            for (int l = 0; l < config.numHiddenLayers(); l++) {
+                wanted.add(LlamaChunkGraph.pastKey(l));
+                wanted.add(LlamaChunkGraph.pastValue(l));
+            }
+        }
+        OutAndGrad result = graph.sameDiff().calculateGradientsAndOutputs(feed, List.of(LlamaChunkGraph.LOSS), wanted);
+        Map<String, INDArray> grads = result.getGradients();
+        for (String name : graph.trainableNames()) {
+            addInto(gradientSink, name, grads.get(name));
+        }
+        if (fullFineTuning) {
+            scatterAddEmbeddingGradient(in.tokens(), grads.get(LlamaChunkGraph.INPUTS_EMBEDS), gradientSink);
+        }
+        KeyValues pastGrads = null;
+        if (hasPast) {
+            int layers = config.numHiddenLayers();
+            INDArray[] k = new INDArray[layers];
+            INDArray[] v = new INDArray[layers];
+            for (int l = 0; l < layers; l++) {
+                k[l] = grads.get(LlamaChunkGraph.pastKey(l)).dup();
+                v[l] = grads.get(LlamaChunkGraph.pastValue(l)).dup();
+            }
+            pastGrads = new KeyValues(k, v);
+        }
+        double loss = result.getOutputs().get(LlamaChunkGraph.LOSS).getDouble(0);
+        if (collectGarbageAfterBackward) {
+            // SameDiff M2.1 frees the ~600 native buffers of a backward pass only when the GC collects their
+            // small Java wrappers; without this, native memory grows to GBs and every step page-faults
+            // (notes/dl4j-m2.1.md). Measured here (4 layers, hidden 256, 1024 tokens, SeCO chunk 128): peak
+            // resident memory 4.2 GB without, 2.7 GB with, at ~40-90 ms per call.
+            System.gc();
+        }
+        return new ChunkBackward(loss, pastGrads);
+    }
+
+    private void addInto(Map<String, INDArray> sink, String name, INDArray grad) {
+        if (grad == null) {
+            throw new IllegalStateException("SameDiff returned no gradient for '" + name + "'");
+        }
+        INDArray acc = sink.get(name);
+        if (acc == null) {
+            sink.put(name, grad.dup());
+        } else {
+            acc.addi(grad);
+        }
+    }
+
+    /**
+     * d loss / d embedding = scatter-add of the gradient of each looked-up row into its token's row. Written
+     * by hand because the library's path for this (sd.gather backward) is broken in M2.1 and a one-hot
+     * matmul would cost vocab*T*hidden.
+     */
+    private void scatterAddEmbeddingGradient(long[][] tokens, INDArray rowGrads, Map<String, INDArray> sink) {
+        INDArray acc = sink.computeIfAbsent(LlamaTensorLayout.EMBED_TOKENS,
+                k -> Nd4j.create(dataType, config.vocabSize(), config.hiddenSize()));
+        int hidden = config.hiddenSize();
+        double[] rows = rowGrads.dup('c').data().asDouble();
+        DataBuffer target = acc.data();
+        long base = acc.offset();
+        int n = 0;
+        for (long[] row : tokens) {
+            for (long token : row) {
+                long start = base + token * hidden;
+                int from = n * hidden;
+                for (int i = 0; i < hidden; i++) {
+                    target.put(start + i, target.getDouble(start + i) + rows[from + i]);
+                }
+                n++;
+            }
+        }
+    }
+
+    private void ensureGradientFunction() {
+        if (gradientFunctionReady) {
+            return;
+        }
+        List<String> placeholders = new ArrayList<>();
+        if (fullFineTuning) {
+            placeholders.add(LlamaChunkGraph.INPUTS_EMBEDS);
+        }
+        for (int l = 0; l < config.numHiddenLayers(); l++) {
+            placeholders.add(LlamaChunkGraph.pastKey(l));
+            placeholders.add(LlamaChunkGraph.pastValue(l));
+        }
+        SameDiff sd = graph.sameDiff();
+        // createGradFunction prints a line per op to stdout in M2.1; keep stdout for our own JSON output
+        PrintStream stdout = System.out;
+        System.setOut(new PrintStream(OutputStream.nullOutputStream()));
+        try {
+            sd.createGradFunction(placeholders.toArray(new String[0]));
+        } finally {
+            System.setOut(stdout);
+        }
+        gradientFunctionReady = true;
+    }
+
+    /** Placeholders of a forward pass: inputs, rotary tables, mask, targets and the past K/V. */
+    private Map<String, INDArray> feed(ChunkInput in, KeyValues past) {
+        int b = in.batch();
+        int t = in.length();
+        if (b != batch) {
+            throw new IllegalArgumentException("chunk has " + b + " rows but the model was built for batch " + batch);
+        }
+        if (past.layers() != config.numHiddenLayers()) {
+            throw new IllegalArgumentException("past K/V covers " + past.layers() + " layers, the model has "
+                    + config.numHiddenLayers());
+        }
+        Map<String, INDArray> feed = new HashMap<>();
+        feed.put(LlamaChunkGraph.INPUTS_EMBEDS, lookUpEmbeddings(in.tokens()));
+        putRotaryTables(in.positions(), feed);
+        feed.put(LlamaChunkGraph.ATTENTION_MASK, attentionMask(in, (int) past.length()));
+        int[] labels = new int[b * t];
+        double[] weights = new double[b * t];
+        for (int r = 0; r < b; r++) {
+            System.arraycopy(in.labels()[r], 0, labels, r * t, t);
+            System.arraycopy(in.lossWeights()[r], 0, weights, r * t, t);
+        }
+        feed.put(LlamaChunkGraph.LABELS, Nd4j.createFromArray(labels));
+        feed.put(LlamaChunkGraph.LOSS_WEIGHTS, Nd4j.create(weights, new long[]{(long) b * t, 1}, dataType));
+        for (int l = 0; l < config.numHiddenLayers(); l++) {
+            feed.put(LlamaChunkGraph.pastKey(l), inDataType(past.keys()[l]));
+            feed.put(LlamaChunkGraph.pastValue(l), inDataType(past.values()[l]));
+        }
+        return feed;
+    }
+
+    /** The upstream gradient for the chunk's own K/V (zeros when there is none). */
+    private void feedPresentGrad(Map<String, INDArray> feed, KeyValues presentGrad, int t) {
+        for (int l = 0; l < config.numHiddenLayers(); l++) {
+            INDArray gk = presentGrad != null ? inDataType(presentGrad.keys()[l])
+                    : Nd4j.create(dataType, batch, config.numKeyValueHeads(), t, config.headDim());
+            INDArray gv = presentGrad != null ? inDataType(presentGrad.values()[l])
+                    : Nd4j.create(dataType, batch, config.numKeyValueHeads(), t, config.headDim());
+            feed.put(LlamaChunkGraph.presentKeyGrad(l), gk);
+            feed.put(LlamaChunkGraph.presentValueGrad(l), gv);
+        }
+    }
+
+    private INDArray lookUpEmbeddings(long[][] tokens) {
+        int b = tokens.length;
+        int t = tokens[0].length;
+        int[] ids = new int[b * t];
+        for (int r = 0; r < b; r++) {
+            for (int i = 0; i < t; i++) {
+                long id = tokens[r][i];
+                if (id < 0 || id >= config.vocabSize()) {
+                    throw new IllegalArgumentException("token id " + id + " at row " + r + ", chunk position " + i
+                            + " is outside the vocabulary [0, " + config.vocabSize() + ")");
+                }
+                ids[r * t + i] = (int) id;
+            }
+        }
+        return Nd4j.pullRows(embedding, 1, ids);
+    }
+
+    private void putRotaryTables(int[][] positions, Map<String, INDArray> feed) {
+        int b = positions.length;
+        int t = positions[0].length;
+        int d = config.headDim();
+        double[] cos = new double[b * t * d];
+        double[] sin = new double[b * t * d];
+        for (int r = 0; r < b; r++) {
+            for (int i = 0; i < t; i++) {
+                rotary.fill(positions[r][i], cos, sin, (r * t + i) * d);
+            }
+        }
+        long[] shape = {b, t, 1, d};
+        feed.put(LlamaChunkGraph.ROPE_COS, Nd4j.create(cos, shape, dataType));
+        feed.put(LlamaChunkGraph.ROPE_SIN, Nd4j.create(sin, shape, dataType));
+    }
+
+    /**
+     * [B, 1, nRep*T, P+T] additive mask: query i (key index P+i) sees key j iff j <= P+i and j lies in the same
+     * document, i.e. in the contiguous run of equal segment ids that ends at P+i. Rows are repeated nRep times
+     * to match the grouped query layout of the graph. Built as float (0 and -1e9 are exact in float32) and
+     * widened for float64, so a long past costs 4 bytes per entry while building.
+     */
+    private INDArray attentionMask(ChunkInput in, int p) {
+        int b = in.batch();
+        int t = in.length();
+        int keys = p + t;
+        int nRep = config.numAttentionHeads() / config.numKeyValueHeads();
+        long size = (long) b * nRep * t * keys;
+        if (size > Integer.MAX_VALUE - 16) {
+            throw new IllegalArgumentException("attention mask of " + b + " rows x " + nRep + " heads per KV head x "
+                    + t + " queries x " + keys + " keys exceeds 2^31 entries: use a smaller chunk size or batch");
+        }
+        int[][] segments = in.segments();
+        float[] mask = new float[(int) size];
+        Arrays.fill(mask, (float) MASKED);
+        for (int r = 0; r < b; r++) {
+            int[] seg = segments == null ? null : segments[r];
+            if (seg != null && seg.length != keys) {
+                throw new IllegalArgumentException("segments of row " + r + " cover " + seg.length
+                        + " positions, expected past " + p + " + chunk " + t);
+            }
+            int documentStart = 0;   // first key of the document that holds key p+i
+            for (int i = 0; i < t; i++) {
+                int query = p + i;
+                if (seg != null) {
+                    if (i == 0) {
+                        documentStart = query;
+                        while (documentStart > 0 && seg[documentStart - 1] == seg[query]) {
+                            documentStart--;
+                        }
+                    } else if (seg[query] != seg[query - 1]) {
+                        documentStart = query;
+                    }
+                }
+                int rowBase = ((r * nRep) * t + i) * keys;
+                Arrays.fill(mask, rowBase + documentStart, rowBase + query + 1, 0f);
+            }
+            for (int rep = 1; rep < nRep; rep++) {
+                System.arraycopy(mask, (r * nRep) * t * keys, mask, (r * nRep + rep) * t * keys, t * keys);
+            }
+        }
+        INDArray m = Nd4j.create(mask, new long[]{b, 1, (long) nRep * t, keys}, 'c');
+        return m.dataType() == dataType ? m : m.castTo(dataType);
+    }
+}

@@ -1,0 +1,9 @@
+/**
+ * The Llama model ({@code LlamaForCausalLM} semantics) as one SameDiff graph for a chunk of T tokens attending
+ * to a past of P cached tokens ({@link ai.chunkwise.train.model.LlamaModel}). Rotary tables
+ * ({@link ai.chunkwise.train.model.RotaryEmbedding}, HF's float32 angles), the additive attention mask, the
+ * embedding rows and the next-token targets are fed as data, so one graph serves every chunk, past length,
+ * document layout and position restart. {@link ai.chunkwise.train.model.LlamaConfig} and
+ * {@link ai.chunkwise.train.model.RopeScaling} describe the architecture (config.json).
+ */
+package ai.chunkwise.train.model;

@@ -1,0 +1,119 @@
+package ai.chunkwise.train.engine;
+
+import ai.chunkwise.train.model.LlamaConfig;
+import ai.chunkwise.train.model.LlamaModel;
+import ai.chunkwise.train.model.RandomLlama;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * SpaCO's estimator on a 3-layer model, one sequence of 24 tokens in k = 4 chunks, budget t = 2 (q = 1/2).
+ * With k = 4 there are only 16 possible chunk subsets, so the expectation of the estimator can be computed
+ * EXACTLY by enumeration: for Bernoulli sampling it must equal the SeCO gradient (to float64 rounding); for
+ * uniform sampling (exactly t chunks) it is biased, because a path through p chunks survives with probability
+ * C(k-p, t-p)/C(k, t) < q^p. Then a Monte Carlo check of the engine itself: the error of the mean of M draws
+ * shrinks like 1/sqrt(M).
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class SpacoEstimatorTest {
+    private static final int CHUNK = 6;
+    private static final int K = 4;
+
+    private LlamaModel model;
+    private Batch batch;
+    private BatchGradients exact;
+
+    @BeforeAll
+    void setUp() {
+        LlamaConfig config = RandomLlama.tinyTiedGqa();
+        model = new LlamaModel(config, RandomLlama.weights(config, 21), null, DataType.DOUBLE, 1);
+        model.setCollectGarbageAfterBackward(false);   // ~100 backward passes of a tiny model: memory is no concern
+        batch = Batch.of(RandomLlama.tokens(1, K * CHUNK, config.vocabSize(), 22));
+        exact = new SecoEngine(model, CHUNK).compute(batch);
+    }
+
+    private BatchGradients withSubset(int mask, double q) {
+        boolean[] visited = new boolean[K];
+        for (int j = 0; j < K; j++) {
+            visited[j] = (mask >> j & 1) == 1;
+        }
+        return new ChunkwiseBackprop(model, CHUNK).run(batch, new ChunkSelection(visited, q));
+    }
+
+    private static void addScaled(Map<String, INDArray> acc, Map<String, INDArray> g, double weight) {
+        g.forEach((n, t) -> acc.merge(n, t.mul(weight), INDArray::addi));
+    }
+
+    private static double relativeDistance(Map<String, INDArray> a, Map<String, INDArray> b) {
+        double num = 0;
+        double den = 0;
+        for (String n : b.keySet()) {
+            num += Math.pow(a.get(n).sub(b.get(n)).norm2Number().doubleValue(), 2);
+            den += Math.pow(b.get(n).norm2Number().doubleValue(), 2);
+        }
+        return Math.sqrt(num / den);
+    }
+
+    @Test
+    void bernoulliExpectationIsExactlyTheSecoGradient() {
+        double q = 0.5;
+        Map<String, INDArray> expectation = new LinkedHashMap<>();
+        for (int mask = 0; mask < (1 << K); mask++) {
+            int size = Integer.bitCount(mask);
+            double probability = Math.pow(q, size) * Math.pow(1 - q, K - size);
+            BatchGradients g = withSubset(mask, q);
+            assertEquals(exact.loss(), g.loss(), 0.0, "pass-1 loss must not depend on the subset");
+            addScaled(expectation, g.gradients(), probability);
+        }
+        double err = GradientComparison.assertAllClose(expectation, exact.gradients(), 1e-12,
+                "E[bernoulli SpaCO] vs SeCO");
+        System.err.printf("bernoulli: exact expectation over 16 subsets vs SeCO: worst relative error %.2e%n", err);
+    }
+
+    @Test
+    void uniformSamplingIsBiasedWhenGradientsCrossChunks() {
+        Map<String, INDArray> expectation = new LinkedHashMap<>();
+        int subsets = 0;
+        for (int mask = 0; mask < (1 << K); mask++) {
+            if (Integer.bitCount(mask) == 2) {
+                addScaled(expectation, withSubset(mask, 0.5).gradients(), 1.0);
+                subsets++;
+            }
+        }
+        assertEquals(6, subsets);
+        expectation.values().forEach(t -> t.divi(6));
+        double bias = relativeDistance(expectation, exact.gradients());
+        System.err.printf("uniform t=2 of k=4: relative bias of the exact expectation %.3f%n", bias);
+        assertTrue(bias > 1e-2, "uniform sampling should show its bias here, got " + bias);
+    }
+
+    @Test
+    void monteCarloErrorShrinksLikeOneOverSqrtM() {
+        double[] errors = new double[2];
+        int[] draws = {16, 64};
+        for (int i = 0; i < 2; i++) {
+            SpacoEngine engine = new SpacoEngine(model, CHUNK, 2, SpacoSampling.BERNOULLI, 1000 + i);
+            Map<String, INDArray> mean = new LinkedHashMap<>();
+            for (int m = 0; m < draws[i]; m++) {
+                BatchGradients g = engine.compute(batch);
+                assertEquals(exact.loss(), g.loss(), 0.0, "SpaCO reports the exact pass-1 loss");
+                addScaled(mean, g.gradients(), 1.0 / draws[i]);
+            }
+            errors[i] = relativeDistance(mean, exact.gradients());
+        }
+        double ratio = errors[0] / errors[1];
+        System.err.printf("bernoulli Monte Carlo: relative error M=16 %.4f, M=64 %.4f, ratio %.2f (ideal 2)%n",
+                errors[0], errors[1], ratio);
+        assertTrue(ratio > 1.3 && ratio < 3.5, "error ratio M=16 / M=64 = " + ratio + ", expected about 2");
+        assertTrue(errors[1] < 0.5, "mean of 64 draws is " + errors[1] + " away from the exact gradient");
+    }
+}
