@@ -43,16 +43,7 @@ final class ChunkwiseBackprop {
         int rows = batch.rows();
         KeyValueBuffer cache = new KeyValueBuffer(model.config(), rows, s, model.dataType());
 
-        double loss = 0;
-        for (int j = 0; j < k; j++) {
-            int start = j * chunkSize;
-            int end = Math.min(s, start + chunkSize);
-            int pastStart = layout.pastStart(start);
-            ChunkInput in = layout.chunk(start, end, pastStart, 1.0);
-            ChunkForward out = model.forward(in, past(cache, pastStart, start, rows), false);
-            loss += out.loss();
-            cache.put(start, out.present());
-        }
+        double loss = forwardPass(layout, cache);
 
         Map<String, INDArray> grads = new LinkedHashMap<>();
         double scale = 1.0 / selection.inclusionProbability();
@@ -73,6 +64,28 @@ final class ChunkwiseBackprop {
             }
         }
         return new BatchGradients(loss, completed(grads), layout.predictedTokens(), k, selection.visitedCount());
+    }
+
+    /** Pass 1 alone: the exact mean loss of a batch, chunk by chunk, without any gradient (inference). */
+    double forwardOnly(Batch batch) {
+        SequenceLayout layout = new SequenceLayout(batch);
+        return forwardPass(layout, new KeyValueBuffer(model.config(), batch.rows(), layout.length(), model.dataType()));
+    }
+
+    /** Runs every chunk forward without gradients, storing its K/V in {@code cache}; returns the summed loss. */
+    private double forwardPass(SequenceLayout layout, KeyValueBuffer cache) {
+        int s = layout.length();
+        int rows = layout.rows();
+        double loss = 0;
+        for (int start = 0; start < s; start += chunkSize) {
+            int end = Math.min(s, start + chunkSize);
+            int pastStart = layout.pastStart(start);
+            ChunkInput in = layout.chunk(start, end, pastStart, 1.0);
+            ChunkForward out = model.forward(in, past(cache, pastStart, start, rows), false);
+            loss += out.loss();
+            cache.put(start, out.present());
+        }
+        return loss;
     }
 
     private KeyValues past(KeyValueBuffer cache, int from, int to, int rows) {

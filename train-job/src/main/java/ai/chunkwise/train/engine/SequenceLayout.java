@@ -72,6 +72,10 @@ final class SequenceLayout {
         return batch.length();
     }
 
+    int rows() {
+        return batch.rows();
+    }
+
     /**
      * First position whose K/V chunk {@code [start, ...)} may need: the earliest start, over rows, of the
      * document that contains {@code start}. Keys before it are hidden from every query of the chunk, so the

@@ -1,0 +1,115 @@
+package ai.chunkwise.train.bench;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+
+/**
+ * {@code train-job bench --suite <name> [--quick]}: the performance benchmarks of notes/anchors.md, printed as one
+ * JSON object per line. Every ratio compares runs made side by side in this one invocation (these machines are
+ * shared and noisy, so numbers from different runs are not compared).
+ */
+@Command(name = "bench", mixinStandardHelpOptions = true,
+        description = "Run a benchmark suite and print JSON lines: methods, max-length, chunk-cost, pipeline, all.")
+public final class BenchCommand implements Callable<Integer> {
+    private static final long GIB = 1L << 30;
+
+    @Option(names = "--suite", required = true, description = "methods | max-length | chunk-cost | pipeline | all")
+    String suite;
+
+    @Option(names = "--quick", description = "small sizes: a smoke run in under 2 minutes")
+    boolean quick;
+
+    @Option(names = "--memory-cap-gib", description = "RSS cap for the max-length suite (default: ${DEFAULT-VALUE})")
+    double maxLengthCapGib = 4;
+
+    @Option(names = "--methods-cap-gib", description = "RSS cap per run in the methods suite (default: ${DEFAULT-VALUE})")
+    double methodsCapGib = 16;
+
+    @Option(names = "--timeout-s", description = "longest a single measured run may take (default: ${DEFAULT-VALUE})")
+    long timeoutSeconds = 1800;
+
+    @Option(names = "--torch", negatable = true, defaultValue = "true",
+            description = "also run the PyTorch CPU baseline (needs python3-torch; see train-job/tools)")
+    boolean torch;
+
+    private final ObjectMapper json = new ObjectMapper();
+
+    @Override
+    public Integer call() throws Exception {
+        List<String> suites = suite.equals("all") ? List.of("methods", "chunk-cost", "max-length", "pipeline") : List.of(suite);
+        for (String s : suites) {
+            switch (s) {
+                case "methods" -> new MethodsSuite(this).run();
+                case "max-length" -> new MaxLengthSuite(this).run();
+                case "chunk-cost" -> new ChunkCostSuite(this).run();
+                case "pipeline" -> new PipelineSuite(this).run();
+                default -> throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this),
+                        "unknown suite '" + s + "': expected methods, max-length, chunk-cost, pipeline or all");
+            }
+        }
+        return 0;
+    }
+
+    boolean quick() {
+        return quick;
+    }
+
+    long timeoutSeconds() {
+        return timeoutSeconds;
+    }
+
+    long methodsCapBytes() {
+        return (long) (methodsCapGib * GIB);
+    }
+
+    long maxLengthCapBytes() {
+        return (long) (maxLengthCapGib * GIB);
+    }
+
+    boolean torch() {
+        return torch;
+    }
+
+    ObjectNode result(String suiteName) {
+        ObjectNode n = json.createObjectNode();
+        n.put("suite", suiteName);
+        return n;
+    }
+
+    /** One JSON object per line on stdout: the benchmark's whole output. */
+    void emit(ObjectNode n) {
+        System.out.println(n);
+        System.out.flush();
+    }
+
+    /** A ratio line: {@code value} against its target, with whether the target is met. */
+    void emitRatio(String suiteName, String name, double value, String target, boolean met, ObjectNode context) {
+        ObjectNode n = result(suiteName);
+        n.put("ratio", name);
+        n.put("value", value);
+        n.put("target", target);
+        n.put("met", met);
+        if (context != null) {
+            n.setAll(context);
+        }
+        emit(n);
+    }
+
+    ObjectMapper json() {
+        return json;
+    }
+
+    static List<Integer> doubling(int from, int to) {
+        List<Integer> out = new ArrayList<>();
+        for (int n = from; n <= to; n *= 2) {
+            out.add(n);
+        }
+        return out;
+    }
+}

@@ -1,0 +1,113 @@
+package ai.chunkwise.train.bench;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.lang.management.ManagementFactory;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Runs a {@link StepProbe} in a child JVM (same class path, same JVM options, one OpenMP thread) and watches its
+ * resident memory: a child that grows past the cap is killed and reported as such instead of taking the machine
+ * down. The cap is on RSS, i.e. everything the process holds, native buffers included.
+ */
+final class ProbeRunner {
+    static final String RESULT_PREFIX = "PROBE_RESULT ";
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final long capBytes;
+    private final long timeoutSeconds;
+
+    ProbeRunner(long capBytes, long timeoutSeconds) {
+        this.capBytes = capBytes;
+        this.timeoutSeconds = timeoutSeconds;
+    }
+
+    ObjectNode run(ProbeSpec spec) throws IOException, InterruptedException {
+        List<String> cmd = new ArrayList<>();
+        cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        // the parent's own -X/-D/--add-opens options (heap size, JavaCPP limits) apply to the child too
+        cmd.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments());
+        cmd.add("-cp");
+        cmd.add(System.getProperty("java.class.path"));
+        cmd.add(StepProbe.class.getName());
+        cmd.addAll(spec.toArgs());
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
+        pb.environment().put("OMP_NUM_THREADS", "1");
+        pb.environment().put("OPENBLAS_NUM_THREADS", "1");
+        Process child = pb.start();
+        ChildOutput output = new ChildOutput(child);
+        output.start();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(timeoutSeconds);
+        long peakSeen = 0;
+        Path status = Path.of("/proc", String.valueOf(child.pid()), "status");
+        while (!child.waitFor(20, TimeUnit.MILLISECONDS)) {
+            long rss = MemoryWatch.procStatusKb(status, "VmRSS:") * 1024;
+            peakSeen = Math.max(peakSeen, rss);
+            if (rss > capBytes || System.nanoTime() > deadline) {
+                child.destroyForcibly().waitFor();
+                output.join(1000);
+                ObjectNode r = JSON.createObjectNode();
+                r.put("status", rss > capBytes ? "exceeded_memory_cap" : "timed_out");
+                r.put("cap_bytes", capBytes);
+                r.put("peak_rss_bytes", peakSeen);
+                r.put("timeout_s", timeoutSeconds);
+                return r;
+            }
+        }
+        output.join(5000);
+        if (output.result == null) {
+            ObjectNode r = JSON.createObjectNode();
+            r.put("status", "failed");
+            r.put("exit_code", child.exitValue());
+            r.put("output_tail", output.tail());
+            return r;
+        }
+        return (ObjectNode) JSON.readTree(output.result);
+    }
+
+    /** Drains the child's output; keeps the result line and the last lines for error reports. */
+    private static final class ChildOutput extends Thread {
+        private final Process child;
+        private final List<String> last = new ArrayList<>();
+        private volatile String result;
+
+        ChildOutput(Process child) {
+            this.child = child;
+            setDaemon(true);
+        }
+
+        @Override
+        public void run() {
+            try (BufferedReader r = new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8))) {
+                for (String line; (line = r.readLine()) != null; ) {
+                    if (line.startsWith(RESULT_PREFIX)) {
+                        result = line.substring(RESULT_PREFIX.length());
+                    } else {
+                        synchronized (last) {
+                            last.add(line);
+                            if (last.size() > 15) {
+                                last.remove(0);
+                            }
+                        }
+                    }
+                }
+            } catch (IOException ignored) {
+                // the child was killed; what was read is what there is
+            }
+        }
+
+        String tail() {
+            synchronized (last) {
+                return String.join("\n", last);
+            }
+        }
+    }
+}

@@ -1,0 +1,62 @@
+package ai.chunkwise.train.bench;
+
+import ai.chunkwise.train.engine.Batch;
+import ai.chunkwise.train.engine.FullBackprop;
+import ai.chunkwise.train.engine.GradientEngine;
+import ai.chunkwise.train.engine.InferencePass;
+import ai.chunkwise.train.engine.SecoEngine;
+import ai.chunkwise.train.engine.SpacoEngine;
+import ai.chunkwise.train.engine.SpacoSampling;
+import ai.chunkwise.train.model.LlamaModel;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+/**
+ * One benchmark measurement in its own JVM, so that its peak memory is its own and a run that blows the memory
+ * cap can be killed without taking the benchmark down: times one training (or inference) step of
+ * {@link BenchLlama} on random tokens and prints one JSON line. Started by {@link ProbeRunner}.
+ *
+ * <p>Arguments: method tokens chunk budget sampling warmups repeats (budget/sampling only for spaco).
+ */
+public final class StepProbe {
+    private StepProbe() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        ProbeSpec spec = ProbeSpec.fromArgs(args);
+        LlamaModel model = BenchLlama.create(42);
+        // "idle": the model loaded and nothing run, the memory every other probe starts from
+        Runnable step = spec.method().equals("idle") ? () -> { }
+                : stepOf(spec, model, Batch.of(BenchLlama.randomTokens(spec.tokens(), 7)));
+        StepTimes times;
+        try (MemoryWatch memory = new MemoryWatch()) {
+            times = StepTimes.measure(spec.warmups(), spec.repeats(), step);
+            memory.close();
+            ObjectNode out = new ObjectMapper().createObjectNode();
+            out.put("status", "ok");
+            out.put("seconds_p50", times.median());
+            out.put("seconds_p95", times.percentile(95));
+            out.putPOJO("seconds", times.seconds());
+            out.put("peak_rss_bytes", memory.peakRssBytes());
+            out.put("peak_offheap_bytes", memory.peakOffHeapBytes());
+            out.put("peak_heap_bytes", memory.peakHeapBytes());
+            System.out.println(ProbeRunner.RESULT_PREFIX + out);
+        }
+    }
+
+    private static Runnable stepOf(ProbeSpec spec, LlamaModel model, Batch batch) {
+        if (spec.method().equals("inference")) {
+            InferencePass pass = new InferencePass(model, spec.chunk());
+            return () -> pass.loss(batch);
+        }
+        GradientEngine engine = switch (spec.method()) {
+            case "full" -> new FullBackprop(model);
+            case "seco" -> new SecoEngine(model, spec.chunk());
+            case "spaco" -> new SpacoEngine(model, spec.chunk(), spec.budget(), SpacoSampling.parse(spec.sampling()), 1);
+            default -> throw new IllegalArgumentException("unknown method '" + spec.method()
+                    + "': expected inference, full, seco or spaco");
+        };
+        return () -> engine.compute(batch);
+    }
+}
