@@ -82,6 +82,11 @@ final class GradCommand implements Callable<Integer> {
     @Option(names = "--out", required = true, description = "output .safetensors file (written atomically)")
     Path out;
 
+    @Option(names = "--gc-threshold-mb", defaultValue = "0",
+            description = "System.gc() after a backward chunk once resident memory grew by this many MB, to "
+                    + "release SameDiff's native buffers (default 0: after every chunk)")
+    long gcThresholdMb;
+
     @Option(names = "--repeat", defaultValue = "1",
             description = "run the whole computation this many times and report every duration (benchmarking)")
     int repeat;
@@ -100,6 +105,7 @@ final class GradCommand implements Callable<Integer> {
             PeftAdapter lora = adapter == null ? null : PeftAdapter.load(adapter, dt);
             long[][] tokens = readInputIds(input);
             LlamaModel llama = new LlamaModel(checkpoint.config(), checkpoint.weights(), lora, dt, tokens.length);
+            llama.setNativeMemoryCollectionThreshold(gcThresholdMb << 20);
             Batch batch = Batch.of(tokens);
             long loaded = System.nanoTime();
             long t1;

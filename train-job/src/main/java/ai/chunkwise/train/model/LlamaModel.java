@@ -3,6 +3,7 @@ package ai.chunkwise.train.model;
 import ai.chunkwise.train.checkpoint.LlamaTensorLayout;
 import ai.chunkwise.train.checkpoint.LoraConfig;
 import ai.chunkwise.train.checkpoint.PeftAdapter;
+import org.bytedeco.javacpp.Pointer;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.autodiff.samediff.api.OutAndGrad;
 import org.nd4j.linalg.api.buffer.DataBuffer;
@@ -31,6 +32,8 @@ import java.util.Map;
 public final class LlamaModel {
     /** Additive mask value for hidden keys: exp(score - 1e9 - max) underflows to exactly 0 in float32 and 64. */
     private static final double MASKED = -1e9;
+    /** Resident-memory growth after which a backward pass triggers a GC (see releaseNativeMemoryIfGrown). */
+    public static final long DEFAULT_COLLECTION_THRESHOLD_BYTES = 0;
 
     private final LlamaConfig config;
     private final DataType dataType;
@@ -41,7 +44,8 @@ public final class LlamaModel {
     private final LlamaChunkGraph graph;
     private final Map<String, INDArray> trainable;
     private boolean gradientFunctionReady;
-    private boolean collectGarbageAfterBackward = true;
+    private long collectionThresholdBytes = DEFAULT_COLLECTION_THRESHOLD_BYTES;
+    private long residentAfterLastCollection;
 
     /**
      * @param weights HF-named weights (any float dtype; converted to {@code dataType}; arrays already in
@@ -120,11 +124,15 @@ public final class LlamaModel {
     }
 
     /**
-     * Whether {@link #backward} ends with {@code System.gc()} to release SameDiff's native buffers promptly
-     * (default true; see the comment in backward). Turning it off trades native memory for ~50 ms per chunk.
+     * {@link #backward} runs {@code System.gc()} when the process's resident memory has grown by more than
+     * this many bytes since the last such collection, to release SameDiff's native buffers (0: after every
+     * backward pass; Long.MAX_VALUE: never). Default {@link #DEFAULT_COLLECTION_THRESHOLD_BYTES}.
      */
-    public void setCollectGarbageAfterBackward(boolean enabled) {
-        this.collectGarbageAfterBackward = enabled;
+    public void setNativeMemoryCollectionThreshold(long bytes) {
+        if (bytes < 0) {
+            throw new IllegalArgumentException("collection threshold must be >= 0 bytes, got " + bytes);
+        }
+        this.collectionThresholdBytes = bytes;
     }
 
     /** Forward pass of one chunk without gradients (SeCO/SpaCO pass 1, evaluation). */
@@ -197,14 +205,25 @@ public final class LlamaModel {
             pastGrads = new KeyValues(k, v);
         }
         double loss = result.getOutputs().get(LlamaChunkGraph.LOSS).getDouble(0);
-        if (collectGarbageAfterBackward) {
-            // SameDiff M2.1 frees the ~600 native buffers of a backward pass only when the GC collects their
-            // small Java wrappers; without this, native memory grows to GBs and every step page-faults
-            // (notes/dl4j-m2.1.md). Measured here (4 layers, hidden 256, 1024 tokens, SeCO chunk 128): peak
-            // resident memory 4.2 GB without, 2.7 GB with, at ~40-90 ms per call.
-            System.gc();
-        }
+        releaseNativeMemoryIfGrown();
         return new ChunkBackward(loss, pastGrads);
+    }
+
+    /**
+     * SameDiff M2.1 frees the ~600 native buffers of a backward pass only when the GC collects their small Java
+     * wrappers, which a roomy heap rarely does: native memory then grows to GBs and fresh pages fault on every
+     * step (notes/dl4j-m2.1.md). So: when the resident set has grown by more than the threshold since the last
+     * collection, collect now (default 0: after every backward pass, the notes' measured best). A collection
+     * costs ~40-90 ms, which a tiny model may prefer to skip. Measured on a loaded 2-core machine (4 layers,
+     * hidden 256, vocab 8192, 1024 tokens, SeCO chunk 128, float32, peak resident set): 1.0-1.4 GB collecting
+     * after every chunk, 1.9 GB with a 256 MB threshold, 2.3-2.6 GB never collecting.
+     */
+    private void releaseNativeMemoryIfGrown() {
+        long resident = Pointer.physicalBytes();
+        if (resident - residentAfterLastCollection > collectionThresholdBytes) {
+            System.gc();
+            residentAfterLastCollection = Pointer.physicalBytes();
+        }
     }
 
     private void addInto(Map<String, INDArray> sink, String name, INDArray grad) {

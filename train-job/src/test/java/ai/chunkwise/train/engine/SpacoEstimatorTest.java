@@ -36,7 +36,7 @@ class SpacoEstimatorTest {
     void setUp() {
         LlamaConfig config = RandomLlama.tinyTiedGqa();
         model = new LlamaModel(config, RandomLlama.weights(config, 21), null, DataType.DOUBLE, 1);
-        model.setCollectGarbageAfterBackward(false);   // ~100 backward passes of a tiny model: memory is no concern
+        model.setNativeMemoryCollectionThreshold(Long.MAX_VALUE);   // ~100 backward passes of a tiny model
         batch = Batch.of(RandomLlama.tokens(1, K * CHUNK, config.vocabSize(), 22));
         exact = new SecoEngine(model, CHUNK).compute(batch);
     }
