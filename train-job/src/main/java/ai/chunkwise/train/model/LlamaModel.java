@@ -62,7 +62,7 @@ public final class LlamaModel {
         this.dataType = dataType;
         this.batch = batch;
         this.fullFineTuning = adapter == null;
-        this.rotary = new RotaryEmbedding(config);
+        this.rotary = new RotaryEmbedding(config, dataType);
         Map<String, INDArray> base = new HashMap<>();
         LlamaTensorLayout.expectedShapes(config).forEach((name, shape) -> {
             INDArray w = weights.get(name);

@@ -1,5 +1,7 @@
 package ai.chunkwise.train.model;
 
+import org.nd4j.linalg.api.buffer.DataType;
+
 /**
  * Rotary position embedding tables, computed in Java and fed to the chunk graph as data (so llama3
  * frequency scaling and position restarts at document starts cost no graph ops).
@@ -9,34 +11,46 @@ package ai.chunkwise.train.model;
  * {@code cos[p][i] = cos(p * inv_freq[i mod d/2])}, likewise sin. The graph applies
  * {@code q*cos + rotate_half(q)*sin}.
  *
- * <p>Precision: transformers computes inv_freq, the angles {@code position * inv_freq} and their cos/sin in
- * float32 whatever the model dtype (autocast disabled, "force float32"), then casts the tables to the model
- * dtype. We round the same three steps to float32 so the tables equal HF's (up to the last ulp of cos/sin):
- * the angle's float32 rounding grows with the position (about 1e-5 rad at position 200, 1e-2 rad at 100k), so
- * exact float64 angles would rotate queries and keys differently from the checkpoints' own training code.
- * (Measured on the HF fixtures: float64 angles give 8.7e-7 relative logits error growing with position,
- * float32 ones 3.6e-7, flat in position; the rest is HF's float32 RMSNorm, see HfReferenceTest.)
+ * <p>Precision follows the model's dtype. In float32 (training) we reproduce transformers exactly: it computes
+ * inv_freq, the angles {@code position * inv_freq} and their cos/sin in float32 whatever the model dtype
+ * (autocast disabled, "force float32"), so we round the same three steps to float32 and the tables equal HF's
+ * (up to the last ulp of cos/sin); the angle's float32 rounding grows with the position (about 1e-5 rad at
+ * position 200, 1e-2 rad at 100k), and checkpoints were trained with those rotations. In float64
+ * (verification) every step is exact float64 math, which is what the float64 references of
+ * train-job/tools/make_float64_references.py compute (HF's modules with the float32 casts removed).
  */
 public final class RotaryEmbedding {
     private final int headDim;
+    private final boolean float32;
     private final double[] inverseFrequencies;
 
-    public RotaryEmbedding(LlamaConfig config) {
+    /** @param dataType the model's dtype: DOUBLE gives exact float64 tables, anything else HF's float32 ones */
+    public RotaryEmbedding(LlamaConfig config, DataType dataType) {
         this.headDim = config.headDim();
         if (headDim % 2 != 0) {
             throw new IllegalArgumentException("head_dim must be even for rotary embeddings, got " + headDim);
         }
-        this.inverseFrequencies = inverseFrequencies(config);
+        this.float32 = dataType != DataType.DOUBLE;
+        this.inverseFrequencies = inverseFrequencies(config, float32);
     }
 
-    /** HF's inv_freq (length head_dim/2), including llama3 scaling when configured. */
+    /** HF's inv_freq (length head_dim/2) as transformers computes it, in float32. */
     public static double[] inverseFrequencies(LlamaConfig config) {
+        return inverseFrequencies(config, true);
+    }
+
+    /** inv_freq (length head_dim/2), including llama3 scaling when configured; float32 = HF's rounding. */
+    public static double[] inverseFrequencies(LlamaConfig config, boolean float32) {
         int half = config.headDim() / 2;
         double[] inv = new double[half];
         for (int i = 0; i < half; i++) {
-            // HF: 1.0 / (base ** (arange(0, dim, 2).float() / dim)), all in float32
-            float exponent = (float) (2 * i) / (float) config.headDim();
-            inv[i] = 1.0f / (float) Math.pow(config.ropeTheta(), exponent);
+            if (float32) {
+                // HF: 1.0 / (base ** (arange(0, dim, 2).float() / dim)), all in float32
+                float exponent = (float) (2 * i) / (float) config.headDim();
+                inv[i] = 1.0f / (float) Math.pow(config.ropeTheta(), exponent);
+            } else {
+                inv[i] = 1.0 / Math.pow(config.ropeTheta(), (2.0 * i) / config.headDim());
+            }
         }
         RopeScaling scaling = config.ropeScaling();
         if (scaling == null) {
@@ -46,11 +60,11 @@ public final class RotaryEmbedding {
             throw new IllegalArgumentException("unsupported rope scaling type '" + scaling.ropeType()
                     + "': only 'llama3' (or no scaling) is implemented");
         }
-        return llama3Scaled(inv, scaling);
+        return llama3Scaled(inv, scaling, float32);
     }
 
     /** HF {@code _compute_llama3_parameters}: long wavelengths divided by factor, a smooth blend in between. */
-    private static double[] llama3Scaled(double[] inv, RopeScaling s) {
+    private static double[] llama3Scaled(double[] inv, RopeScaling s, boolean float32) {
         double oldContext = s.originalMaxPositionEmbeddings();
         double lowFreqWavelen = oldContext / s.lowFreqFactor();
         double highFreqWavelen = oldContext / s.highFreqFactor();
@@ -63,7 +77,7 @@ public final class RotaryEmbedding {
                 double smooth = (oldContext / wavelen - s.lowFreqFactor()) / (s.highFreqFactor() - s.lowFreqFactor());
                 scaled = (1 - smooth) * scaled / s.factor() + smooth * scaled;
             }
-            out[i] = (float) scaled;   // HF keeps inv_freq as a float32 buffer
+            out[i] = float32 ? (float) scaled : scaled;   // HF keeps inv_freq as a float32 buffer
         }
         return out;
     }
@@ -76,9 +90,17 @@ public final class RotaryEmbedding {
     public void fill(int position, double[] cos, double[] sin, int offset) {
         int half = headDim / 2;
         for (int i = 0; i < half; i++) {
-            float angle = (float) position * (float) inverseFrequencies[i];   // float32 product, as HF
-            double c = (float) Math.cos(angle);
-            double s = (float) Math.sin(angle);
+            double c;
+            double s;
+            if (float32) {
+                float angle = (float) position * (float) inverseFrequencies[i];   // float32 product, as HF
+                c = (float) Math.cos(angle);
+                s = (float) Math.sin(angle);
+            } else {
+                double angle = position * inverseFrequencies[i];
+                c = Math.cos(angle);
+                s = Math.sin(angle);
+            }
             cos[offset + i] = c;
             cos[offset + half + i] = c;
             sin[offset + i] = s;

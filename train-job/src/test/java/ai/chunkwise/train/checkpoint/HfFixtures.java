@@ -30,4 +30,18 @@ public final class HfFixtures {
     public static Path gqaLora() {
         return root().resolve("tiny-llama-gqa-lora");
     }
+
+    /**
+     * True-float64 references of transformers' Llama for the same checkpoints (plus tiny-llama3-tied), made by
+     * train-job/tools/make_float64_references.py: HF's modules with their float32 casts (RMSNorm, rotary)
+     * removed, so a float64 implementation can be checked to 1e-9 and below.
+     */
+    public static Path float64Root() {
+        Path dir = Path.of("src/test/resources/fixtures/hf-llama-float64");
+        if (!Files.isDirectory(dir)) {
+            throw new IllegalStateException("float64 HF references not found at " + dir.toAbsolutePath()
+                    + ": run the tests from the train-job module");
+        }
+        return dir;
+    }
 }

@@ -19,9 +19,14 @@ record HfReference(LlamaConfig config, Map<String, INDArray> weights, PeftAdapte
                    INDArray logits, double loss, Map<String, INDArray> gradients) {
 
     static HfReference load(Path dir, boolean withAdapter) {
+        return load(dir, withAdapter, dir.resolve("reference.safetensors"));
+    }
+
+    /** The checkpoint (and adapter) of {@code dir} with the outputs stored in {@code referenceFile}. */
+    static HfReference load(Path dir, boolean withAdapter, Path referenceFile) {
         HfCheckpoint checkpoint = HfCheckpoint.load(dir, DataType.DOUBLE);
         PeftAdapter adapter = withAdapter ? PeftAdapter.load(dir.resolve("adapter"), DataType.DOUBLE) : null;
-        Map<String, INDArray> ref = SafeTensors.read(dir.resolve("reference.safetensors"), DataType.DOUBLE);
+        Map<String, INDArray> ref = SafeTensors.read(referenceFile, DataType.DOUBLE);
         INDArray ids = ref.get("input_ids");
         long[][] tokens = new long[(int) ids.size(0)][(int) ids.size(1)];
         for (int b = 0; b < tokens.length; b++) {

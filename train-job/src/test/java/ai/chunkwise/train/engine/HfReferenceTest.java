@@ -25,7 +25,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * summation) makes the position-0 logits agree with the fixture to 3e-16. The float64 exactness of the model
  * and the engines is therefore asserted against an independent float64 oracle instead (OracleAgreementTest,
  * 1e-12); here we assert agreement at the float32 level the fixture actually has, and that the oracle sits at
- * the same distance from HF (so both implement HF's Llama, not just each other).
+ * the same distance from HF (so both implement HF's Llama, not just each other). The 1e-9 check against
+ * transformers itself runs on true-float64 references of the same checkpoints: HfFloat64ReferenceTest.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class HfReferenceTest {

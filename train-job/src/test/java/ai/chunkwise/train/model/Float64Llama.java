@@ -193,17 +193,17 @@ public final class Float64Llama {
         return dx;
     }
 
-    /** HF rotary tables recomputed here: float32 inv_freq and angles (see RotaryEmbedding's class comment). */
+    /** Rotary tables in exact float64, as the model computes them in float64 (see RotaryEmbedding). */
     private double[][][] ropeTables(int[] positions) {
         int d = c.headDim();
-        double[] inv = RotaryEmbedding.inverseFrequencies(c);
+        double[] inv = RotaryEmbedding.inverseFrequencies(c, false);
         double[][] cos = new double[positions.length][d];
         double[][] sin = new double[positions.length][d];
         for (int t = 0; t < positions.length; t++) {
             for (int i = 0; i < d; i++) {
-                float angle = (float) positions[t] * (float) inv[i % (d / 2)];
-                cos[t][i] = (float) Math.cos(angle);
-                sin[t][i] = (float) Math.sin(angle);
+                double angle = positions[t] * inv[i % (d / 2)];
+                cos[t][i] = Math.cos(angle);
+                sin[t][i] = Math.sin(angle);
             }
         }
         return new double[][][]{cos, sin};

@@ -1,5 +1,6 @@
 package ai.chunkwise.train.model;
 
+import org.nd4j.linalg.api.buffer.DataType;
 import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -41,7 +42,7 @@ class RotaryEmbeddingTest {
 
     @Test
     void tablesRepeatTheHalvesAndPositionZeroIsTheIdentity() {
-        RotaryEmbedding rope = new RotaryEmbedding(config(null));
+        RotaryEmbedding rope = new RotaryEmbedding(config(null), DataType.FLOAT);
         double[] cos = new double[16];
         double[] sin = new double[16];
         rope.fill(0, cos, sin, 0);
