@@ -1,0 +1,152 @@
+package ai.chunkwise.tokenize.input;
+
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.Path;
+import org.apache.hadoop.io.LongWritable;
+import org.apache.hadoop.io.Text;
+import org.apache.hadoop.io.compress.CompressionCodec;
+import org.apache.hadoop.io.compress.CompressionCodecFactory;
+import org.apache.hadoop.mapreduce.lib.input.FileSplit;
+import org.apache.spark.api.java.JavaNewHadoopRDD;
+import org.apache.spark.api.java.JavaPairRDD;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.input.PortableDataStream;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.DataType;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructField;
+
+import java.io.DataInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.util.Arrays;
+import java.util.Iterator;
+
+import static org.apache.spark.sql.functions.col;
+
+/** Reads the input files as an RDD of {@link SourceRecord}s, one per document (or skipped record). */
+public final class DocumentSource {
+    private DocumentSource() {
+    }
+
+    public static JavaRDD<SourceRecord> read(SparkSession spark, InputFiles input, InputFormat format, String textField) {
+        JavaSparkContext sc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+        String pattern = input.pattern().toString();
+        String root = input.root().toUri().toString();
+        return switch (format) {
+            case TEXT -> readWholeFiles(sc, pattern, root);
+            case LINES -> readLines(sc, pattern, root, null);
+            case JSONL -> readLines(sc, pattern, root, textField);
+            case PARQUET -> readParquet(spark, pattern, root, textField);
+        };
+    }
+
+    private static JavaRDD<SourceRecord> readWholeFiles(JavaSparkContext sc, String pattern, String root) {
+        return sc.binaryFiles(pattern).mapPartitions(files -> {
+            RecordDecoder decoder = new RecordDecoder(null);
+            URI rootUri = URI.create(root);
+            return new Iterator<SourceRecord>() {
+                @Override
+                public boolean hasNext() {
+                    return files.hasNext();
+                }
+
+                @Override
+                public SourceRecord next() {
+                    var entry = files.next();
+                    Path path = new Path(entry._1());
+                    byte[] bytes = readDecompressed(path, entry._2());
+                    return decoder.text(InputFiles.relativeKey(rootUri, path.toUri()), 0, bytes, bytes.length);
+                }
+            };
+        });
+    }
+
+    // binaryFiles hands over raw bytes; decompress .gz/.bz2/... by extension as Hadoop's text input would.
+    private static byte[] readDecompressed(Path path, PortableDataStream stream) {
+        try (DataInputStream raw = stream.open()) {
+            CompressionCodec codec = new CompressionCodecFactory(stream.getConfiguration()).getCodec(path);
+            if (codec == null) {
+                return raw.readAllBytes();
+            }
+            try (InputStream in = codec.createInputStream(raw)) {
+                return in.readAllBytes();
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read input file " + path + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static JavaRDD<SourceRecord> readLines(JavaSparkContext sc, String pattern, String root, String jsonField) {
+        Configuration conf = new Configuration(sc.hadoopConfiguration());
+        JavaPairRDD<LongWritable, Text> lines = sc.newAPIHadoopFile(pattern, StableOffsetTextInputFormat.class,
+                LongWritable.class, Text.class, conf);
+        return ((JavaNewHadoopRDD<LongWritable, Text>) lines).mapPartitionsWithInputSplit((split, records) -> {
+            String file = InputFiles.relativeKey(URI.create(root), ((FileSplit) split).getPath().toUri());
+            RecordDecoder decoder = new RecordDecoder(jsonField);
+            return new Iterator<SourceRecord>() {
+                @Override
+                public boolean hasNext() {
+                    return records.hasNext();
+                }
+
+                @Override
+                public SourceRecord next() {
+                    var r = records.next();
+                    long offset = r._1().get();
+                    Text line = r._2(); // reused by the record reader: decode before the next record
+                    return jsonField == null
+                            ? decoder.text(file, offset, line.getBytes(), line.getLength())
+                            : decoder.jsonLine(file, offset, line.getBytes(), line.getLength());
+                }
+            };
+        }, false);
+    }
+
+    private static JavaRDD<SourceRecord> readParquet(SparkSession spark, String pattern, String root, String field) {
+        Dataset<Row> df = spark.read().parquet(pattern);
+        StructField f = Arrays.stream(df.schema().fields()).filter(x -> x.name().equals(field)).findFirst()
+                .orElseThrow(() -> new IllegalArgumentException("Parquet input " + pattern + " has no column '" + field
+                        + "'; its columns are " + Arrays.toString(df.schema().fieldNames())
+                        + ". Name the text column with --text-field."));
+        DataType type = f.dataType();
+        if (!type.equals(DataTypes.StringType) && !type.equals(DataTypes.BinaryType)) {
+            throw new IllegalArgumentException("Parquet column '" + field + "' of " + pattern + " has type "
+                    + type.simpleString() + "; --text-field must name a string column");
+        }
+        // the raw bytes, so that invalid UTF-8 is detected instead of silently replaced
+        Dataset<Row> rows = df.select(col("_metadata.file_path"), col("_metadata.row_index"),
+                col("`" + field + "`").cast(DataTypes.BinaryType));
+        return rows.javaRDD().mapPartitions(it -> {
+            URI rootUri = URI.create(root);
+            RecordDecoder decoder = new RecordDecoder(null);
+            return new Iterator<SourceRecord>() {
+                @Override
+                public boolean hasNext() {
+                    return it.hasNext();
+                }
+
+                @Override
+                public SourceRecord next() {
+                    Row r = it.next();
+                    String file = InputFiles.relativeKey(rootUri, fileUri(r.getString(0)));
+                    return decoder.column(file, r.getLong(1), r.isNullAt(2) ? null : (byte[]) r.get(2));
+                }
+            };
+        });
+    }
+
+    private static URI fileUri(String sparkFilePath) {
+        try {
+            return new URI(sparkFilePath);
+        } catch (URISyntaxException e) {
+            return new Path(sparkFilePath).toUri();
+        }
+    }
+}
