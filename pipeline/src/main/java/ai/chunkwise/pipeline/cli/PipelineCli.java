@@ -27,6 +27,10 @@ public final class PipelineCli {
     boolean verbose;
 
     public static void main(String[] args) {
+        // Arrow logs its allocator choice at INFO; a CLI's stderr is for the user's errors only
+        if (System.getProperty("org.slf4j.simpleLogger.defaultLogLevel") == null) {
+            System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "warn");
+        }
         System.exit(run(System.out, System.err, args));
     }
 

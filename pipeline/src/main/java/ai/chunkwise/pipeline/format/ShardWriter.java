@@ -1,12 +1,13 @@
 package ai.chunkwise.pipeline.format;
 
 import ai.chunkwise.pipeline.packing.PackedSequence;
+import org.apache.arrow.memory.ArrowBuf;
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.memory.RootAllocator;
 import org.apache.arrow.vector.BigIntVector;
 import org.apache.arrow.vector.BitVector;
+import org.apache.arrow.vector.FieldVector;
 import org.apache.arrow.vector.IntVector;
-import org.apache.arrow.vector.TinyIntVector;
 import org.apache.arrow.vector.VectorSchemaRoot;
 import org.apache.arrow.vector.complex.FixedSizeListVector;
 import org.apache.arrow.vector.complex.ListVector;
@@ -16,6 +17,8 @@ import java.io.FilterOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.channels.Channels;
 import java.security.DigestOutputStream;
 import java.security.MessageDigest;
@@ -34,6 +37,7 @@ public final class ShardWriter implements AutoCloseable {
     private final DatasetHeader header;
     private final int seqLen;
     private final int rowsPerBatch;
+    private final int itemsPerBatch;
     private final BufferAllocator allocator;
     private final VectorSchemaRoot root;
     private final ArrowFileWriter writer;
@@ -63,6 +67,11 @@ public final class ShardWriter implements AutoCloseable {
         }
         this.seqLen = header.seqLen();
         this.rowsPerBatch = rowsPerBatch;
+        if ((long) rowsPerBatch * seqLen > Integer.MAX_VALUE / Integer.BYTES) {
+            throw new IllegalArgumentException("rowsPerBatch " + rowsPerBatch + " x seq_len " + seqLen
+                    + " tokens is too large for one record batch; use fewer rows per batch");
+        }
+        this.itemsPerBatch = rowsPerBatch * seqLen;
         try {
             this.digest = MessageDigest.getInstance("SHA-256");
         } catch (NoSuchAlgorithmException e) {
@@ -100,15 +109,13 @@ public final class ShardWriter implements AutoCloseable {
         seqIds.set(r, s.seqId());
         inputIds.setNotNull(r);
         lossMask.setNotNull(r);
-        IntVector ids = (IntVector) inputIds.getDataVector();
-        TinyIntVector mask = (TinyIntVector) lossMask.getDataVector();
-        int base = r * seqLen;
-        int[] tokenIds = s.inputIds();
-        byte[] maskBytes = s.lossMask();
-        for (int j = 0; j < seqLen; j++) {
-            ids.set(base + j, tokenIds[j]);
-            mask.set(base + j, maskBytes[j]);
-        }
+        // Bulk copies into the data buffers (capacity reserved in startBatch, every item marked valid there):
+        // per-element set() calls made writing several times slower.
+        long base = (long) r * seqLen;
+        ByteBuffer idBytes = ByteBuffer.allocate(seqLen * Integer.BYTES).order(ByteOrder.LITTLE_ENDIAN);
+        idBytes.asIntBuffer().put(s.inputIds());
+        inputIds.getDataVector().getDataBuffer().setBytes(base * Integer.BYTES, idBytes);
+        lossMask.getDataVector().getDataBuffer().setBytes(base, s.lossMask());
         writeList(docStarts, r, s.docStarts());
         writeList(docLengths, r, s.docLengths());
         continuesPrevious.set(r, s.continuesPrevious() ? 1 : 0);
@@ -168,8 +175,16 @@ public final class ShardWriter implements AutoCloseable {
         ensureCapacity(padding, rowsPerBatch);
         ensureCapacity(inputIds, rowsPerBatch);
         ensureCapacity(lossMask, rowsPerBatch);
-        ensureCapacity((IntVector) inputIds.getDataVector(), rowsPerBatch * seqLen);
-        ensureCapacity((TinyIntVector) lossMask.getDataVector(), rowsPerBatch * seqLen);
+        ensureCapacity(inputIds.getDataVector(), itemsPerBatch);
+        ensureCapacity(lossMask.getDataVector(), itemsPerBatch);
+        markAllValid(inputIds.getDataVector());
+        markAllValid(lossMask.getDataVector());
+    }
+
+    /** The token and mask columns are never null: set every validity bit once per batch. */
+    private static void markAllValid(FieldVector items) {
+        ArrowBuf validity = items.getValidityBuffer();
+        validity.setOne(0, validity.capacity());
     }
 
     private static void ensureCapacity(org.apache.arrow.vector.ValueVector v, int capacity) {
