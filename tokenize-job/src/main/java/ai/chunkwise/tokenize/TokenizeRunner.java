@@ -6,7 +6,7 @@ import ai.chunkwise.pipeline.format.Manifest;
 import ai.chunkwise.pipeline.format.ShardEntry;
 import ai.chunkwise.tokenize.config.TokenizeSettings;
 import ai.chunkwise.tokenize.input.DocumentSource;
-import ai.chunkwise.tokenize.input.SourceRecord;
+import ai.chunkwise.tokenize.input.RawRecord;
 import ai.chunkwise.tokenize.shard.DocumentTokenizer;
 import ai.chunkwise.tokenize.shard.HadoopConfSnapshot;
 import ai.chunkwise.tokenize.shard.ShardAssigner;
@@ -63,7 +63,7 @@ public final class TokenizeRunner {
         plan.output().clear();
 
         int parallelism = s.partitions() > 0 ? s.partitions() : spark.sparkContext().defaultParallelism();
-        JavaRDD<SourceRecord> records = DocumentSource.read(spark, plan.input(), s.format(), s.textField());
+        JavaRDD<RawRecord> records = DocumentSource.read(spark, plan.input(), s.format(), s.textField());
         int inputPartitions = records.getNumPartitions();
         if (inputPartitions < parallelism) {
             records = records.repartition(parallelism); // e.g. one .gz file is one split: spread it over the cores
@@ -75,7 +75,7 @@ public final class TokenizeRunner {
 
         ShardAssigner assigner = new ShardAssigner(s.seed(), s.shards());
         JavaPairRDD<ShardKey, TokenizedDocument> keyed =
-                records.mapPartitionsToPair(new DocumentTokenizer(s.tokenizer(), plan.tokenizer(), assigner));
+                records.mapPartitionsToPair(new DocumentTokenizer(s.format(), s.textField(), s.tokenizer(), plan.tokenizer(), assigner));
         JavaPairRDD<ShardKey, TokenizedDocument> ordered =
                 keyed.repartitionAndSortWithinPartitions(new ShardPartitioner(s.shards()), ShardKey.ORDER);
         ShardTask task = new ShardTask(plan.output().path().toString(),

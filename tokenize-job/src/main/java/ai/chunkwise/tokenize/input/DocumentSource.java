@@ -30,39 +30,37 @@ import java.util.Iterator;
 
 import static org.apache.spark.sql.functions.col;
 
-/** Reads the input files as an RDD of {@link SourceRecord}s, one per document (or skipped record). */
+/** Reads the input files as an RDD of {@link RawRecord}s, one per document (or record to skip). */
 public final class DocumentSource {
     private DocumentSource() {
     }
 
-    public static JavaRDD<SourceRecord> read(SparkSession spark, InputFiles input, InputFormat format, String textField) {
+    /** @param textField the Parquet column (parquet only; jsonl fields are extracted when decoding) */
+    public static JavaRDD<RawRecord> read(SparkSession spark, InputFiles input, InputFormat format, String textField) {
         JavaSparkContext sc = JavaSparkContext.fromSparkContext(spark.sparkContext());
         String pattern = input.pattern().toString();
         String root = input.root().toUri().toString();
         return switch (format) {
             case TEXT -> readWholeFiles(sc, pattern, root);
-            case LINES -> readLines(sc, pattern, root, null);
-            case JSONL -> readLines(sc, pattern, root, textField);
+            case LINES, JSONL -> readLines(sc, pattern, root);
             case PARQUET -> readParquet(spark, pattern, root, textField);
         };
     }
 
-    private static JavaRDD<SourceRecord> readWholeFiles(JavaSparkContext sc, String pattern, String root) {
+    private static JavaRDD<RawRecord> readWholeFiles(JavaSparkContext sc, String pattern, String root) {
         return sc.binaryFiles(pattern).mapPartitions(files -> {
-            RecordDecoder decoder = new RecordDecoder(null);
             URI rootUri = URI.create(root);
-            return new Iterator<SourceRecord>() {
+            return new Iterator<RawRecord>() {
                 @Override
                 public boolean hasNext() {
                     return files.hasNext();
                 }
 
                 @Override
-                public SourceRecord next() {
+                public RawRecord next() {
                     var entry = files.next();
                     Path path = new Path(entry._1());
-                    byte[] bytes = readDecompressed(path, entry._2());
-                    return decoder.text(InputFiles.relativeKey(rootUri, path.toUri()), 0, bytes, bytes.length);
+                    return new RawRecord(InputFiles.relativeKey(rootUri, path.toUri()), 0, readDecompressed(path, entry._2()));
                 }
             };
         });
@@ -83,33 +81,29 @@ public final class DocumentSource {
         }
     }
 
-    private static JavaRDD<SourceRecord> readLines(JavaSparkContext sc, String pattern, String root, String jsonField) {
+    private static JavaRDD<RawRecord> readLines(JavaSparkContext sc, String pattern, String root) {
         Configuration conf = new Configuration(sc.hadoopConfiguration());
         JavaPairRDD<LongWritable, Text> lines = sc.newAPIHadoopFile(pattern, StableOffsetTextInputFormat.class,
                 LongWritable.class, Text.class, conf);
         return ((JavaNewHadoopRDD<LongWritable, Text>) lines).mapPartitionsWithInputSplit((split, records) -> {
             String file = InputFiles.relativeKey(URI.create(root), ((FileSplit) split).getPath().toUri());
-            RecordDecoder decoder = new RecordDecoder(jsonField);
-            return new Iterator<SourceRecord>() {
+            return new Iterator<RawRecord>() {
                 @Override
                 public boolean hasNext() {
                     return records.hasNext();
                 }
 
                 @Override
-                public SourceRecord next() {
+                public RawRecord next() {
                     var r = records.next();
-                    long offset = r._1().get();
-                    Text line = r._2(); // reused by the record reader: decode before the next record
-                    return jsonField == null
-                            ? decoder.text(file, offset, line.getBytes(), line.getLength())
-                            : decoder.jsonLine(file, offset, line.getBytes(), line.getLength());
+                    // the record reader reuses its Text: copy the bytes out
+                    return new RawRecord(file, r._1().get(), r._2().copyBytes());
                 }
             };
         }, false);
     }
 
-    private static JavaRDD<SourceRecord> readParquet(SparkSession spark, String pattern, String root, String field) {
+    private static JavaRDD<RawRecord> readParquet(SparkSession spark, String pattern, String root, String field) {
         Dataset<Row> df = spark.read().parquet(pattern);
         StructField f = Arrays.stream(df.schema().fields()).filter(x -> x.name().equals(field)).findFirst()
                 .orElseThrow(() -> new IllegalArgumentException("Parquet input " + pattern + " has no column '" + field
@@ -125,18 +119,17 @@ public final class DocumentSource {
                 col("`" + field + "`").cast(DataTypes.BinaryType));
         return rows.javaRDD().mapPartitions(it -> {
             URI rootUri = URI.create(root);
-            RecordDecoder decoder = new RecordDecoder(null);
-            return new Iterator<SourceRecord>() {
+            return new Iterator<RawRecord>() {
                 @Override
                 public boolean hasNext() {
                     return it.hasNext();
                 }
 
                 @Override
-                public SourceRecord next() {
+                public RawRecord next() {
                     Row r = it.next();
                     String file = InputFiles.relativeKey(rootUri, fileUri(r.getString(0)));
-                    return decoder.column(file, r.getLong(1), r.isNullAt(2) ? null : (byte[]) r.get(2));
+                    return new RawRecord(file, r.getLong(1), r.isNullAt(2) ? null : (byte[]) r.get(2));
                 }
             };
         });

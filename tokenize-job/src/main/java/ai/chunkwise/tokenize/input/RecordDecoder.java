@@ -22,11 +22,22 @@ public final class RecordDecoder {
             .onUnmappableCharacter(CodingErrorAction.REPORT);
     private final ObjectMapper json = new ObjectMapper()
             .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+    private final InputFormat format;
     private final String textField;
 
     /** @param textField the JSON field holding the text (jsonl only; may be null otherwise) */
-    public RecordDecoder(String textField) {
+    public RecordDecoder(InputFormat format, String textField) {
+        this.format = format;
         this.textField = textField;
+    }
+
+    public SourceRecord decode(RawRecord r) {
+        byte[] b = r.bytes();
+        return switch (format) {
+            case TEXT, LINES -> text(r.file(), r.index(), b, b.length);
+            case JSONL -> jsonLine(r.file(), r.index(), b, b.length);
+            case PARQUET -> column(r.file(), r.index(), b);
+        };
     }
 
     /** A plain-text document (text and lines formats). */

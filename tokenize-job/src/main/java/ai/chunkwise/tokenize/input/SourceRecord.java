@@ -1,17 +1,7 @@
 package ai.chunkwise.tokenize.input;
 
-import java.io.Serializable;
-
-/**
- * One record read from the input: a document's text, or the reason it was skipped.
- *
- * <p>(file, index) is the document's stable identity: the file path relative to the input root and the
- * record's index in that file (0 for a text file, the line's byte offset in the decompressed file for
- * lines/jsonl, the row index for Parquet). It never depends on how Spark split the input.
- * A plain class, not a record: Spark's serializers (Kryo) cannot set a record's final fields.
- */
-public final class SourceRecord implements Serializable {
-    private static final long serialVersionUID = 1L;
+/** A decoded input record: a document's text, or the reason it is skipped; identity as in {@link RawRecord}. */
+public final class SourceRecord {
 
     private final String file;
     private final long index;
