@@ -63,7 +63,7 @@ public final class TokenizeRunner {
         plan.output().clear();
 
         int parallelism = s.partitions() > 0 ? s.partitions() : spark.sparkContext().defaultParallelism();
-        JavaRDD<RawRecord> records = DocumentSource.read(spark, plan.input(), s.format(), s.textField());
+        JavaRDD<RawRecord> records = DocumentSource.read(spark, plan.input(), s.format(), s.textField(), parallelism);
         int inputPartitions = records.getNumPartitions();
         if (inputPartitions < parallelism) {
             records = records.repartition(parallelism); // e.g. one .gz file is one split: spread it over the cores

@@ -19,6 +19,7 @@ import picocli.CommandLine.Option;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
+import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -53,6 +54,8 @@ public final class PipelineBench implements Callable<Integer> {
     String tokenizer = "tiktoken:cl100k_base";
     @Option(names = "--cores", description = "Cores for the job: local[N]. Default: all available.")
     int cores = Runtime.getRuntime().availableProcessors();
+    @Option(names = "--shards", description = "Output shards (0 = the job's default: auto).")
+    int shards = 0;
     @Option(names = "--raw-runs")
     int rawRuns = 3;
     @Option(names = "--job-runs")
@@ -68,15 +71,26 @@ public final class PipelineBench implements Callable<Integer> {
 
         long rawTokens = 0;
         double rawBest = Double.MAX_VALUE;
+        double rawCpuBest = Double.MAX_VALUE;
         try (TextTokenizer t = TextTokenizer.fromSpec(tokenizer)) {
             encodeAll(t, documents); // warm-up (JIT)
             for (int i = 0; i < rawRuns; i++) {
                 long start = System.nanoTime();
+                long cpu = processCpuNanos();
                 rawTokens = encodeAll(t, documents);
                 rawBest = Math.min(rawBest, (System.nanoTime() - start) / 1e9);
+                rawCpuBest = Math.min(rawCpuBest, (processCpuNanos() - cpu) / 1e9);
             }
         }
         double rawPerSecond = rawTokens / rawBest;
+        double parallelBest = Double.MAX_VALUE;
+        for (int i = 0; i <= rawRuns; i++) { // run 0 warms up the threads
+            double seconds = encodeInParallel(documents, cores);
+            if (i > 0) {
+                parallelBest = Math.min(parallelBest, seconds);
+            }
+        }
+        double rawParallelPerCore = rawTokens / parallelBest / cores;
 
         Path out = Files.createTempDirectory("pipeline-bench");
         SparkSession spark = SparkSessions.configureEmbedded(SparkSession.builder())
@@ -84,6 +98,7 @@ public final class PipelineBench implements Callable<Integer> {
                 .config("spark.serializer", "org.apache.spark.serializer.KryoSerializer")
                 .getOrCreate();
         double jobBest = Double.MAX_VALUE;
+        double jobCpuOfBest = 0;
         long jobTokens = 0;
         StageTimes stages = new StageTimes();
         spark.sparkContext().addSparkListener(stages);
@@ -95,21 +110,35 @@ public final class PipelineBench implements Callable<Integer> {
             o.put("output", out.resolve("dataset").toString());
             o.put("overwrite", true);
             o.put("tokenizer", tokenizer);
+            o.put("shards", shards);
             TokenizeSettings settings = TokenizeSettings.load(o, null);
             for (int i = 0; i <= jobRuns; i++) { // run 0 warms up
                 stages.clear();
                 TokenizePlan plan = TokenizePlan.prepare(settings, spark.sparkContext().hadoopConfiguration());
+                long cpu = processCpuNanos();
                 TokenizeResult r = TokenizeRunner.run(spark, plan);
+                double jobCpu = (processCpuNanos() - cpu) / 1e9;
                 int specials = (settings.addBos() ? 1 : 0) + (settings.addEos() ? 1 : 0);
                 jobTokens = r.manifest().counts().tokens() - specials * r.documentsPacked();
                 if (i > 0 && r.seconds() < jobBest) {
                     jobBest = r.seconds();
+                    jobCpuOfBest = jobCpu;
                     bestStages = stages.lines();
                 }
             }
         } finally {
             spark.stop();
             deleteTree(out);
+        }
+        // the raw loop again, now that Spark has run in this JVM (JIT profiles of shared JDK code such as
+        // HashMap change once Spark uses it too)
+        double rawAfterBest = Double.MAX_VALUE;
+        try (TextTokenizer t = TextTokenizer.fromSpec(tokenizer)) {
+            for (int i = 0; i < rawRuns; i++) {
+                long start = System.nanoTime();
+                encodeAll(t, documents);
+                rawAfterBest = Math.min(rawAfterBest, (System.nanoTime() - start) / 1e9);
+            }
         }
         if (jobTokens != rawTokens) {
             throw new IllegalStateException("the job packed " + jobTokens + " document tokens but encoding the corpus gives " + rawTokens);
@@ -123,12 +152,26 @@ public final class PipelineBench implements Callable<Integer> {
         json.put("tokens", rawTokens);
         json.put("raw_single_thread_tokens_per_s", Math.round(rawPerSecond));
         json.put("raw_seconds", rawBest);
+        json.put("raw_single_thread_after_job_tokens_per_s", Math.round(rawTokens / rawAfterBest));
+        // the same encode loop on `cores` threads at once (each a share of the documents, one tokenizer each):
+        // how far the hardware itself scales (shared caches, SMT siblings, other processes), without Spark
+        json.put("raw_parallel_threads", cores);
+        json.put("raw_parallel_tokens_per_s_per_core", Math.round(rawParallelPerCore));
+        json.put("ratio_raw_parallel_per_core_to_raw", Math.round(1000 * rawParallelPerCore / rawPerSecond) / 1000.0);
         json.put("job_cores", cores);
+        json.put("job_shards", shards == 0 ? "auto" : shards);
         json.put("job_seconds", jobBest);
         json.put("job_tokens_per_s", Math.round(jobTokens / jobBest));
         json.put("job_tokens_per_s_per_core", Math.round(jobPerCore));
         json.put("ratio_job_per_core_to_raw", Math.round(1000 * jobPerCore / rawPerSecond) / 1000.0);
         json.put("target_ratio", 0.8);
+        json.put("ratio_job_per_core_to_raw_parallel_per_core", Math.round(1000 * jobPerCore / rawParallelPerCore) / 1000.0);
+        // CPU seconds of the whole JVM (all threads, GC and JIT included): the same ratio with the waiting for
+        // cores that other processes hold taken out
+        json.put("raw_cpu_seconds", rawCpuBest);
+        json.put("job_cpu_seconds", jobCpuOfBest);
+        json.put("ratio_cpu_raw_to_job", Math.round(1000 * rawCpuBest / jobCpuOfBest) / 1000.0);
+        json.put("load_average_at_end", ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
         json.put("job_stages", bestStages);
         System.out.println(new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(json));
         return 0;
@@ -154,6 +197,36 @@ public final class PipelineBench implements Callable<Integer> {
         synchronized List<String> lines() {
             return List.copyOf(lines);
         }
+    }
+
+    private double encodeInParallel(List<String> documents, int threads) throws InterruptedException {
+        Thread[] workers = new Thread[threads];
+        RuntimeException[] failure = new RuntimeException[1];
+        long start = System.nanoTime();
+        for (int t = 0; t < threads; t++) {
+            int share = t;
+            workers[t] = new Thread(() -> {
+                try (TextTokenizer tok = TextTokenizer.fromSpec(tokenizer)) {
+                    for (int i = share; i < documents.size(); i += threads) {
+                        tok.encode(documents.get(i));
+                    }
+                } catch (RuntimeException e) {
+                    failure[0] = e;
+                }
+            });
+            workers[t].start();
+        }
+        for (Thread w : workers) {
+            w.join();
+        }
+        if (failure[0] != null) {
+            throw failure[0];
+        }
+        return (System.nanoTime() - start) / 1e9;
+    }
+
+    private static long processCpuNanos() {
+        return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime();
     }
 
     private static long encodeAll(TextTokenizer t, List<String> documents) {

@@ -6,6 +6,7 @@ import org.apache.hadoop.io.LongWritable;
 import org.apache.hadoop.io.Text;
 import org.apache.hadoop.io.compress.CompressionCodec;
 import org.apache.hadoop.io.compress.CompressionCodecFactory;
+import org.apache.hadoop.mapreduce.lib.input.FileInputFormat;
 import org.apache.hadoop.mapreduce.lib.input.FileSplit;
 import org.apache.spark.api.java.JavaNewHadoopRDD;
 import org.apache.spark.api.java.JavaPairRDD;
@@ -32,17 +33,25 @@ import static org.apache.spark.sql.functions.col;
 
 /** Reads the input files as an RDD of {@link RawRecord}s, one per document (or record to skip). */
 public final class DocumentSource {
+    /** Splits smaller than this cost more in task overhead than they gain in parallelism. */
+    static final long MIN_SPLIT_BYTES = 1L << 20;
     private DocumentSource() {
     }
 
-    /** @param textField the Parquet column (parquet only; jsonl fields are extracted when decoding) */
-    public static JavaRDD<RawRecord> read(SparkSession spark, InputFiles input, InputFormat format, String textField) {
+    /**
+     * @param textField   the Parquet column (parquet only; jsonl fields are extracted when decoding)
+     * @param parallelism the number of partitions wanted; uncompressed line files are split to reach it so that
+     *                    reading needs no extra shuffle (splits never change a line's key: its byte offset)
+     */
+    public static JavaRDD<RawRecord> read(SparkSession spark, InputFiles input, InputFormat format, String textField,
+                                          int parallelism) {
         JavaSparkContext sc = JavaSparkContext.fromSparkContext(spark.sparkContext());
         String pattern = input.pattern().toString();
         String root = input.root().toUri().toString();
         return switch (format) {
             case TEXT -> readWholeFiles(sc, pattern, root);
-            case LINES, JSONL -> readLines(sc, pattern, root);
+            case LINES, JSONL -> readLines(sc, pattern, root,
+                    Math.max(MIN_SPLIT_BYTES, (input.totalBytes() + parallelism - 1) / parallelism));
             case PARQUET -> readParquet(spark, pattern, root, textField);
         };
     }
@@ -81,8 +90,9 @@ public final class DocumentSource {
         }
     }
 
-    private static JavaRDD<RawRecord> readLines(JavaSparkContext sc, String pattern, String root) {
+    private static JavaRDD<RawRecord> readLines(JavaSparkContext sc, String pattern, String root, long maxSplitBytes) {
         Configuration conf = new Configuration(sc.hadoopConfiguration());
+        conf.setLong(FileInputFormat.SPLIT_MAXSIZE, maxSplitBytes);
         JavaPairRDD<LongWritable, Text> lines = sc.newAPIHadoopFile(pattern, StableOffsetTextInputFormat.class,
                 LongWritable.class, Text.class, conf);
         return ((JavaNewHadoopRDD<LongWritable, Text>) lines).mapPartitionsWithInputSplit((split, records) -> {
