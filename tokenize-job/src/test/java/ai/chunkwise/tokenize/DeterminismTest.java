@@ -15,6 +15,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Same input, config and seed give byte-identical shards whatever the number of partitions. */
 class DeterminismTest {
@@ -63,6 +64,21 @@ class DeterminismTest {
             inputOrder.addAll(Files.readAllLines(in.resolve(f)));
         }
         assertFalse(docsA.equals(inputOrder));
+    }
+
+    @Test
+    void shardsWithoutDocumentsAreValidEmptyShards() throws IOException {
+        Path in = Files.write(tmp.resolve("two.txt"), List.of("only two", "documents here"));
+        Path out = tmp.resolve("out");
+        Map<String, Object> job = TestJobs.bytesJob(in, "lines", out);
+        job.put("shards", 5);
+
+        TokenizeResult r = TestJobs.run(job);
+
+        assertEquals(5, r.manifest().shards().size());
+        assertTrue(r.manifest().shards().stream().anyMatch(s -> s.rows() == 0), "5 shards for 2 documents");
+        assertEquals(TestJobs.counts(List.of("only two", "documents here")),
+                TestJobs.counts(TestJobs.bytesToTexts(TestJobs.documents(out, TestJobs.BYTES_EOS))));
     }
 
     private Path writeCorpus() throws IOException {
