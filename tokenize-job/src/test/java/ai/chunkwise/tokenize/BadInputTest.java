@@ -9,6 +9,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -18,6 +20,8 @@ import java.util.List;
 import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Bad records are skipped, counted by reason in manifest.json, and never stop the job or vanish silently. */
 class BadInputTest {
@@ -94,6 +98,24 @@ class BadInputTest {
 
         assertEquals(4, r.manifest().counts().documentsRead());
         assertEquals(Map.of("missing_field", 1L, "empty_text", 1L), r.manifest().counts().documentsSkipped());
+    }
+
+    @Test
+    void aTruncatedGzipFileFailsTheJobNamingTheFileAndLeavesNoDataset() throws IOException {
+        Path in = Files.createDirectories(tmp.resolve("in"));
+        Path good = in.resolve("good.txt.gz");
+        InputFormatsTest.gzip(good, "line one\nline two\n".repeat(200));
+        byte[] whole = Files.readAllBytes(good);
+        Files.write(in.resolve("truncated.txt.gz"), Arrays.copyOf(whole, whole.length / 2));
+        Path out = tmp.resolve("out");
+
+        StringWriter err = new StringWriter();
+        int code = TokenizeJob.commandLine().setErr(new PrintWriter(err)).execute("--input", in.toString(),
+                "--format", "lines", "--output", out.toString(), "--tokenizer", "bytes");
+
+        assertEquals(1, code);
+        assertTrue(err.toString().contains("truncated.txt.gz") && err.toString().contains("truncated or corrupt"), err.toString());
+        assertFalse(Files.exists(out.resolve("manifest.json")), "a failed run leaves no manifest");
     }
 
     private static void line(ByteArrayOutputStream b, String s) throws IOException {

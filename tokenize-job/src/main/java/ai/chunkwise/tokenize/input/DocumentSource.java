@@ -19,6 +19,7 @@ import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructField;
+import scala.Tuple2;
 
 import java.io.DataInputStream;
 import java.io.IOException;
@@ -85,9 +86,17 @@ public final class DocumentSource {
             try (InputStream in = codec.createInputStream(raw)) {
                 return in.readAllBytes();
             }
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot read input file " + path + ": " + e.getMessage(), e);
+        } catch (IOException | RuntimeException e) {
+            throw unreadable(path, e);
         }
+    }
+
+    // a bad record is skipped and counted, but a file that cannot be read at all (truncated or corrupt
+    // compression, I/O error) stops the job: skipping it would silently drop an unknown number of documents
+    private static IllegalStateException unreadable(Path file, Exception e) {
+        Throwable cause = e instanceof UncheckedIOException u ? u.getCause() : e;
+        return new IllegalStateException("cannot read input file " + file + " (" + cause.getClass().getSimpleName() + ": "
+                + cause.getMessage() + "); it is truncated or corrupt: repair or remove it and re-run", e);
     }
 
     private static JavaRDD<RawRecord> readLines(JavaSparkContext sc, String pattern, String root, long maxSplitBytes) {
@@ -100,12 +109,21 @@ public final class DocumentSource {
             return new Iterator<RawRecord>() {
                 @Override
                 public boolean hasNext() {
-                    return records.hasNext();
+                    try {
+                        return records.hasNext();
+                    } catch (Exception e) { // Hadoop's IOExceptions come through Scala's iterator unchecked
+                        throw unreadable(((FileSplit) split).getPath(), e);
+                    }
                 }
 
                 @Override
                 public RawRecord next() {
-                    var r = records.next();
+                    Tuple2<LongWritable, Text> r;
+                    try {
+                        r = records.next();
+                    } catch (Exception e) {
+                        throw unreadable(((FileSplit) split).getPath(), e);
+                    }
                     // the record reader reuses its Text: copy the bytes out
                     return new RawRecord(file, r._1().get(), r._2().copyBytes());
                 }
