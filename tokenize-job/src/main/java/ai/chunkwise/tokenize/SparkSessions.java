@@ -18,13 +18,13 @@ public final class SparkSessions {
         SparkConf submitted = new SparkConf(); // spark-submit passes its settings as spark.* system properties
         boolean embedded = !submitted.contains("spark.master");
         SparkSession.Builder b = SparkSession.builder().appName("chunkwise-tokenize");
-        if (!master.isEmpty()) {
-            b.master(master);
-        } else if (embedded) {
-            b.master("local[*]");
-        }
+        String effectiveMaster = !master.isEmpty() ? master : embedded ? "local[*]" : submitted.get("spark.master");
+        b.master(effectiveMaster);
         if (embedded) {
-            configureEmbedded(b);
+            b.config("spark.ui.enabled", "false").config("spark.ui.showConsoleProgress", "true");
+            if (effectiveMaster.startsWith("local")) {
+                configureEmbedded(b);
+            }
         }
         if (!submitted.contains("spark.serializer")) {
             // shuffled records are int[] tokens and small keys: Kryo is several times faster than Java serialization
@@ -33,7 +33,10 @@ public final class SparkSessions {
         return b.getOrCreate();
     }
 
-    /** Settings of a Spark that runs inside this JVM: nothing listens on the network, progress on the console. */
+    /**
+     * Settings of a local Spark inside this JVM: nothing listens beyond the loopback interface, no UI, progress
+     * on the console. (A remote --master without spark-submit keeps Spark's own driver address.)
+     */
     public static SparkSession.Builder configureEmbedded(SparkSession.Builder b) {
         return b.config("spark.ui.enabled", "false")
                 .config("spark.ui.showConsoleProgress", "true")
