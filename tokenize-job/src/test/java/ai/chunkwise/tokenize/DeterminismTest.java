@@ -45,6 +45,19 @@ class DeterminismTest {
     }
 
     @Test
+    void movingTheInputTreeDoesNotChangeTheShards() throws IOException {
+        Path in = writeCorpus();
+        Path moved = Files.createDirectories(tmp.resolve("elsewhere/deeper/in"));
+        for (String f : List.of("a.txt", "b.txt", "c.txt")) {
+            Files.copy(in.resolve(f), moved.resolve(f));
+        }
+        TestJobs.run(TestJobs.bytesJob(in, "lines", tmp.resolve("out-a")));
+        TestJobs.run(TestJobs.bytesJob(moved, "lines", tmp.resolve("out-b")));
+        assertArrayEquals(TestJobs.files(tmp.resolve("out-a")).get("shard-00000.arrow"),
+                TestJobs.files(tmp.resolve("out-b")).get("shard-00000.arrow"));
+    }
+
+    @Test
     void theSeedChangesTheOrderButNotTheDocuments() throws IOException {
         Path in = writeCorpus();
         Map<String, Object> a = TestJobs.bytesJob(in, "lines", tmp.resolve("seed-1"));
