@@ -14,8 +14,14 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 
 /**
- * {@code java -jar tokenize-job.jar [options]} or {@code spark-submit --class ai.chunkwise.tokenize.TokenizeJob}:
- * tokenizes and packs documents into a Chunkwise dataset (Arrow shards + manifest.json).
+ * Tokenizes and packs documents into a Chunkwise dataset (Arrow shards + manifest.json).
+ * <pre>
+ * java -jar tokenize-job/target/tokenize-job.jar --conf conf/tokenize-europarl.conf     (embedded local[*])
+ * spark-submit --class ai.chunkwise.tokenize.TokenizeJob --master yarn tokenize-job/target/tokenize-job.jar \
+ *   --input hdfs:///corpus/*.jsonl --format jsonl --output hdfs:///datasets/x --tokenizer tiktoken:o200k_base \
+ *   --chunk-size 1024 --chunks-per-seq 8
+ * </pre>
+ * Exit codes: 0 done, 1 error (one line on stderr; --verbose adds the stack trace), 2 usage error.
  */
 @Command(name = "tokenize-job", mixinStandardHelpOptions = true, sortOptions = false, usageHelpAutoWidth = true,
         versionProvider = TokenizeJob.Version.class,

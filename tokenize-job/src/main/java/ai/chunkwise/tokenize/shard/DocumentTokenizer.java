@@ -15,8 +15,8 @@ import scala.Tuple2;
 import java.util.Iterator;
 
 /**
- * Decodes and tokenizes one Spark partition of documents with ONE tokenizer (loading a tokenizer per row would cost more
- * than tokenizing), and keys every document for its shard.
+ * Decodes and tokenizes one Spark partition of documents with ONE tokenizer (loading a tokenizer per row would
+ * cost more than tokenizing), and keys every document for its shard.
  */
 public final class DocumentTokenizer implements PairFlatMapFunction<Iterator<RawRecord>, ShardKey, TokenizedDocument> {
     private static final long serialVersionUID = 1L;
@@ -43,7 +43,6 @@ public final class DocumentTokenizer implements PairFlatMapFunction<Iterator<Raw
         // closed when the task ends, whether it succeeds or fails
         TaskContext.get().addTaskCompletionListener((TaskCompletionListener) ctx -> tokenizer.close());
         if (!tokenizer.info().vocabHash().equals(expectedVocabHash)) {
-            tokenizer.close();
             throw new IllegalStateException("tokenizer " + tokenizerSpec + " on this executor has vocabulary hash "
                     + tokenizer.info().vocabHash() + " but the driver's has " + expectedVocabHash
                     + "; every executor must see the same tokenizer file");
