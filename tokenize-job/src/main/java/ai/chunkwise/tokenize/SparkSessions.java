@@ -1,0 +1,61 @@
+package ai.chunkwise.tokenize;
+
+import org.apache.hadoop.conf.Configuration;
+import org.apache.spark.SparkConf;
+import org.apache.spark.sql.SparkSession;
+
+import java.util.Map;
+
+/** The Spark session of the job: spark-submit's when there is one, else an embedded, quiet local one. */
+public final class SparkSessions {
+    private SparkSessions() {
+    }
+
+    /**
+     * @param master the configured master; "" = spark-submit's (spark.master), else embedded local[*]
+     */
+    public static SparkSession open(String master) {
+        SparkConf submitted = new SparkConf(); // spark-submit passes its settings as spark.* system properties
+        boolean embedded = !submitted.contains("spark.master");
+        SparkSession.Builder b = SparkSession.builder().appName("chunkwise-tokenize");
+        String effectiveMaster = !master.isEmpty() ? master : embedded ? "local[*]" : submitted.get("spark.master");
+        b.master(effectiveMaster);
+        if (embedded) {
+            b.config("spark.ui.enabled", "false").config("spark.ui.showConsoleProgress", "true");
+            if (effectiveMaster.startsWith("local")) {
+                configureEmbedded(b);
+            }
+        }
+        if (!submitted.contains("spark.serializer")) {
+            // shuffled records are int[] tokens and small keys: Kryo is several times faster than Java serialization
+            b.config("spark.serializer", "org.apache.spark.serializer.KryoSerializer");
+        }
+        return b.getOrCreate();
+    }
+
+    /**
+     * Settings of a local Spark inside this JVM: nothing listens beyond the loopback interface, no UI, progress
+     * on the console. (A remote --master without spark-submit keeps Spark's own driver address.)
+     */
+    public static SparkSession.Builder configureEmbedded(SparkSession.Builder b) {
+        return b.config("spark.ui.enabled", "false")
+                .config("spark.ui.showConsoleProgress", "true")
+                .config("spark.driver.host", "127.0.0.1")
+                .config("spark.driver.bindAddress", "127.0.0.1");
+    }
+
+    /**
+     * The Hadoop configuration used for the pre-flight checks, before a Spark session exists: Hadoop's defaults
+     * and site files plus spark.hadoop.* settings, as Spark itself would build it.
+     */
+    public static Configuration hadoopConfForPreflight() {
+        Configuration conf = new Configuration();
+        for (Map.Entry<Object, Object> e : System.getProperties().entrySet()) {
+            String k = String.valueOf(e.getKey());
+            if (k.startsWith("spark.hadoop.")) {
+                conf.set(k.substring("spark.hadoop.".length()), String.valueOf(e.getValue()));
+            }
+        }
+        return conf;
+    }
+}

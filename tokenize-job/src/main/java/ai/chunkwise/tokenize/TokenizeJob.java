@@ -1,0 +1,153 @@
+package ai.chunkwise.tokenize;
+
+import ai.chunkwise.tokenize.config.TokenizeSettings;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.spark.sql.SparkSession;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.io.File;
+import java.io.PrintWriter;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+/**
+ * Tokenizes and packs documents into a Chunkwise dataset (Arrow shards + manifest.json).
+ * <pre>
+ * java -jar tokenize-job/target/tokenize-job.jar --conf conf/tokenize-europarl.conf     (embedded local[*])
+ * spark-submit --class ai.chunkwise.tokenize.TokenizeJob --master yarn tokenize-job/target/tokenize-job.jar \
+ *   --input hdfs:///corpus/*.jsonl --format jsonl --output hdfs:///datasets/x --tokenizer tiktoken:o200k_base \
+ *   --chunk-size 1024 --chunks-per-seq 8
+ * </pre>
+ * Exit codes: 0 done, 1 error (one line on stderr; --verbose adds the stack trace), 2 usage error.
+ */
+@Command(name = "tokenize-job", mixinStandardHelpOptions = true, sortOptions = false, usageHelpAutoWidth = true,
+        versionProvider = TokenizeJob.Version.class,
+        description = {"Tokenizes documents with Spark and packs them into chunk-aligned Arrow shards.",
+                "Every option can also be set in a HOCON file (--conf) under tokenize { ... }; the command line wins.",
+                "Defaults: conf/tokenize.conf."})
+public final class TokenizeJob implements Callable<Integer> {
+
+    @Option(names = "--input", paramLabel = "PATH", description = "Input file, directory or glob (any Hadoop file system).")
+    String input;
+    @Option(names = "--format", paramLabel = "FORMAT", description = "text | lines | jsonl | parquet")
+    String format;
+    @Option(names = "--text-field", paramLabel = "NAME", description = "JSON field / Parquet column with the text (default text).")
+    String textField;
+    @Option(names = "--output", paramLabel = "DIR", description = "Output dataset directory.")
+    String output;
+    @Option(names = "--tokenizer", paramLabel = "SPEC",
+            description = "tiktoken:r50k_base|p50k_base|p50k_edit|cl100k_base|o200k_base, hf:/path/tokenizer.json, or bytes.")
+    String tokenizer;
+    @Option(names = "--chunk-size", paramLabel = "N", description = "Tokens per chunk.")
+    Integer chunkSize;
+    @Option(names = "--chunks-per-seq", paramLabel = "K", description = "Chunks per row (seq_len = N x K).")
+    Integer chunksPerSeq;
+    @Option(names = "--packing", paramLabel = "POLICY", description = "concat | bfd | chunk-aligned")
+    String packing;
+    @Option(names = "--add-bos", negatable = true, description = "Put BOS before every document (--no-add-bos: don't).")
+    Boolean addBos;
+    @Option(names = "--eos", negatable = true, description = "Append EOS after every document (default); --no-eos: don't.")
+    Boolean addEos;
+    @Option(names = "--seed", paramLabel = "S", description = "Seed of the document order.")
+    Long seed;
+    @Option(names = "--partitions", paramLabel = "P", description = "Tokenization partitions (0 = Spark's default parallelism).")
+    Integer partitions;
+    @Option(names = "--shards", paramLabel = "N", description = "Output shards (0 = one per 256 MiB of input).")
+    Integer shards;
+    @Option(names = "--rows-per-batch", paramLabel = "R", description = "Rows per Arrow record batch.")
+    Integer rowsPerBatch;
+    @Option(names = "--overwrite", negatable = true, description = "Replace a dataset already in the output directory.")
+    Boolean overwrite;
+    @Option(names = "--master", paramLabel = "URL", description = "Spark master (default: spark-submit's, else local[*]).")
+    String master;
+    @Option(names = "--conf", paramLabel = "FILE", description = "HOCON config file (keys under tokenize { }).")
+    File conf;
+    @Option(names = "--verbose", description = "Print stack traces of errors.")
+    boolean verbose;
+
+    public static void main(String[] args) {
+        System.exit(commandLine().execute(args));
+    }
+
+    /** The command with its error handling: one clear line per error, the stack trace only with --verbose. */
+    public static CommandLine commandLine() {
+        TokenizeJob job = new TokenizeJob();
+        CommandLine cli = new CommandLine(job);
+        cli.setExecutionExceptionHandler((e, cmd, parseResult) -> {
+            PrintWriter err = cmd.getErr();
+            err.println("tokenize-job: error: " + ErrorMessages.describe(e));
+            if (job.verbose) {
+                e.printStackTrace(err);
+            } else {
+                err.println("(run with --verbose for the stack trace)");
+            }
+            err.flush();
+            return 1;
+        });
+        return cli;
+    }
+
+    @Override
+    public Integer call() {
+        TokenizeSettings settings = TokenizeSettings.load(overrides(), conf);
+        TokenizePlan plan = TokenizePlan.prepare(settings, SparkSessions.hadoopConfForPreflight());
+        boolean ownSession = SparkSession.getDefaultSession().isEmpty();
+        SparkSession spark = SparkSessions.open(settings.master());
+        try {
+            TokenizeResult result = TokenizeRunner.run(spark, plan);
+            System.out.println(result.summary());
+        } finally {
+            if (ownSession) {
+                spark.stop();
+            }
+        }
+        return 0;
+    }
+
+    Map<String, Object> overrides() {
+        Map<String, Object> m = new LinkedHashMap<>();
+        put(m, "input", input);
+        put(m, "format", format);
+        put(m, "text-field", textField);
+        put(m, "output", output);
+        put(m, "tokenizer", tokenizer);
+        put(m, "chunk-size", chunkSize);
+        put(m, "chunks-per-seq", chunksPerSeq);
+        put(m, "packing", packing);
+        put(m, "add-bos", addBos);
+        put(m, "add-eos", addEos);
+        put(m, "seed", seed);
+        put(m, "partitions", partitions);
+        put(m, "shards", shards);
+        put(m, "rows-per-batch", rowsPerBatch);
+        put(m, "overwrite", overwrite);
+        put(m, "master", master);
+        return m;
+    }
+
+    private static void put(Map<String, Object> m, String key, Object value) {
+        if (value != null) {
+            m.put(key, value);
+        }
+    }
+
+    /** Recorded in manifest.json's created_by. */
+    public static String createdBy() {
+        return "chunkwise tokenize-job " + version();
+    }
+
+    static String version() {
+        String v = TokenizeJob.class.getPackage().getImplementationVersion();
+        return v != null ? v : "dev";
+    }
+
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            return new String[]{createdBy()};
+        }
+    }
+}

