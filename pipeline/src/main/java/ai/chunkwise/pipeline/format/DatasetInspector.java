@@ -1,11 +1,9 @@
 package ai.chunkwise.pipeline.format;
 
 import ai.chunkwise.pipeline.packing.PackedSequence;
-import ai.chunkwise.pipeline.tokenizer.TokenizerInfo;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
-import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import java.nio.ByteBuffer;
@@ -57,41 +55,15 @@ public final class DatasetInspector {
             root.put("dataset", reader.directory().toString());
             root.put("format_version", m.formatVersion());
             root.put("created_by", m.createdBy());
-            TokenizerInfo t = h.tokenizer();
-            ObjectNode tok = root.putObject("tokenizer");
-            tok.put("name", t.name());
-            tok.put("vocab_size", t.vocabSize());
-            tok.put("bos_id", t.bosId());
-            tok.put("eos_id", t.eosId());
-            tok.put("pad_id", t.padId());
-            tok.put("vocab_hash", t.vocabHash());
-            root.put("chunk_size", h.chunkSize());
-            root.put("chunks_per_seq", h.chunksPerSeq());
-            root.put("seq_len", h.seqLen());
-            root.put("packing", h.packing().configName());
-            ObjectNode counts = root.putObject("counts");
-            DatasetCounts c = m.counts();
-            counts.put("documents_read", c.documentsRead());
-            ObjectNode skipped = counts.putObject("documents_skipped");
-            c.documentsSkipped().forEach(skipped::put);
-            counts.put("tokens", c.tokens());
-            counts.put("padding_tokens", c.paddingTokens());
-            counts.put("sequences", c.sequences());
+            Manifest.putGeometry(root, h);
+            Manifest.putCounts(root, m.counts());
             root.put("rows_read", rows);
             root.put("document_segments", documentSegments);
             root.put("loss_targets", targets);
             long positions = rows * (long) h.seqLen();
             root.put("padding_fraction", positions == 0 ? 0.0 : (double) padding / positions);
             root.put("shard_count", m.shards().size());
-            ArrayNode shards = root.putArray("shards");
-            for (ShardEntry e : m.shards()) {
-                ObjectNode s = shards.addObject();
-                s.put("path", e.path());
-                s.put("rows", e.rows());
-                s.put("tokens", e.tokens());
-                s.put("bytes", e.bytes());
-                s.put("sha256", e.sha256());
-            }
+            Manifest.putShards(root, m.shards());
             root.put("content_digest", HexFormat.of().formatHex(digest.digest()));
             return JSON.writeValueAsString(root);
         } catch (JsonProcessingException e) {

@@ -54,27 +54,45 @@ public record Manifest(int formatVersion, String createdBy, DatasetHeader header
         root.put("created_by", createdBy);
         ObjectNode h = root.putObject("header");
         h.put("format_version", header.formatVersion());
+        putGeometry(h, header);
+        root.set("config", JSON.valueToTree(config));
+        putCounts(root, counts);
+        putShards(root, shards);
+        try {
+            return JSON.writeValueAsString(root) + "\n";
+        } catch (JsonProcessingException e) {
+            throw new IllegalArgumentException("manifest config is not JSON-serializable: " + e.getOriginalMessage(), e);
+        }
+    }
+
+    /** The tokenizer and sequence geometry of a header, as the manifest and the inspector render them. */
+    static void putGeometry(ObjectNode node, DatasetHeader header) {
         TokenizerInfo t = header.tokenizer();
-        ObjectNode tok = h.putObject("tokenizer");
+        ObjectNode tok = node.putObject("tokenizer");
         tok.put("name", t.name());
         tok.put("vocab_size", t.vocabSize());
         tok.put("bos_id", t.bosId());
         tok.put("eos_id", t.eosId());
         tok.put("pad_id", t.padId());
         tok.put("vocab_hash", t.vocabHash());
-        h.put("chunk_size", header.chunkSize());
-        h.put("chunks_per_seq", header.chunksPerSeq());
-        h.put("seq_len", header.seqLen());
-        h.put("packing", header.packing().configName());
-        root.set("config", JSON.valueToTree(config));
-        ObjectNode c = root.putObject("counts");
+        node.put("chunk_size", header.chunkSize());
+        node.put("chunks_per_seq", header.chunksPerSeq());
+        node.put("seq_len", header.seqLen());
+        node.put("packing", header.packing().configName());
+    }
+
+    static void putCounts(ObjectNode node, DatasetCounts counts) {
+        ObjectNode c = node.putObject("counts");
         c.put("documents_read", counts.documentsRead());
         ObjectNode skipped = c.putObject("documents_skipped");
         counts.documentsSkipped().forEach(skipped::put);
         c.put("tokens", counts.tokens());
         c.put("padding_tokens", counts.paddingTokens());
         c.put("sequences", counts.sequences());
-        ArrayNode list = root.putArray("shards");
+    }
+
+    static void putShards(ObjectNode node, List<ShardEntry> shards) {
+        ArrayNode list = node.putArray("shards");
         for (ShardEntry s : shards) {
             ObjectNode e = list.addObject();
             e.put("path", s.path());
@@ -82,11 +100,6 @@ public record Manifest(int formatVersion, String createdBy, DatasetHeader header
             e.put("tokens", s.tokens());
             e.put("bytes", s.bytes());
             e.put("sha256", s.sha256());
-        }
-        try {
-            return JSON.writeValueAsString(root) + "\n";
-        } catch (JsonProcessingException e) {
-            throw new IllegalArgumentException("manifest config is not JSON-serializable: " + e.getOriginalMessage(), e);
         }
     }
 
