@@ -207,7 +207,7 @@ public final class Trainer {
         r.put("sequence_length", seqLen);
         r.put("batch_size", s.batchSize());
         r.put("accumulation_steps", s.accumulationSteps());
-        r.put("dtype", s.dataType().name().toLowerCase(Locale.ROOT));
+        r.put("dtype", s.dataType() == org.nd4j.linalg.api.buffer.DataType.DOUBLE ? "float64" : "float32");
         double seconds = (System.nanoTime() - started) / 1e9;
         r.put("wall_seconds_this_run", seconds);
         long stepsThisRun = endStep - startStep;
