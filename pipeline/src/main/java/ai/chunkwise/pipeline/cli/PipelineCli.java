@@ -2,6 +2,9 @@ package ai.chunkwise.pipeline.cli;
 
 import ai.chunkwise.pipeline.format.DatasetException;
 import ai.chunkwise.pipeline.format.DatasetInspector;
+import ai.chunkwise.pipeline.runner.PipelineRunner;
+import ai.chunkwise.pipeline.runner.PipelineSettings;
+import ai.chunkwise.pipeline.runner.StepFailedException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -13,11 +16,12 @@ import java.nio.file.Path;
 import java.util.concurrent.Callable;
 
 /**
- * {@code java -jar pipeline.jar inspect <dataset>}: prints a verified summary of a dataset as JSON.
+ * {@code java -jar pipeline.jar inspect <dataset>}: prints a verified summary of a dataset as JSON;
+ * {@code run <pipeline.conf>}: tokenize -> verify -> train ({@link PipelineRunner}).
  * Failures print one line ({@code error: ...}); {@code --verbose} adds the stack trace.
  */
 @Command(name = "chunkwise-pipeline", mixinStandardHelpOptions = true,
-        description = "Chunkwise dataset tools.", subcommands = {PipelineCli.Inspect.class})
+        description = "Chunkwise dataset tools.", subcommands = {PipelineCli.Inspect.class, PipelineCli.Run.class})
 public final class PipelineCli {
 
     /** Exit code for a dataset that is missing, incomplete or corrupt. */
@@ -47,6 +51,9 @@ public final class PipelineCli {
             if (verbose) {
                 e.printStackTrace(err);
             }
+            if (e instanceof StepFailedException f) {
+                return f.exitCode() > 0 ? f.exitCode() : CommandLine.ExitCode.SOFTWARE;   // the step's own code
+            }
             return e instanceof DatasetException ? EXIT_BAD_DATASET : CommandLine.ExitCode.SOFTWARE;
         });
         return cmd.execute(args);
@@ -66,6 +73,21 @@ public final class PipelineCli {
         public Integer call() {
             spec.commandLine().getOut().println(DatasetInspector.summaryJson(dataset));
             spec.commandLine().getOut().flush();
+            return 0;
+        }
+    }
+
+    @Command(name = "run", mixinStandardHelpOptions = true,
+            description = "Run the pipeline tokenize -> verify -> train described by a configuration file "
+                    + "(keys: conf/pipeline.conf); a complete dataset is not rebuilt, training resumes.")
+    static final class Run implements Callable<Integer> {
+
+        @Parameters(index = "0", paramLabel = "<pipeline.conf>", description = "Pipeline configuration (HOCON).")
+        Path conf;
+
+        @Override
+        public Integer call() {
+            new PipelineRunner(PipelineSettings.load(conf), Path.of("").toAbsolutePath(), System.out, System.err).run();
             return 0;
         }
     }

@@ -1,0 +1,120 @@
+package ai.chunkwise.pipeline.runner;
+
+import ai.chunkwise.pipeline.format.DatasetException;
+import ai.chunkwise.pipeline.format.DatasetInspector;
+import ai.chunkwise.pipeline.format.DatasetReader;
+import ai.chunkwise.pipeline.format.Manifest;
+
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * {@code run <pipeline.conf>}: tokenize -> verify -> train, each job started as its own process (never on this
+ * classpath). tokenize is skipped when its dataset is already complete (manifest present and every shard's size,
+ * SHA-256 and schema verify); train always passes {@code --resume}, so it continues from its latest checkpoint
+ * (or starts when there is none, or finishes at once when it is done). A failing step stops the pipeline with
+ * the step's exit code and the last lines of its stderr.
+ */
+public final class PipelineRunner {
+    static final String TOKENIZE_MAIN_CLASS = "ai.chunkwise.tokenize.TokenizeJob";
+
+    private final PipelineSettings settings;
+    private final Path workingDir;
+    private final PrintStream out;
+    private final PrintStream err;
+
+    public PipelineRunner(PipelineSettings settings, Path workingDir, PrintStream out, PrintStream err) {
+        this.settings = settings;
+        this.workingDir = workingDir;
+        this.out = out;
+        this.err = err;
+    }
+
+    public void run() {
+        long t0 = System.nanoTime();
+        tokenize();
+        verify();
+        train();
+        out.printf("pipeline: done in %.1f s%n", (System.nanoTime() - t0) / 1e9);
+    }
+
+    void tokenize() {
+        Path dataset = resolve(settings.dataset());
+        String incomplete = whyIncomplete(dataset);
+        if (incomplete == null) {
+            out.println("pipeline: tokenize skipped: " + settings.dataset() + " is complete (manifest and checksums verify)");
+            return;
+        }
+        out.println("pipeline: tokenize: " + incomplete);
+        List<String> jobArgs = new ArrayList<>(List.of("--conf", settings.tokenizeConf().toString(),
+                "--output", settings.dataset().toString(), "--overwrite"));
+        jobArgs.addAll(settings.tokenizeArgs());
+        List<String> command = new ArrayList<>();
+        if (settings.sparkSubmit().isBlank()) {
+            command.addAll(javaJar(settings.tokenizeJar()));
+        } else {
+            command.add(settings.sparkSubmit());
+            command.addAll(List.of("--class", TOKENIZE_MAIN_CLASS));
+            command.addAll(settings.sparkArgs());
+            command.add(settings.tokenizeJar().toString());
+        }
+        command.addAll(jobArgs);
+        runStep("tokenize", command);
+    }
+
+    void verify() {
+        Path dataset = resolve(settings.dataset());
+        try {
+            out.println("pipeline: verify: " + DatasetInspector.summaryJson(dataset));
+        } catch (DatasetException e) {
+            throw new StepFailedException("verify", 1, "step 'verify' failed: " + e.getMessage());
+        }
+    }
+
+    void train() {
+        List<String> command = new ArrayList<>(javaJar(settings.trainJar()));
+        command.addAll(List.of("train", "--conf", settings.trainConf().toString(),
+                "--dataset", settings.dataset().toString(), "--out", settings.trainOutput().toString(), "--resume"));
+        command.addAll(settings.trainArgs());
+        runStep("train", command);
+    }
+
+    private List<String> javaJar(Path jar) {
+        if (!Files.isRegularFile(resolve(jar))) {
+            throw new IllegalArgumentException(jar + " does not exist: build it first (mvn -B package -DskipTests) "
+                    + "or set its path in the pipeline configuration");
+        }
+        List<String> command = new ArrayList<>();
+        command.add(settings.java());
+        command.addAll(settings.javaOptions());
+        command.add("-jar");
+        command.add(jar.toString());
+        return command;
+    }
+
+    private void runStep(String step, List<String> command) {
+        out.println("pipeline: " + step + ": " + String.join(" ", command));
+        long t0 = System.nanoTime();
+        StepProcess.run(step, command, workingDir, settings.environment(), out, err);
+        out.printf("pipeline: %s finished in %.1f s%n", step, (System.nanoTime() - t0) / 1e9);
+    }
+
+    /** Null when the dataset is complete; otherwise why it is not (which is why tokenize runs). */
+    static String whyIncomplete(Path dataset) {
+        if (!Files.exists(dataset.resolve(Manifest.FILE_NAME))) {
+            return dataset + " has no " + Manifest.FILE_NAME + ": running the job";
+        }
+        try (DatasetReader ignored = DatasetReader.open(dataset, true)) {
+            return null;
+        } catch (DatasetException e) {
+            return "the existing dataset does not verify (" + e.getMessage() + "): running the job again";
+        }
+    }
+
+    private Path resolve(Path p) {
+        return workingDir.resolve(p);
+    }
+}

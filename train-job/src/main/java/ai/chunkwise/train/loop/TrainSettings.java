@@ -1,0 +1,165 @@
+package ai.chunkwise.train.loop;
+
+import ai.chunkwise.pipeline.config.StrictConfig;
+import ai.chunkwise.train.checkpoint.LoraConfig;
+import ai.chunkwise.train.engine.SpacoSampling;
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigException;
+import com.typesafe.config.ConfigFactory;
+import com.typesafe.config.ConfigParseOptions;
+import com.typesafe.config.ConfigRenderOptions;
+import com.typesafe.config.ConfigResolveOptions;
+import org.nd4j.linalg.api.buffer.DataType;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashSet;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Everything {@code train} needs, read from Typesafe Config layers: command-line overrides over a --conf file
+ * over the built-in defaults (conf/train.conf, packaged as {@value #DEFAULTS_RESOURCE}). Every key the user sets
+ * must exist in the defaults; a misspelled one fails naming the key. Values are validated here, at start-up.
+ */
+public record TrainSettings(
+        Path dataset, long maxSequences, boolean verifyChecksums, boolean shuffle, long dataSeed,
+        boolean documentBoundaries,
+        Path modelPath, Path initConfig, long initSeed, double initStd, DataType dataType, long gcThresholdMb,
+        LoraConfig lora, long loraSeed,
+        Method method, int chunkSize, double budget, SpacoSampling sampling, long methodSeed,
+        double lr, double minLr, long warmupSteps, double beta1, double beta2, double eps, double weightDecay,
+        double maxGradNorm,
+        int batchSize, int accumulationSteps, long steps,
+        Path output, long checkpointEvery, int keepCheckpoints, long logEvery,
+        String rendered) {
+
+    public static final String DEFAULTS_RESOURCE = "ai/chunkwise/train/train.conf";
+
+    /** How a batch's gradient is computed. */
+    public enum Method { full, seco, spaco }
+
+    /** Loads {@code confFile} (may be null) with {@code overrides} (config path -> value, strings parsed as HOCON). */
+    public static TrainSettings load(Path confFile, Map<String, String> overrides) {
+        Config defaults = ConfigFactory.parseResources(TrainSettings.class.getClassLoader(), DEFAULTS_RESOURCE,
+                ConfigParseOptions.defaults().setAllowMissing(false));
+        Set<String> known = new LinkedHashSet<>();
+        defaults.entrySet().forEach(e -> known.add(e.getKey()));
+
+        Config file = ConfigFactory.empty();
+        if (confFile != null) {
+            if (!Files.isRegularFile(confFile)) {
+                throw new IllegalArgumentException("config file " + confFile + " does not exist");
+            }
+            file = ConfigFactory.parseFile(confFile.toFile(), ConfigParseOptions.defaults().setAllowMissing(false));
+            StrictConfig.rejectUnknownKeys(file.resolve(), known, "config file " + confFile);
+        }
+        StringBuilder cli = new StringBuilder();
+        overrides.forEach((k, v) -> cli.append(k).append(" = ").append(v).append('\n'));
+        Config command;
+        try {
+            command = ConfigFactory.parseString(cli.toString());
+        } catch (ConfigException e) {
+            throw new IllegalArgumentException("command-line override does not parse: " + e.getMessage(), e);
+        }
+        StrictConfig.rejectUnknownKeys(command, known, "the command line");
+        Config c = command.withFallback(file).withFallback(defaults).resolve(ConfigResolveOptions.defaults());
+        try {
+            return from(c);
+        } catch (ConfigException e) {
+            throw new IllegalArgumentException("configuration error: " + e.getMessage(), e);
+        }
+    }
+
+    private static TrainSettings from(Config root) {
+        Config t = root.getConfig("train");
+        Config d = t.getConfig("data");
+        Config m = t.getConfig("model");
+        Config l = t.getConfig("lora");
+        Config me = t.getConfig("method");
+        Config o = t.getConfig("optimizer");
+
+        Path dataset = optionalPath(d, "dataset");
+        if (dataset == null) {
+            throw new IllegalArgumentException("train.data.dataset is not set: name the dataset directory to train on");
+        }
+        Path modelPath = optionalPath(m, "path");
+        Path initConfig = optionalPath(m, "init-config");
+        if ((modelPath == null) == (initConfig == null)) {
+            throw new IllegalArgumentException("set exactly one of train.model.path (a Hugging Face model directory "
+                    + "to fine-tune) and train.model.init-config (a config.json to train from scratch); got "
+                    + (modelPath == null ? "neither" : "both"));
+        }
+        DataType dt = switch (m.getString("dtype")) {
+            case "float32" -> DataType.FLOAT;
+            case "float64" -> DataType.DOUBLE;
+            default -> throw new IllegalArgumentException("train.model.dtype must be float32 or float64, got '"
+                    + m.getString("dtype") + "'");
+        };
+        LoraConfig lora = null;
+        if (l.getBoolean("enabled")) {
+            if (modelPath == null) {
+                throw new IllegalArgumentException("train.lora.enabled = true needs train.model.path: adapting a "
+                        + "randomly initialised base model is pointless; train from scratch with full fine-tuning");
+            }
+            lora = new LoraConfig(l.getInt("rank"), l.getDouble("alpha"), l.getStringList("targets"));
+        }
+        Method method;
+        try {
+            method = Method.valueOf(me.getString("name"));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("train.method.name must be full, seco or spaco, got '"
+                    + me.getString("name") + "'");
+        }
+        SpacoSampling sampling = SpacoSampling.parse(me.getString("sampling"));
+        double budget = me.getDouble("budget");
+        if (method == Method.spaco && !(budget > 0)) {
+            throw new IllegalArgumentException("train.method.budget must be > 0 chunks for spaco, got " + budget);
+        }
+        double maxGradNorm = o.getDouble("max-grad-norm");
+        if (!(maxGradNorm >= 0)) {
+            throw new IllegalArgumentException("train.optimizer.max-grad-norm must be >= 0 (0 = off), got " + maxGradNorm);
+        }
+        TrainSettings s = new TrainSettings(
+                dataset, nonNegative(root, "train.data.max-sequences"), d.getBoolean("verify-checksums"), d.getBoolean("shuffle"),
+                d.getLong("seed"), d.getBoolean("document-boundaries"),
+                modelPath, initConfig, m.getLong("init-seed"), m.getDouble("init-std"), dt, nonNegative(root, "train.model.gc-threshold-mb"),
+                lora, l.getLong("seed"),
+                method, (int) nonNegative(root, "train.method.chunk-size"), budget, sampling, me.getLong("seed"),
+                o.getDouble("lr"), o.getDouble("min-lr"), nonNegative(root, "train.optimizer.warmup-steps"), o.getDouble("beta1"),
+                o.getDouble("beta2"), o.getDouble("eps"), o.getDouble("weight-decay"), maxGradNorm,
+                (int) positive(root, "train.batch-size"), (int) positive(root, "train.accumulation-steps"), positive(root, "train.steps"),
+                Path.of(t.getString("output")), nonNegative(root, "train.checkpoint-every"),
+                (int) nonNegative(root, "train.keep-checkpoints"), positive(root, "train.log-every"),
+                root.withOnlyPath("train").root().render(ConfigRenderOptions.defaults().setOriginComments(false)));
+        if (s.initStd <= 0) {
+            throw new IllegalArgumentException("train.model.init-std must be > 0, got " + s.initStd);
+        }
+        if (s.warmupSteps > s.steps) {
+            throw new IllegalArgumentException("train.optimizer.warmup-steps (" + s.warmupSteps
+                    + ") exceeds train.steps (" + s.steps + ")");
+        }
+        return s;
+    }
+
+    private static Path optionalPath(Config c, String key) {
+        String v = c.getString(key).trim();
+        return v.isEmpty() ? null : Path.of(v);
+    }
+
+    private static long nonNegative(Config c, String key) {
+        long v = c.getLong(key);
+        if (v < 0) {
+            throw new IllegalArgumentException("'" + key + "' must be >= 0, got " + v);
+        }
+        return v;
+    }
+
+    private static long positive(Config c, String key) {
+        long v = c.getLong(key);
+        if (v < 1) {
+            throw new IllegalArgumentException("'" + key + "' must be >= 1, got " + v);
+        }
+        return v;
+    }
+}

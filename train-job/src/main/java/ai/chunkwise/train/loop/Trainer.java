@@ -1,0 +1,288 @@
+package ai.chunkwise.train.loop;
+
+import ai.chunkwise.train.checkpoint.AtomicFiles;
+import ai.chunkwise.train.checkpoint.HfCheckpoint;
+import ai.chunkwise.train.checkpoint.PeftAdapter;
+import ai.chunkwise.train.data.BatchStream;
+import ai.chunkwise.train.data.DataPosition;
+import ai.chunkwise.train.data.EpochOrder;
+import ai.chunkwise.train.data.PositionedBatch;
+import ai.chunkwise.train.data.TrainingSequences;
+import ai.chunkwise.train.engine.BatchGradients;
+import ai.chunkwise.train.engine.FullBackprop;
+import ai.chunkwise.train.engine.GradientEngine;
+import ai.chunkwise.train.engine.SecoEngine;
+import ai.chunkwise.train.engine.SpacoEngine;
+import ai.chunkwise.train.model.LlamaConfig;
+import ai.chunkwise.train.model.LlamaModel;
+import ai.chunkwise.train.optim.AdamW;
+import ai.chunkwise.train.optim.GradientAccumulator;
+import ai.chunkwise.train.optim.GradientClipping;
+import ai.chunkwise.train.optim.LearningRateSchedule;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import org.bytedeco.javacpp.Pointer;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.SplittableRandom;
+
+/**
+ * The training loop: micro-batches from the seeded data order, gradients from the configured engine, token-weighted
+ * accumulation, global-norm clipping, AdamW with warm-up + cosine, metrics per step, atomic checkpoints, and an
+ * exact resume: a run resumed from step k's checkpoint performs the same arithmetic as an uninterrupted one.
+ */
+public final class Trainer {
+    public static final String REPORT_FILE = "report.json";
+
+    private final TrainSettings settings;
+    private final PrintStream console;
+
+    public Trainer(TrainSettings settings, PrintStream console) {
+        this.settings = settings;
+        this.console = console;
+    }
+
+    /**
+     * Trains up to {@code train.steps}, or only up to {@code stopAtStep} if that is smaller (to split a run).
+     *
+     * @param resume continue from {@code <output>/checkpoints/latest}; without it an output that already holds
+     *               checkpoints is refused, so a run never silently restarts over an earlier one
+     * @return the final report (also written to {@code <output>/report.json})
+     */
+    public ObjectNode run(boolean resume, long stopAtStep) {
+        TrainSettings s = settings;
+        CheckpointStore store = new CheckpointStore(s.output(), s.keepCheckpoints());
+        Optional<Path> checkpoint = store.latest();
+        if (checkpoint.isPresent() && !resume) {
+            throw new IllegalArgumentException("output " + s.output() + " already holds checkpoints (latest: "
+                    + checkpoint.get().getFileName() + "): pass --resume to continue that run, or choose another output");
+        }
+        TrainerState state = checkpoint.map(CheckpointStore::readState).orElse(new TrainerState(0, DataPosition.START,
+                0, s.dataSeed(), s.methodSeed(), s.initSeed(), s.loraSeed()));
+        requireSameSeeds(state, checkpoint);
+
+        TrainingSequences data = TrainingSequences.load(s.dataset(), s.maxSequences(), s.verifyChecksums());
+        ModelSetup setup = ModelSetup.create(s, checkpoint.orElse(null));
+        LlamaModel model = setup.model();
+        data.requireFits(model.config(), setup.source());
+        int chunkSize = s.chunkSize() == 0 ? data.header().chunkSize() : s.chunkSize();
+
+        AdamW optimizer = new AdamW(s.beta1(), s.beta2(), s.eps(), s.weightDecay());
+        checkpoint.ifPresent(c -> optimizer.loadState(CheckpointStore.readOptimizerState(c, s.dataType())));
+        LearningRateSchedule schedule = new LearningRateSchedule(s.lr(), s.minLr(), s.warmupSteps(), s.steps());
+        GradientEngine fixedEngine = switch (s.method()) {
+            case full -> new FullBackprop(model);
+            case seco -> new SecoEngine(model, chunkSize);
+            case spaco -> null;   // one engine per micro-batch, seeded from (seed, step): see spacoSeed
+        };
+
+        long endStep = Math.min(s.steps(), stopAtStep);
+        long seqLen = data.sequenceLength();
+        long tokensPerStep = (long) s.batchSize() * s.accumulationSteps() * seqLen;
+        console.printf(Locale.ROOT, "train: %s, %s, %d sequences of %d tokens, batch %d x %d accumulation, "
+                        + "method %s (chunk %d), %d trainable tensors, %s%n", setup.source(), s.dataType(), data.size(),
+                seqLen, s.batchSize(), s.accumulationSteps(), s.method(), chunkSize, model.trainableParameters().size(),
+                checkpoint.map(c -> "resuming from " + c.getFileName()).orElse("starting at step 0"));
+
+        long startStep = state.step();
+        long started = System.nanoTime();
+        long peakPhysical = Pointer.physicalBytes();
+        Path lastCheckpoint = checkpoint.orElse(null);
+        GradientAccumulator accumulator = new GradientAccumulator();
+        EpochOrder order = new EpochOrder(data.size(), s.dataSeed(), s.shuffle());
+        try (BatchStream batches = new BatchStream(data, order, s.batchSize(), s.documentBoundaries(), state.position());
+             MetricsLog metrics = new MetricsLog(s.output(), startStep)) {
+            for (long step = startStep; step < endStep; step++) {
+                long t0 = System.nanoTime();
+                double lr = schedule.lrAt(step);
+                accumulator.reset();
+                double lossSum = 0;
+                long predicted = 0;
+                int chunksVisited = 0;
+                DataPosition position = state.position();
+                for (int micro = 0; micro < s.accumulationSteps(); micro++) {
+                    PositionedBatch pb = batches.next();
+                    GradientEngine engine = fixedEngine != null ? fixedEngine
+                            : new SpacoEngine(model, chunkSize, s.budget(), s.sampling(), spacoSeed(step, micro));
+                    BatchGradients g = engine.compute(pb.batch());
+                    accumulator.add(g.gradients(), g.predictedTokens());
+                    lossSum += g.loss() * g.predictedTokens();
+                    predicted += g.predictedTokens();
+                    chunksVisited += g.chunksVisited();
+                    position = pb.next();
+                }
+                double loss = predicted == 0 ? Double.NaN : lossSum / predicted;
+                boolean updated = false;
+                double gradNorm = Double.NaN;
+                if (predicted > 0) {
+                    Map<String, INDArray> grads = accumulator.mean();
+                    gradNorm = s.maxGradNorm() > 0 ? GradientClipping.clipGlobalNorm(grads, s.maxGradNorm()) : norm(grads);
+                    if (Double.isFinite(gradNorm)) {   // a non-finite gradient would poison every weight: skip it
+                        optimizer.step(model.trainableParameters(), grads, lr);
+                        updated = true;
+                    }
+                }
+                state = new TrainerState(step + 1, position, state.tokensSeen() + tokensPerStep, s.dataSeed(),
+                        s.methodSeed(), s.initSeed(), s.loraSeed());
+                double seconds = (System.nanoTime() - t0) / 1e9;
+                long physical = Pointer.physicalBytes();
+                peakPhysical = Math.max(peakPhysical, physical);
+
+                ObjectNode m = MetricsLog.newEntry();
+                m.put("step", step + 1);
+                m.put("loss", loss);
+                m.put("lr", lr);
+                m.put("grad_norm", gradNorm);
+                m.put("updated", updated);
+                m.put("predicted_tokens", predicted);
+                m.put("tokens", tokensPerStep);
+                m.put("tokens_per_s", tokensPerStep / seconds);
+                m.put("step_seconds", seconds);
+                m.put("chunks_visited", chunksVisited);
+                m.put("epoch", position.epoch());
+                m.put("physical_bytes", physical);
+                m.put("heap_bytes", Runtime.getRuntime().totalMemory() - Runtime.getRuntime().freeMemory());
+                metrics.append(m);
+
+                boolean last = step + 1 == endStep;
+                if ((step + 1) % s.logEvery() == 0 || last) {
+                    double elapsed = (System.nanoTime() - started) / 1e9;
+                    double eta = elapsed / (step + 1 - startStep) * (s.steps() - step - 1);
+                    console.printf(Locale.ROOT, "step %d/%d | loss %.4f | lr %.2e | grad norm %.3f | %.0f tok/s | "
+                                    + "ETA %s | mem %.2f GiB%s%n", step + 1, s.steps(), loss, lr, gradNorm,
+                            tokensPerStep / seconds, duration(eta), physical / (double) (1L << 30),
+                            updated ? "" : " | step skipped: non-finite gradient");
+                }
+                boolean due = s.checkpointEvery() > 0 && (step + 1) % s.checkpointEvery() == 0;
+                if (due || last) {
+                    lastCheckpoint = store.save(state, model.config(), s.lora(), setup.baseModel(),
+                            model.trainableParameters(), optimizer.state(), s.dataType(), s.rendered());
+                }
+            }
+            ObjectNode report = report(metrics, startStep, endStep, started, peakPhysical, lastCheckpoint,
+                    chunkSize, seqLen, setup.source());
+            AtomicFiles.writeString(s.output().resolve(REPORT_FILE), report.toPrettyString() + "\n");
+            return report;
+        }
+    }
+
+    /** SpaCO's chunk draws for (step, micro-batch): a function of the seed and the position alone, so resumable. */
+    private long spacoSeed(long step, int micro) {
+        return new SplittableRandom(settings.methodSeed()).split().nextLong()
+                ^ (step * settings.accumulationSteps() + micro) * 0x9E3779B97F4A7C15L;
+    }
+
+    private void requireSameSeeds(TrainerState state, Optional<Path> checkpoint) {
+        if (checkpoint.isEmpty()) {
+            return;
+        }
+        TrainSettings s = settings;
+        if (state.dataSeed() != s.dataSeed() || state.methodSeed() != s.methodSeed()
+                || state.initSeed() != s.initSeed() || state.loraSeed() != s.loraSeed()) {
+            throw new IllegalArgumentException("checkpoint " + checkpoint.get() + " was trained with seeds "
+                    + "data/method/init/lora = " + state.dataSeed() + "/" + state.methodSeed() + "/" + state.initSeed()
+                    + "/" + state.loraSeed() + " but the configuration now says " + s.dataSeed() + "/" + s.methodSeed()
+                    + "/" + s.initSeed() + "/" + s.loraSeed() + ": resume with the run's own configuration ("
+                    + checkpoint.get().resolve(CheckpointStore.CONFIG_FILE) + ")");
+        }
+    }
+
+    private ObjectNode report(MetricsLog metrics, long startStep, long endStep, long started, long peakPhysical,
+                              Path lastCheckpoint, int chunkSize, long seqLen, String source) {
+        TrainSettings s = settings;
+        ObjectNode r = MetricsLog.newEntry();
+        r.put("status", endStep == s.steps() ? "complete" : "stopped");
+        r.put("steps_total", s.steps());
+        r.put("steps_done", endStep);
+        r.put("resumed_from_step", startStep);
+        r.put("model", source);
+        r.put("method", s.method().name());
+        r.put("chunk_size", chunkSize);
+        r.put("sequence_length", seqLen);
+        r.put("batch_size", s.batchSize());
+        r.put("accumulation_steps", s.accumulationSteps());
+        r.put("dtype", s.dataType() == org.nd4j.linalg.api.buffer.DataType.DOUBLE ? "float64" : "float32");
+        double seconds = (System.nanoTime() - started) / 1e9;
+        r.put("wall_seconds_this_run", seconds);
+        long stepsThisRun = endStep - startStep;
+        long tokensThisRun = stepsThisRun * s.batchSize() * s.accumulationSteps() * seqLen;
+        r.put("tokens_per_s_this_run", stepsThisRun == 0 ? 0 : tokensThisRun / seconds);
+        r.put("peak_physical_bytes_this_run", peakPhysical);
+        ArrayNode curve = r.putArray("loss_curve");
+        JsonNode first = null;
+        JsonNode last = null;
+        for (JsonNode e : metrics.entries()) {
+            curve.addObject().put("step", e.path("step").asLong()).put("loss", e.path("loss").asDouble());
+            first = first == null ? e : first;
+            last = e;
+        }
+        if (first != null) {
+            r.put("first_loss", first.path("loss").asDouble());
+            r.put("last_loss", last.path("loss").asDouble());
+        }
+        r.put("checkpoint", lastCheckpoint == null ? null : lastCheckpoint.toString());
+        r.put("metrics", s.output().resolve(MetricsLog.FILE_NAME).toString());
+        return r;
+    }
+
+    private static double norm(Map<String, INDArray> grads) {
+        double sum = 0;
+        for (INDArray g : grads.values()) {
+            double n = g.norm2Number().doubleValue();
+            sum += n * n;
+        }
+        return Math.sqrt(sum);
+    }
+
+    private static String duration(double seconds) {
+        if (!Double.isFinite(seconds)) {
+            return "?";
+        }
+        long t = Math.round(seconds);
+        return String.format(Locale.ROOT, "%d:%02d:%02d", t / 3600, t / 60 % 60, t % 60);
+    }
+
+    /** The model to train and where it came from. */
+    record ModelSetup(LlamaModel model, String source, String baseModel) {
+        static ModelSetup create(TrainSettings s, Path checkpoint) {
+            LlamaConfig config;
+            Map<String, INDArray> weights;
+            String source;
+            if (checkpoint != null && s.lora() == null) {
+                HfCheckpoint hf = HfCheckpoint.load(checkpoint.resolve(CheckpointStore.MODEL_DIR), s.dataType());
+                config = hf.config();
+                weights = hf.weights();
+                source = s.modelPath() != null ? s.modelPath().toString() : "from scratch (" + s.initConfig() + ")";
+            } else if (s.modelPath() != null) {
+                HfCheckpoint hf = HfCheckpoint.load(s.modelPath(), s.dataType());
+                config = hf.config();
+                weights = hf.weights();
+                source = s.modelPath().toString();
+            } else {
+                config = LlamaConfig.fromJson(s.initConfig());
+                weights = RandomInit.weights(config, s.initSeed(), s.initStd(), s.dataType());
+                source = "from scratch (" + s.initConfig() + ")";
+            }
+            PeftAdapter adapter = null;
+            if (s.lora() != null) {
+                adapter = checkpoint != null
+                        ? PeftAdapter.load(checkpoint.resolve(CheckpointStore.ADAPTER_DIR), s.dataType())
+                        : PeftAdapter.init(config, s.lora(), s.loraSeed(), s.dataType());
+                if (!adapter.config().equals(s.lora())) {
+                    throw new IllegalArgumentException("checkpoint " + checkpoint + " holds a LoRA adapter " + adapter.config()
+                            + " but the configuration asks for " + s.lora() + ": resume with the run's own configuration");
+                }
+            }
+            LlamaModel model = new LlamaModel(config, weights, adapter, s.dataType(), s.batchSize());
+            model.setNativeMemoryCollectionThreshold(s.gcThresholdMb() << 20);
+            String base = s.modelPath() == null ? null : s.modelPath().toAbsolutePath().toString();
+            return new ModelSetup(model, source, base);
+        }
+    }
+}
