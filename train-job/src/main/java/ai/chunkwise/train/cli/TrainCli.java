@@ -1,5 +1,6 @@
 package ai.chunkwise.train.cli;
 
+import ai.chunkwise.train.backend.GpuSupportCheck;
 import ai.chunkwise.train.bench.BenchCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -28,6 +29,12 @@ public final class TrainCli implements Runnable {
     }
 
     public static void main(String[] args) {
+        try {
+            GpuSupportCheck.requireSupportedGpu();   // before ND4J loads: its CUDA build fails obscurely on new GPUs
+        } catch (IllegalStateException e) {
+            System.err.println("error: " + e.getMessage());
+            System.exit(1);
+        }
         System.exit(commandLine().execute(args));
     }
 
