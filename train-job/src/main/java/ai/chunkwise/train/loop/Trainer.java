@@ -101,66 +101,22 @@ public final class Trainer {
             for (long step = startStep; step < endStep; step++) {
                 long t0 = System.nanoTime();
                 double lr = schedule.lrAt(step);
-                accumulator.reset();
-                double lossSum = 0;
-                long predicted = 0;
-                int chunksVisited = 0;
-                DataPosition position = state.position();
-                for (int micro = 0; micro < s.accumulationSteps(); micro++) {
-                    PositionedBatch pb = batches.next();
-                    GradientEngine engine = fixedEngine != null ? fixedEngine
-                            : new SpacoEngine(model, chunkSize, s.budget(), s.sampling(), spacoSeed(step, micro));
-                    BatchGradients g = engine.compute(pb.batch());
-                    accumulator.add(g.gradients(), g.predictedTokens());
-                    lossSum += g.loss() * g.predictedTokens();
-                    predicted += g.predictedTokens();
-                    chunksVisited += g.chunksVisited();
-                    position = pb.next();
-                }
-                double loss = predicted == 0 ? Double.NaN : lossSum / predicted;
-                boolean updated = false;
-                double gradNorm = Double.NaN;
-                if (predicted > 0) {
-                    Map<String, INDArray> grads = accumulator.mean();
-                    gradNorm = s.maxGradNorm() > 0 ? GradientClipping.clipGlobalNorm(grads, s.maxGradNorm()) : norm(grads);
-                    if (Double.isFinite(gradNorm)) {   // a non-finite gradient would poison every weight: skip it
-                        optimizer.step(model.trainableParameters(), grads, lr);
-                        updated = true;
-                    }
-                }
-                state = new TrainerState(step + 1, position, state.tokensSeen() + tokensPerStep, s.dataSeed(),
+                StepOutcome o = trainStep(step, lr, batches, accumulator, model, optimizer, fixedEngine, chunkSize,
+                        state.position());
+                state = new TrainerState(step + 1, o.position(), state.tokensSeen() + tokensPerStep, s.dataSeed(),
                         s.methodSeed(), s.initSeed(), s.loraSeed());
                 double seconds = (System.nanoTime() - t0) / 1e9;
                 long physical = Pointer.physicalBytes();
                 peakPhysical = Math.max(peakPhysical, physical);
-
-                ObjectNode m = MetricsLog.newEntry();
-                m.put("step", step + 1);
-                m.put("loss", loss);
-                m.put("lr", lr);
-                m.put("grad_norm", gradNorm);
-                m.put("updated", updated);
-                m.put("predicted_tokens", predicted);
-                m.put("tokens", tokensPerStep);
-                m.put("tokens_per_s", tokensPerStep / seconds);
-                m.put("step_seconds", seconds);
-                m.put("chunks_visited", chunksVisited);
-                m.put("epoch", position.epoch());
-                m.put("physical_bytes", physical);
-                m.put("heap_bytes", Runtime.getRuntime().totalMemory() - Runtime.getRuntime().freeMemory());
-                metrics.append(m);
+                metrics.append(o.metrics(step + 1, lr, tokensPerStep, seconds, physical));
 
                 boolean last = step + 1 == endStep;
                 if ((step + 1) % s.logEvery() == 0 || last) {
                     double elapsed = (System.nanoTime() - started) / 1e9;
-                    double eta = elapsed / (step + 1 - startStep) * (s.steps() - step - 1);
-                    console.printf(Locale.ROOT, "step %d/%d | loss %.4f | lr %.2e | grad norm %.3f | %.0f tok/s | "
-                                    + "ETA %s | mem %.2f GiB%s%n", step + 1, s.steps(), loss, lr, gradNorm,
-                            tokensPerStep / seconds, duration(eta), physical / (double) (1L << 30),
-                            updated ? "" : " | step skipped: non-finite gradient");
+                    printProgress(step + 1, o, lr, tokensPerStep / seconds, elapsed / (step + 1 - startStep)
+                            * (s.steps() - step - 1), physical);
                 }
-                boolean due = s.checkpointEvery() > 0 && (step + 1) % s.checkpointEvery() == 0;
-                if (due || last) {
+                if (last || s.checkpointEvery() > 0 && (step + 1) % s.checkpointEvery() == 0) {
                     lastCheckpoint = store.save(state, model.config(), s.lora(), setup.baseModel(),
                             model.trainableParameters(), optimizer.state(), s.dataType(), s.rendered());
                 }
@@ -170,6 +126,70 @@ public final class Trainer {
             AtomicFiles.writeString(s.output().resolve(REPORT_FILE), report.toPrettyString() + "\n");
             return report;
         }
+    }
+
+    /** What one optimizer step did: its micro-batches' mean loss, the update, and the data position after it. */
+    private record StepOutcome(double loss, long predicted, int chunksVisited, double gradNorm, boolean updated,
+                               DataPosition position) {
+        ObjectNode metrics(long step, double lr, long tokens, double seconds, long physical) {
+            ObjectNode m = MetricsLog.newEntry();
+            m.put("step", step);
+            m.put("loss", loss);
+            m.put("lr", lr);
+            m.put("grad_norm", gradNorm);
+            m.put("updated", updated);
+            m.put("predicted_tokens", predicted);
+            m.put("tokens", tokens);
+            m.put("tokens_per_s", tokens / seconds);
+            m.put("step_seconds", seconds);
+            m.put("chunks_visited", chunksVisited);
+            m.put("epoch", position.epoch());
+            m.put("physical_bytes", physical);
+            m.put("heap_bytes", Runtime.getRuntime().totalMemory() - Runtime.getRuntime().freeMemory());
+            return m;
+        }
+    }
+
+    /** Gradients of {@code accumulation-steps} micro-batches, token-weighted; clipped; one AdamW update. */
+    private StepOutcome trainStep(long step, double lr, BatchStream batches, GradientAccumulator accumulator,
+                                  LlamaModel model, AdamW optimizer, GradientEngine fixedEngine, int chunkSize,
+                                  DataPosition position) {
+        TrainSettings s = settings;
+        accumulator.reset();
+        double lossSum = 0;
+        long predicted = 0;
+        int chunksVisited = 0;
+        for (int micro = 0; micro < s.accumulationSteps(); micro++) {
+            PositionedBatch pb = batches.next();
+            GradientEngine engine = fixedEngine != null ? fixedEngine
+                    : new SpacoEngine(model, chunkSize, s.budget(), s.sampling(), spacoSeed(step, micro));
+            BatchGradients g = engine.compute(pb.batch());
+            accumulator.add(g.gradients(), g.predictedTokens());
+            lossSum += g.loss() * g.predictedTokens();
+            predicted += g.predictedTokens();
+            chunksVisited += g.chunksVisited();
+            position = pb.next();
+        }
+        double loss = predicted == 0 ? Double.NaN : lossSum / predicted;
+        boolean updated = false;
+        double gradNorm = Double.NaN;
+        if (predicted > 0) {
+            Map<String, INDArray> grads = accumulator.mean();
+            gradNorm = s.maxGradNorm() > 0 ? GradientClipping.clipGlobalNorm(grads, s.maxGradNorm()) : norm(grads);
+            if (Double.isFinite(gradNorm)) {   // a non-finite gradient would poison every weight: skip it
+                optimizer.step(model.trainableParameters(), grads, lr);
+                updated = true;
+            }
+        }
+        return new StepOutcome(loss, predicted, chunksVisited, gradNorm, updated, position);
+    }
+
+    private void printProgress(long step, StepOutcome o, double lr, double tokensPerSecond, double etaSeconds,
+                               long physical) {
+        console.printf(Locale.ROOT, "step %d/%d | loss %.4f | lr %.2e | grad norm %.3f | %.0f tok/s | "
+                        + "ETA %s | mem %.2f GiB%s%n", step, settings.steps(), o.loss(), lr, o.gradNorm(),
+                tokensPerSecond, duration(etaSeconds), physical / (double) (1L << 30),
+                o.updated() ? "" : " | step skipped: non-finite gradient");
     }
 
     /** SpaCO's chunk draws for (step, micro-batch): a function of the seed and the position alone, so resumable. */
