@@ -346,6 +346,7 @@ public final class LlamaModel {
         return Nd4j.pullRows(embedding, 1, ids);
     }
 
+    /** cos/sin of every position, repeated for each query head and each KV head (see LlamaChunkGraph). */
     private void putRotaryTables(int[][] positions, Map<String, INDArray> feed) {
         int b = positions.length;
         int t = positions[0].length;
@@ -357,9 +358,22 @@ public final class LlamaModel {
                 rotary.fill(positions[r][i], cos, sin, (r * t + i) * d);
             }
         }
-        long[] shape = {b, t, 1, d};
-        feed.put(LlamaChunkGraph.ROPE_COS, Nd4j.create(cos, shape, dataType));
-        feed.put(LlamaChunkGraph.ROPE_SIN, Nd4j.create(sin, shape, dataType));
+        feed.put(LlamaChunkGraph.ROPE_COS_Q, perHead(cos, b, t, config.numAttentionHeads()));
+        feed.put(LlamaChunkGraph.ROPE_SIN_Q, perHead(sin, b, t, config.numAttentionHeads()));
+        feed.put(LlamaChunkGraph.ROPE_COS_K, perHead(cos, b, t, config.numKeyValueHeads()));
+        feed.put(LlamaChunkGraph.ROPE_SIN_K, perHead(sin, b, t, config.numKeyValueHeads()));
+    }
+
+    /** [B, T, heads, headDim] from a [B*T, headDim] table: the same row for every head. */
+    private INDArray perHead(double[] table, int b, int t, int heads) {
+        int d = config.headDim();
+        double[] out = new double[b * t * heads * d];
+        for (int row = 0; row < b * t; row++) {
+            for (int h = 0; h < heads; h++) {
+                System.arraycopy(table, row * d, out, (row * heads + h) * d, d);
+            }
+        }
+        return Nd4j.create(out, new long[]{b, t, heads, d}, dataType);
     }
 
     /**
