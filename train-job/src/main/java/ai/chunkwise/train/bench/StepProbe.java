@@ -7,6 +7,7 @@ import ai.chunkwise.train.engine.InferencePass;
 import ai.chunkwise.train.engine.SecoEngine;
 import ai.chunkwise.train.engine.SpacoEngine;
 import ai.chunkwise.train.engine.SpacoSampling;
+import ai.chunkwise.train.memory.PeakMemory;
 import ai.chunkwise.train.model.LlamaModel;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -30,7 +31,7 @@ public final class StepProbe {
         Runnable step = spec.method().equals("idle") ? () -> { }
                 : stepOf(spec, model, Batch.of(BenchLlama.randomTokens(spec.tokens(), 7)));
         StepTimes times;
-        try (MemoryWatch memory = new MemoryWatch()) {
+        try (PeakMemory memory = PeakMemory.start()) {
             times = StepTimes.measure(spec.warmups(), spec.repeats(), step);
             memory.close();
             ObjectNode out = new ObjectMapper().createObjectNode();
@@ -38,7 +39,7 @@ public final class StepProbe {
             out.put("seconds_p50", times.median());
             out.put("seconds_p95", times.percentile(95));
             out.putPOJO("seconds", times.seconds());
-            out.put("peak_rss_bytes", memory.peakRssBytes());
+            out.put("peak_rss_bytes", memory.peakResidentBytes());
             out.put("peak_offheap_bytes", memory.peakOffHeapBytes());
             out.put("peak_heap_bytes", memory.peakHeapBytes());
             System.out.println(ProbeRunner.RESULT_PREFIX + out);
