@@ -184,11 +184,14 @@ final class LlamaChunkGraph {
                 : weight(LlamaTensorLayout.LM_HEAD);
         SDVariable logits = sd.mmul(LOGITS, normed, lmHead, false, true, false);   // [N, vocab]
 
-        // log-softmax written out: sd.nn.logSoftmax and sd.math.logSumExp break the backward pass in M2.1
-        SDVariable shifted = logits.sub(sd.max(logits, true, 1));
-        SDVariable logProbs = shifted.sub(sd.math.log(sd.sum(sd.math.exp(shifted), true, 1)));
+        // Weighted cross-entropy sum_i w_i (lse_i - logit_i[label_i]), with the log-sum-exp written out
+        // (sd.nn.logSoftmax and sd.math.logSumExp break the backward pass in M2.1; the fused sparse CE op's
+        // backward ignores its upstream gradient, i.e. the weights). Not materialising log-probabilities saves
+        // an [N, vocab] broadcast subtraction and its costly backward.
+        SDVariable max = sd.max(logits, true, 1);                                           // [N, 1]
+        SDVariable logSumExp = max.add(sd.math.log(sd.sum(sd.math.exp(logits.sub(max)), true, 1)));
         SDVariable targets = sd.oneHot(labels, config.vocabSize(), -1, 1.0, 0.0, dataType).mul(lossWeights);
-        SDVariable loss = sd.sum(logProbs.mul(targets)).neg().rename(LOSS);
+        SDVariable loss = sd.sum(logSumExp.mul(lossWeights)).sub(sd.sum(logits.mul(targets))).rename(LOSS);
 
         SDVariable objective = loss;
         for (SDVariable term : injected) {
