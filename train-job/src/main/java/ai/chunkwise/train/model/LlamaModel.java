@@ -34,6 +34,12 @@ public final class LlamaModel {
     private static final double MASKED = -1e9;
     /** Resident-memory growth after which a backward pass triggers a GC (see releaseNativeMemoryIfGrown). */
     public static final long DEFAULT_COLLECTION_THRESHOLD_BYTES = 0;
+    /**
+     * Smallest resident-memory growth after which a forward pass triggers a GC: a forward chunk leaves ~100 MB of
+     * native garbage (bench model, chunk 256), so without this SeCO's pass 1 grew by ~0.5 GB per 1K tokens before
+     * its first backward; collecting after every forward chunk instead would cost ~25 ms per ~100 ms chunk.
+     */
+    static final long MIN_FORWARD_COLLECTION_BYTES = 256L << 20;
 
     private final LlamaConfig config;
     private final DataType dataType;
@@ -127,6 +133,7 @@ public final class LlamaModel {
      * {@link #backward} runs {@code System.gc()} when the process's resident memory has grown by more than
      * this many bytes since the last such collection, to release SameDiff's native buffers (0: after every
      * backward pass; Long.MAX_VALUE: never). Default {@link #DEFAULT_COLLECTION_THRESHOLD_BYTES}.
+     * {@link #forward} does the same with a threshold of at least {@link #MIN_FORWARD_COLLECTION_BYTES}.
      */
     public void setNativeMemoryCollectionThreshold(long bytes) {
         if (bytes < 0) {
@@ -159,7 +166,9 @@ public final class LlamaModel {
         INDArray logits = withLogits
                 ? out.get(LlamaChunkGraph.LOGITS).reshape(batch, in.length(), config.vocabSize()).dup()
                 : null;
-        return new ChunkForward(out.get(LlamaChunkGraph.LOSS).getDouble(0), new KeyValues(k, v), logits);
+        double loss = out.get(LlamaChunkGraph.LOSS).getDouble(0);
+        releaseNativeMemoryIfGrown(Math.max(collectionThresholdBytes, MIN_FORWARD_COLLECTION_BYTES));
+        return new ChunkForward(loss, new KeyValues(k, v), logits);
     }
 
     /**
@@ -205,7 +214,7 @@ public final class LlamaModel {
             pastGrads = new KeyValues(k, v);
         }
         double loss = result.getOutputs().get(LlamaChunkGraph.LOSS).getDouble(0);
-        releaseNativeMemoryIfGrown();
+        releaseNativeMemoryIfGrown(collectionThresholdBytes);
         return new ChunkBackward(loss, pastGrads);
     }
 
@@ -217,10 +226,14 @@ public final class LlamaModel {
      * costs ~40-90 ms, which a tiny model may prefer to skip. Measured on a loaded 2-core machine (4 layers,
      * hidden 256, vocab 8192, 1024 tokens, SeCO chunk 128, float32, peak resident set): 1.0-1.4 GB collecting
      * after every chunk, 1.9 GB with a 256 MB threshold, 2.3-2.6 GB never collecting.
+     * No deterministic alternative was found: INDArray.close() does not return the memory in M2.1 on CPU
+     * (measured: closing 4 MB arrays as they are made still grows the resident set by 4 MB each; so does
+     * deallocating their OpaqueDataBuffer), and running the gradient function with its session's memory manager
+     * closing every released array only halved the growth. Only the GC-driven deallocator frees it.
      */
-    private void releaseNativeMemoryIfGrown() {
+    private void releaseNativeMemoryIfGrown(long thresholdBytes) {
         long resident = Pointer.physicalBytes();
-        if (resident - residentAfterLastCollection > collectionThresholdBytes) {
+        if (thresholdBytes != Long.MAX_VALUE && resident - residentAfterLastCollection > thresholdBytes) {
             System.gc();
             residentAfterLastCollection = Pointer.physicalBytes();
         }
