@@ -32,7 +32,21 @@ public final class StepProbe {
                 : stepOf(spec, model, Batch.of(BenchLlama.randomTokens(spec.tokens(), 7)));
         StepTimes times;
         try (PeakMemory memory = PeakMemory.start()) {
-            times = StepTimes.measure(spec.warmups(), spec.repeats(), step);
+            try {
+                times = StepTimes.measure(spec.warmups(), spec.repeats(), step);
+            } catch (RuntimeException | OutOfMemoryError e) {
+                OutOfMemoryError oom = outOfMemory(e);
+                if (oom == null) {
+                    throw e;
+                }
+                // e.g. JavaCPP's "Physical memory usage is too high": the method cannot run at this size here
+                ObjectNode out = new ObjectMapper().createObjectNode();
+                out.put("status", "out_of_memory");
+                out.put("error", String.valueOf(oom.getMessage()));
+                out.put("peak_rss_bytes", memory.peakResidentBytes());
+                System.out.println(ProbeRunner.RESULT_PREFIX + out);
+                return;
+            }
             memory.close();
             ObjectNode out = new ObjectMapper().createObjectNode();
             out.put("status", "ok");
@@ -44,6 +58,15 @@ public final class StepProbe {
             out.put("peak_heap_bytes", memory.peakHeapBytes());
             System.out.println(ProbeRunner.RESULT_PREFIX + out);
         }
+    }
+
+    private static OutOfMemoryError outOfMemory(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof OutOfMemoryError oom) {
+                return oom;
+            }
+        }
+        return null;
     }
 
     private static Runnable stepOf(ProbeSpec spec, LlamaModel model, Batch batch) {

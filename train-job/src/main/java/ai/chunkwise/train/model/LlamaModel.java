@@ -4,15 +4,11 @@ import ai.chunkwise.train.checkpoint.LlamaTensorLayout;
 import ai.chunkwise.train.checkpoint.LoraConfig;
 import ai.chunkwise.train.checkpoint.PeftAdapter;
 import org.bytedeco.javacpp.Pointer;
-import org.nd4j.autodiff.samediff.SameDiff;
-import org.nd4j.autodiff.samediff.api.OutAndGrad;
 import org.nd4j.linalg.api.buffer.DataBuffer;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
-import java.io.OutputStream;
-import java.io.PrintStream;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
@@ -49,7 +45,7 @@ public final class LlamaModel {
     private final RotaryEmbedding rotary;
     private final LlamaChunkGraph graph;
     private final Map<String, INDArray> trainable;
-    private boolean gradientFunctionReady;
+    private GradientFunction gradientFunction;
     private long collectionThresholdBytes = DEFAULT_COLLECTION_THRESHOLD_BYTES;
     private long residentAfterLastCollection;
 
@@ -180,7 +176,6 @@ public final class LlamaModel {
      */
     public ChunkBackward backward(ChunkInput in, KeyValues past, KeyValues presentGrad,
                                   Map<String, INDArray> gradientSink) {
-        ensureGradientFunction();
         Map<String, INDArray> feed = feed(in, past);
         feedPresentGrad(feed, presentGrad, in.length());
         boolean hasPast = past.length() > 0;
@@ -194,8 +189,7 @@ public final class LlamaModel {
                 wanted.add(LlamaChunkGraph.pastValue(l));
             }
         }
-        OutAndGrad result = graph.sameDiff().calculateGradientsAndOutputs(feed, List.of(LlamaChunkGraph.LOSS), wanted);
-        Map<String, INDArray> grads = result.getGradients();
+        Map<String, INDArray> grads = gradientFunction().run(feed, LlamaChunkGraph.LOSS, wanted);
         for (String name : graph.trainableNames()) {
             addInto(gradientSink, name, grads.get(name));
         }
@@ -213,7 +207,7 @@ public final class LlamaModel {
             }
             pastGrads = new KeyValues(k, v);
         }
-        double loss = result.getOutputs().get(LlamaChunkGraph.LOSS).getDouble(0);
+        double loss = grads.get(LlamaChunkGraph.LOSS).getDouble(0);
         releaseNativeMemoryIfGrown(collectionThresholdBytes);
         return new ChunkBackward(loss, pastGrads);
     }
@@ -276,28 +270,19 @@ public final class LlamaModel {
         }
     }
 
-    private void ensureGradientFunction() {
-        if (gradientFunctionReady) {
-            return;
+    private GradientFunction gradientFunction() {
+        if (gradientFunction == null) {
+            List<String> placeholders = new ArrayList<>();
+            if (fullFineTuning) {
+                placeholders.add(LlamaChunkGraph.INPUTS_EMBEDS);
+            }
+            for (int l = 0; l < config.numHiddenLayers(); l++) {
+                placeholders.add(LlamaChunkGraph.pastKey(l));
+                placeholders.add(LlamaChunkGraph.pastValue(l));
+            }
+            gradientFunction = new GradientFunction(graph.sameDiff(), placeholders);
         }
-        List<String> placeholders = new ArrayList<>();
-        if (fullFineTuning) {
-            placeholders.add(LlamaChunkGraph.INPUTS_EMBEDS);
-        }
-        for (int l = 0; l < config.numHiddenLayers(); l++) {
-            placeholders.add(LlamaChunkGraph.pastKey(l));
-            placeholders.add(LlamaChunkGraph.pastValue(l));
-        }
-        SameDiff sd = graph.sameDiff();
-        // createGradFunction prints a line per op to stdout in M2.1; keep stdout for our own JSON output
-        PrintStream stdout = System.out;
-        System.setOut(new PrintStream(OutputStream.nullOutputStream()));
-        try {
-            sd.createGradFunction(placeholders.toArray(new String[0]));
-        } finally {
-            System.setOut(stdout);
-        }
-        gradientFunctionReady = true;
+        return gradientFunction;
     }
 
     /** Placeholders of a forward pass: inputs, rotary tables, mask, targets and the past K/V. */
