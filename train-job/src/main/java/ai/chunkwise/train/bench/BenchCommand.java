@@ -31,6 +31,9 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--methods-cap-gib", description = "RSS cap per run in the methods suite (default: ${DEFAULT-VALUE})")
     double methodsCapGib = 16;
 
+    @Option(names = "--max-tokens", description = "longest sequence of the methods suite (default: ${DEFAULT-VALUE})")
+    int maxTokens = 16384;
+
     @Option(names = "--timeout-s", description = "longest a single measured run may take (default: ${DEFAULT-VALUE})")
     long timeoutSeconds = 1800;
 
@@ -58,6 +61,10 @@ public final class BenchCommand implements Callable<Integer> {
 
     boolean quick() {
         return quick;
+    }
+
+    int maxTokens() {
+        return maxTokens;
     }
 
     long timeoutSeconds() {

@@ -1,5 +1,6 @@
 package ai.chunkwise.train.bench;
 
+import ai.chunkwise.train.memory.PeakMemory;
 import ai.chunkwise.train.model.ChunkInput;
 import ai.chunkwise.train.model.KeyValues;
 import ai.chunkwise.train.model.LlamaConfig;
@@ -39,7 +40,7 @@ final class ChunkCostSuite {
         LlamaConfig c = model.config();
         SplittableRandom random = new SplittableRandom(3);
         List<double[]> points = new ArrayList<>();   // {past, p50, p95}
-        try (MemoryWatch memory = new MemoryWatch()) {
+        try (PeakMemory memory = PeakMemory.start()) {
             for (int past = 0; past <= maxPast; past += step) {
                 ChunkInput in = chunkInput(c, chunk, past, random);
                 KeyValues pastKv = randomKv(c, past);
@@ -53,11 +54,11 @@ final class ChunkCostSuite {
                 out.put("seconds_p95", t.percentile(95));
                 out.put("p95_over_p50", t.percentile(95) / t.median());
                 out.putPOJO("seconds", t.seconds());
-                out.put("rss_bytes", MemoryWatch.residentSetBytes());
+                out.put("rss_bytes", PeakMemory.residentSetBytes());
                 bench.emit(out);
             }
             memory.close();
-            fit(points, chunk, memory.peakRssBytes());
+            fit(points, chunk, memory.peakResidentBytes());
         }
     }
 

@@ -28,10 +28,12 @@ final class MethodsSuite {
         if (quick) {
             shapes.add(new int[] {1024, 128});
         } else {
-            for (int tokens : BenchCommand.doubling(2048, 16384)) {
+            for (int tokens : BenchCommand.doubling(2048, bench.maxTokens())) {
                 shapes.add(new int[] {tokens, 256});
             }
-            shapes.add(new int[] {8192, 512});
+            if (bench.maxTokens() >= 16384) {   // the chunk-512 point only in the full run: it costs as much as 16K
+                shapes.add(new int[] {8192, 512});
+            }
         }
         ProbeRunner runner = new ProbeRunner(bench.methodsCapBytes(), bench.timeoutSeconds());
         ObjectNode idle = runner.run(ProbeSpec.of("idle", 0, 1, 0, 1));

@@ -1,5 +1,6 @@
 package ai.chunkwise.train.bench;
 
+import ai.chunkwise.train.memory.PeakMemory;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
@@ -47,9 +48,8 @@ final class ProbeRunner {
         output.start();
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(timeoutSeconds);
         long peakSeen = 0;
-        Path status = Path.of("/proc", String.valueOf(child.pid()), "status");
         while (!child.waitFor(20, TimeUnit.MILLISECONDS)) {
-            long rss = MemoryWatch.procStatusKb(status, "VmRSS:") * 1024;
+            long rss = PeakMemory.residentSetBytes(child.pid());
             peakSeen = Math.max(peakSeen, rss);
             if (rss > capBytes || System.nanoTime() > deadline) {
                 child.destroyForcibly().waitFor();

@@ -7,6 +7,7 @@ import ai.chunkwise.train.engine.InferencePass;
 import ai.chunkwise.train.engine.SecoEngine;
 import ai.chunkwise.train.engine.SpacoEngine;
 import ai.chunkwise.train.engine.SpacoSampling;
+import ai.chunkwise.train.memory.PeakMemory;
 import ai.chunkwise.train.model.LlamaModel;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -30,19 +31,42 @@ public final class StepProbe {
         Runnable step = spec.method().equals("idle") ? () -> { }
                 : stepOf(spec, model, Batch.of(BenchLlama.randomTokens(spec.tokens(), 7)));
         StepTimes times;
-        try (MemoryWatch memory = new MemoryWatch()) {
-            times = StepTimes.measure(spec.warmups(), spec.repeats(), step);
+        try (PeakMemory memory = PeakMemory.start()) {
+            try {
+                times = StepTimes.measure(spec.warmups(), spec.repeats(), step);
+            } catch (RuntimeException | OutOfMemoryError e) {
+                OutOfMemoryError oom = outOfMemory(e);
+                if (oom == null) {
+                    throw e;
+                }
+                // e.g. JavaCPP's "Physical memory usage is too high": the method cannot run at this size here
+                ObjectNode out = new ObjectMapper().createObjectNode();
+                out.put("status", "out_of_memory");
+                out.put("error", String.valueOf(oom.getMessage()));
+                out.put("peak_rss_bytes", memory.peakResidentBytes());
+                System.out.println(ProbeRunner.RESULT_PREFIX + out);
+                return;
+            }
             memory.close();
             ObjectNode out = new ObjectMapper().createObjectNode();
             out.put("status", "ok");
             out.put("seconds_p50", times.median());
             out.put("seconds_p95", times.percentile(95));
             out.putPOJO("seconds", times.seconds());
-            out.put("peak_rss_bytes", memory.peakRssBytes());
+            out.put("peak_rss_bytes", memory.peakResidentBytes());
             out.put("peak_offheap_bytes", memory.peakOffHeapBytes());
             out.put("peak_heap_bytes", memory.peakHeapBytes());
             System.out.println(ProbeRunner.RESULT_PREFIX + out);
         }
+    }
+
+    private static OutOfMemoryError outOfMemory(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof OutOfMemoryError oom) {
+                return oom;
+            }
+        }
+        return null;
     }
 
     private static Runnable stepOf(ProbeSpec spec, LlamaModel model, Batch batch) {

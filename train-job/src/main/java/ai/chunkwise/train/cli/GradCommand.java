@@ -10,6 +10,7 @@ import ai.chunkwise.train.engine.GradientEngine;
 import ai.chunkwise.train.engine.SecoEngine;
 import ai.chunkwise.train.engine.SpacoEngine;
 import ai.chunkwise.train.engine.SpacoSampling;
+import ai.chunkwise.train.memory.PeakMemory;
 import ai.chunkwise.train.model.LlamaModel;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -169,7 +170,7 @@ final class GradCommand implements Callable<Integer> {
             }
             summary.put("load_seconds", (loaded - t0) / 1e9);
             summary.put("peak_heap_bytes", memory.peakHeapBytes());
-            summary.put("peak_physical_bytes", memory.peakPhysicalBytes());
+            summary.put("peak_physical_bytes", memory.peakResidentBytes());
             summary.put("peak_javacpp_tracked_bytes", memory.peakJavaCppTrackedBytes());
             String omp = System.getenv("OMP_NUM_THREADS");
             summary.put("omp_num_threads", omp == null ? "unset" : omp);

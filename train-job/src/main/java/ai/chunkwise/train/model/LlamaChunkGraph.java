@@ -24,8 +24,10 @@ import java.util.Map;
  * <ul>
  *   <li>{@link #INPUTS_EMBEDS} [N, hidden]: embedding rows, looked up in Java (sd.gather's backward is broken
  *       in M2.1, notes/dl4j-m2.1.md);</li>
- *   <li>{@link #ROPE_COS}, {@link #ROPE_SIN} [B, T, 1, headDim]: rotary tables of the chunk's positions
- *       (see {@link RotaryEmbedding});</li>
+ *   <li>{@link #ROPE_COS_Q}, {@link #ROPE_SIN_Q} [B, T, heads, headDim] and {@link #ROPE_COS_K},
+ *       {@link #ROPE_SIN_K} [B, T, kvHeads, headDim]: rotary tables of the chunk's positions (see
+ *       {@link RotaryEmbedding}), repeated per head in Java: a broadcast multiply's backward costs M2.1 ~1.5 ms
+ *       where the same multiply without broadcasting costs ~0.05 ms;</li>
  *   <li>{@link #ATTENTION_MASK} [B, 1, nRep*T, P+T]: additive mask (0 visible, large negative hidden),
  *       rows repeated per query head of a KV group (see {@link #attention});</li>
  *   <li>{@link #LABELS} int [N] and {@link #LOSS_WEIGHTS} [N, 1]: next-token targets and their weights;</li>
@@ -40,8 +42,10 @@ import java.util.Map;
  */
 final class LlamaChunkGraph {
     static final String INPUTS_EMBEDS = "inputs_embeds";
-    static final String ROPE_COS = "rope_cos";
-    static final String ROPE_SIN = "rope_sin";
+    static final String ROPE_COS_Q = "rope_cos_q";
+    static final String ROPE_SIN_Q = "rope_sin_q";
+    static final String ROPE_COS_K = "rope_cos_k";
+    static final String ROPE_SIN_K = "rope_sin_k";
     static final String ATTENTION_MASK = "attention_mask";
     static final String LABELS = "labels";
     static final String LOSS_WEIGHTS = "loss_weights";
@@ -133,8 +137,10 @@ final class LlamaChunkGraph {
         int headDim = config.headDim();
         rotateHalf = sd.constant("rotate_half", rotateHalfMatrix());
         SDVariable h = sd.placeHolder(INPUTS_EMBEDS, dataType, -1, hidden);
-        SDVariable cos = sd.placeHolder(ROPE_COS, dataType, batch, -1, 1, headDim);
-        SDVariable sin = sd.placeHolder(ROPE_SIN, dataType, batch, -1, 1, headDim);
+        SDVariable cosQ = sd.placeHolder(ROPE_COS_Q, dataType, batch, -1, heads, headDim);
+        SDVariable sinQ = sd.placeHolder(ROPE_SIN_Q, dataType, batch, -1, heads, headDim);
+        SDVariable cosK = sd.placeHolder(ROPE_COS_K, dataType, batch, -1, kvHeads, headDim);
+        SDVariable sinK = sd.placeHolder(ROPE_SIN_K, dataType, batch, -1, kvHeads, headDim);
         SDVariable mask = sd.placeHolder(ATTENTION_MASK, dataType, batch, 1, -1, -1);
         SDVariable labels = sd.placeHolder(LABELS, DataType.INT, -1);
         SDVariable lossWeights = sd.placeHolder(LOSS_WEIGHTS, dataType, -1, 1);
@@ -152,8 +158,8 @@ final class LlamaChunkGraph {
             SDVariable k = projection(x, l, LlamaProjection.K_PROJ);
             SDVariable v = projection(x, l, LlamaProjection.V_PROJ);
             // [N, heads*hd] -> [B, T, heads, hd] -> rope -> [B, heads, T, hd]
-            SDVariable q4 = sd.permute(rope(sd.reshape(q, batch, -1, heads, headDim), cos, sin, heads), 0, 2, 1, 3);
-            SDVariable k4 = sd.permute(rope(sd.reshape(k, batch, -1, kvHeads, headDim), cos, sin, kvHeads), 0, 2, 1, 3);
+            SDVariable q4 = sd.permute(rope(sd.reshape(q, batch, -1, heads, headDim), cosQ, sinQ, heads), 0, 2, 1, 3);
+            SDVariable k4 = sd.permute(rope(sd.reshape(k, batch, -1, kvHeads, headDim), cosK, sinK, kvHeads), 0, 2, 1, 3);
             SDVariable v4 = sd.permute(sd.reshape(v, batch, -1, kvHeads, headDim), 0, 2, 1, 3);
             SDVariable presentK = sd.identity(presentKey(l), k4);
             SDVariable presentV = sd.identity(presentValue(l), v4);
@@ -178,11 +184,14 @@ final class LlamaChunkGraph {
                 : weight(LlamaTensorLayout.LM_HEAD);
         SDVariable logits = sd.mmul(LOGITS, normed, lmHead, false, true, false);   // [N, vocab]
 
-        // log-softmax written out: sd.nn.logSoftmax and sd.math.logSumExp break the backward pass in M2.1
-        SDVariable shifted = logits.sub(sd.max(logits, true, 1));
-        SDVariable logProbs = shifted.sub(sd.math.log(sd.sum(sd.math.exp(shifted), true, 1)));
+        // Weighted cross-entropy sum_i w_i (lse_i - logit_i[label_i]), with the log-sum-exp written out
+        // (sd.nn.logSoftmax and sd.math.logSumExp break the backward pass in M2.1; the fused sparse CE op's
+        // backward ignores its upstream gradient, i.e. the weights). Not materialising log-probabilities saves
+        // an [N, vocab] broadcast subtraction and its costly backward.
+        SDVariable max = sd.max(logits, true, 1);                                           // [N, 1]
+        SDVariable logSumExp = max.add(sd.math.log(sd.sum(sd.math.exp(logits.sub(max)), true, 1)));
         SDVariable targets = sd.oneHot(labels, config.vocabSize(), -1, 1.0, 0.0, dataType).mul(lossWeights);
-        SDVariable loss = sd.sum(logProbs.mul(targets)).neg().rename(LOSS);
+        SDVariable loss = sd.sum(logSumExp.mul(lossWeights)).sub(sd.sum(logits.mul(targets))).rename(LOSS);
 
         SDVariable objective = loss;
         for (SDVariable term : injected) {
@@ -192,10 +201,17 @@ final class LlamaChunkGraph {
         sd.setLossVariables(OBJECTIVE);
     }
 
-    /** HF LlamaRMSNorm: x * rsqrt(mean(x^2) + eps) * w, in the working dtype. */
+    /**
+     * HF LlamaRMSNorm: x * rsqrt(mean(x^2) + eps) * w, in the working dtype. The per-row factor r [N, 1] and the
+     * weight w [hidden] meet in ONE outer product r w^T [N, hidden] (a K=1 matmul: each entry is the single product
+     * r_i * w_j, no sum), so x is scaled by one multiply without broadcasting: M2.1's backward of a broadcast
+     * multiply costs ~1.2 ms at [256, 256], 20x the plain one, and the two of them per norm were ~15% of a step.
+     */
     private SDVariable rmsNorm(SDVariable x, SDVariable w) {
         SDVariable meanSquare = sd.mean(sd.math.square(x), true, 1);
-        return x.mul(sd.math.rsqrt(meanSquare.add(config.rmsNormEps()))).mul(w);
+        SDVariable r = sd.math.rsqrt(meanSquare.add(config.rmsNormEps()));             // [N, 1]
+        SDVariable scale = sd.mmul(r, sd.reshape(w, 1, config.hiddenSize()));        // [N, hidden]
+        return x.mul(scale);
     }
 
     /** x W^T, plus the LoRA update (alpha/r) * (x A^T) B^T when this module is adapted. */

@@ -4,15 +4,11 @@ import ai.chunkwise.train.checkpoint.LlamaTensorLayout;
 import ai.chunkwise.train.checkpoint.LoraConfig;
 import ai.chunkwise.train.checkpoint.PeftAdapter;
 import org.bytedeco.javacpp.Pointer;
-import org.nd4j.autodiff.samediff.SameDiff;
-import org.nd4j.autodiff.samediff.api.OutAndGrad;
 import org.nd4j.linalg.api.buffer.DataBuffer;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
-import java.io.OutputStream;
-import java.io.PrintStream;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
@@ -34,6 +30,12 @@ public final class LlamaModel {
     private static final double MASKED = -1e9;
     /** Resident-memory growth after which a backward pass triggers a GC (see releaseNativeMemoryIfGrown). */
     public static final long DEFAULT_COLLECTION_THRESHOLD_BYTES = 0;
+    /**
+     * Smallest resident-memory growth after which a forward pass triggers a GC: a forward chunk leaves ~100 MB of
+     * native garbage (bench model, chunk 256), so without this SeCO's pass 1 grew by ~0.5 GB per 1K tokens before
+     * its first backward; collecting after every forward chunk instead would cost ~25 ms per ~100 ms chunk.
+     */
+    static final long MIN_FORWARD_COLLECTION_BYTES = 256L << 20;
 
     private final LlamaConfig config;
     private final DataType dataType;
@@ -43,7 +45,7 @@ public final class LlamaModel {
     private final RotaryEmbedding rotary;
     private final LlamaChunkGraph graph;
     private final Map<String, INDArray> trainable;
-    private boolean gradientFunctionReady;
+    private GradientFunction gradientFunction;
     private long collectionThresholdBytes = DEFAULT_COLLECTION_THRESHOLD_BYTES;
     private long residentAfterLastCollection;
 
@@ -127,6 +129,7 @@ public final class LlamaModel {
      * {@link #backward} runs {@code System.gc()} when the process's resident memory has grown by more than
      * this many bytes since the last such collection, to release SameDiff's native buffers (0: after every
      * backward pass; Long.MAX_VALUE: never). Default {@link #DEFAULT_COLLECTION_THRESHOLD_BYTES}.
+     * {@link #forward} does the same with a threshold of at least {@link #MIN_FORWARD_COLLECTION_BYTES}.
      */
     public void setNativeMemoryCollectionThreshold(long bytes) {
         if (bytes < 0) {
@@ -159,7 +162,9 @@ public final class LlamaModel {
         INDArray logits = withLogits
                 ? out.get(LlamaChunkGraph.LOGITS).reshape(batch, in.length(), config.vocabSize()).dup()
                 : null;
-        return new ChunkForward(out.get(LlamaChunkGraph.LOSS).getDouble(0), new KeyValues(k, v), logits);
+        double loss = out.get(LlamaChunkGraph.LOSS).getDouble(0);
+        releaseNativeMemoryIfGrown(Math.max(collectionThresholdBytes, MIN_FORWARD_COLLECTION_BYTES));
+        return new ChunkForward(loss, new KeyValues(k, v), logits);
     }
 
     /**
@@ -171,7 +176,6 @@ public final class LlamaModel {
      */
     public ChunkBackward backward(ChunkInput in, KeyValues past, KeyValues presentGrad,
                                   Map<String, INDArray> gradientSink) {
-        ensureGradientFunction();
         Map<String, INDArray> feed = feed(in, past);
         feedPresentGrad(feed, presentGrad, in.length());
         boolean hasPast = past.length() > 0;
@@ -185,8 +189,7 @@ public final class LlamaModel {
                 wanted.add(LlamaChunkGraph.pastValue(l));
             }
         }
-        OutAndGrad result = graph.sameDiff().calculateGradientsAndOutputs(feed, List.of(LlamaChunkGraph.LOSS), wanted);
-        Map<String, INDArray> grads = result.getGradients();
+        Map<String, INDArray> grads = gradientFunction().run(feed, LlamaChunkGraph.LOSS, wanted);
         for (String name : graph.trainableNames()) {
             addInto(gradientSink, name, grads.get(name));
         }
@@ -204,8 +207,8 @@ public final class LlamaModel {
             }
             pastGrads = new KeyValues(k, v);
         }
-        double loss = result.getOutputs().get(LlamaChunkGraph.LOSS).getDouble(0);
-        releaseNativeMemoryIfGrown();
+        double loss = grads.get(LlamaChunkGraph.LOSS).getDouble(0);
+        releaseNativeMemoryIfGrown(collectionThresholdBytes);
         return new ChunkBackward(loss, pastGrads);
     }
 
@@ -217,10 +220,14 @@ public final class LlamaModel {
      * costs ~40-90 ms, which a tiny model may prefer to skip. Measured on a loaded 2-core machine (4 layers,
      * hidden 256, vocab 8192, 1024 tokens, SeCO chunk 128, float32, peak resident set): 1.0-1.4 GB collecting
      * after every chunk, 1.9 GB with a 256 MB threshold, 2.3-2.6 GB never collecting.
+     * No deterministic alternative was found: INDArray.close() does not return the memory in M2.1 on CPU
+     * (measured: closing 4 MB arrays as they are made still grows the resident set by 4 MB each; so does
+     * deallocating their OpaqueDataBuffer), and running the gradient function with its session's memory manager
+     * closing every released array only halved the growth. Only the GC-driven deallocator frees it.
      */
-    private void releaseNativeMemoryIfGrown() {
+    private void releaseNativeMemoryIfGrown(long thresholdBytes) {
         long resident = Pointer.physicalBytes();
-        if (resident - residentAfterLastCollection > collectionThresholdBytes) {
+        if (thresholdBytes != Long.MAX_VALUE && resident - residentAfterLastCollection > thresholdBytes) {
             System.gc();
             residentAfterLastCollection = Pointer.physicalBytes();
         }
@@ -263,28 +270,19 @@ public final class LlamaModel {
         }
     }
 
-    private void ensureGradientFunction() {
-        if (gradientFunctionReady) {
-            return;
+    private GradientFunction gradientFunction() {
+        if (gradientFunction == null) {
+            List<String> placeholders = new ArrayList<>();
+            if (fullFineTuning) {
+                placeholders.add(LlamaChunkGraph.INPUTS_EMBEDS);
+            }
+            for (int l = 0; l < config.numHiddenLayers(); l++) {
+                placeholders.add(LlamaChunkGraph.pastKey(l));
+                placeholders.add(LlamaChunkGraph.pastValue(l));
+            }
+            gradientFunction = new GradientFunction(graph.sameDiff(), placeholders);
         }
-        List<String> placeholders = new ArrayList<>();
-        if (fullFineTuning) {
-            placeholders.add(LlamaChunkGraph.INPUTS_EMBEDS);
-        }
-        for (int l = 0; l < config.numHiddenLayers(); l++) {
-            placeholders.add(LlamaChunkGraph.pastKey(l));
-            placeholders.add(LlamaChunkGraph.pastValue(l));
-        }
-        SameDiff sd = graph.sameDiff();
-        // createGradFunction prints a line per op to stdout in M2.1; keep stdout for our own JSON output
-        PrintStream stdout = System.out;
-        System.setOut(new PrintStream(OutputStream.nullOutputStream()));
-        try {
-            sd.createGradFunction(placeholders.toArray(new String[0]));
-        } finally {
-            System.setOut(stdout);
-        }
-        gradientFunctionReady = true;
+        return gradientFunction;
     }
 
     /** Placeholders of a forward pass: inputs, rotary tables, mask, targets and the past K/V. */
@@ -346,6 +344,7 @@ public final class LlamaModel {
         return Nd4j.pullRows(embedding, 1, ids);
     }
 
+    /** cos/sin of every position, repeated for each query head and each KV head (see LlamaChunkGraph). */
     private void putRotaryTables(int[][] positions, Map<String, INDArray> feed) {
         int b = positions.length;
         int t = positions[0].length;
@@ -357,9 +356,22 @@ public final class LlamaModel {
                 rotary.fill(positions[r][i], cos, sin, (r * t + i) * d);
             }
         }
-        long[] shape = {b, t, 1, d};
-        feed.put(LlamaChunkGraph.ROPE_COS, Nd4j.create(cos, shape, dataType));
-        feed.put(LlamaChunkGraph.ROPE_SIN, Nd4j.create(sin, shape, dataType));
+        feed.put(LlamaChunkGraph.ROPE_COS_Q, perHead(cos, b, t, config.numAttentionHeads()));
+        feed.put(LlamaChunkGraph.ROPE_SIN_Q, perHead(sin, b, t, config.numAttentionHeads()));
+        feed.put(LlamaChunkGraph.ROPE_COS_K, perHead(cos, b, t, config.numKeyValueHeads()));
+        feed.put(LlamaChunkGraph.ROPE_SIN_K, perHead(sin, b, t, config.numKeyValueHeads()));
+    }
+
+    /** [B, T, heads, headDim] from a [B*T, headDim] table: the same row for every head. */
+    private INDArray perHead(double[] table, int b, int t, int heads) {
+        int d = config.headDim();
+        double[] out = new double[b * t * heads * d];
+        for (int row = 0; row < b * t; row++) {
+            for (int h = 0; h < heads; h++) {
+                System.arraycopy(table, row * d, out, (row * heads + h) * d, d);
+            }
+        }
+        return Nd4j.create(out, new long[]{b, t, heads, d}, dataType);
     }
 
     /**

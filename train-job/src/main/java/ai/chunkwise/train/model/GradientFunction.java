@@ -1,0 +1,65 @@
+package ai.chunkwise.train.model;
+
+import org.nd4j.autodiff.samediff.SameDiff;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The backward graph of a {@link SameDiff} model, run with SameDiff's array cache ON.
+ *
+ * <p>Why not {@code calculateGradientsAndOutputs}: in M2.1 it switches the gradient function's array cache off,
+ * and then the session keeps every intermediate array of the call alive until the call ends and frees it only
+ * when the GC collects the wrappers: one chunk's backward held all ~600 of its buffers at once (~0.45 GB at past
+ * 1024, growing with the past), on fresh pages that fault on first touch (notes/dl4j-m2.1.md). With the cache on,
+ * the session hands each array back to its memory manager as soon as its last consumer has run, and the manager
+ * reuses it for a later allocation of up to twice the size: the working set stays small within a call and across
+ * calls (SeCO's past lengths only shrink in pass 2, so earlier buffers fit later requests).
+ */
+final class GradientFunction {
+    private final SameDiff forward;
+    private final SameDiff backward;
+
+    /**
+     * @param placeholdersWithGradient placeholders whose gradient will be asked for (SameDiff needs them all
+     *                                 before the gradient function is built)
+     */
+    GradientFunction(SameDiff forward, List<String> placeholdersWithGradient) {
+        this.forward = forward;
+        // createGradFunction prints a line per op to stdout in M2.1; keep stdout for our own JSON output
+        PrintStream stdout = System.out;
+        System.setOut(new PrintStream(OutputStream.nullOutputStream()));
+        try {
+            forward.createGradFunction(placeholdersWithGradient.toArray(new String[0]));
+        } finally {
+            System.setOut(stdout);
+        }
+        this.backward = forward.getFunction("grad");
+        backward.setEnableCache(true);
+    }
+
+    /**
+     * Forward + backward once: returns {@code output} under its own name and the gradient of each name in
+     * {@code gradientsOf} under that name. The arrays may be recycled by the next call: consume or copy them first.
+     */
+    Map<String, INDArray> run(Map<String, INDArray> feed, String output, List<String> gradientsOf) {
+        List<String> names = new ArrayList<>();
+        names.add(output);
+        Map<String, String> owner = new HashMap<>();
+        for (String v : gradientsOf) {
+            String g = forward.getVariable(v).getGradient().name();
+            owner.put(g, v);
+            names.add(g);
+        }
+        Map<String, INDArray> raw = backward.output(feed, names);
+        Map<String, INDArray> out = new HashMap<>();
+        out.put(output, raw.get(output));
+        owner.forEach((g, v) -> out.put(v, raw.get(g)));
+        return out;
+    }
+}
