@@ -150,6 +150,7 @@ public final class LlamaModel {
             outputs.add(LlamaChunkGraph.presentKey(l));
             outputs.add(LlamaChunkGraph.presentValue(l));
         }
+        GradientFunction.boundCache(graph.sameDiff());
         Map<String, INDArray> out = graph.sameDiff().output(feed, outputs);
         int layers = config.numHiddenLayers();
         INDArray[] k = new INDArray[layers];
