@@ -58,15 +58,6 @@ final class EvalCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        try {
-            return execute();
-        } catch (ai.chunkwise.pipeline.format.DatasetException | com.typesafe.config.ConfigException e) {
-            // reported like every other bad input: one line naming what to fix (TrainCli's handler)
-            throw new IllegalArgumentException(e.getMessage(), e);
-        }
-    }
-
-    private Integer execute() {
         boolean boundaries = switch (documentBoundaries) {
             case "on", "true" -> true;
             case "off", "false" -> false;

@@ -61,15 +61,6 @@ final class TrainCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        try {
-            return execute();
-        } catch (ai.chunkwise.pipeline.format.DatasetException | com.typesafe.config.ConfigException e) {
-            // reported like every other bad input: one line naming what to fix (TrainCli's handler)
-            throw new IllegalArgumentException(e.getMessage(), e);
-        }
-    }
-
-    private Integer execute() {
         Map<String, String> overrides = new LinkedHashMap<>();
         putPath(overrides, "train.model.path", model);
         putPath(overrides, "train.model.init-config", initConfig);
