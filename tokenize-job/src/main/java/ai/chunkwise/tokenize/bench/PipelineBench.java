@@ -57,7 +57,7 @@ import java.util.zip.GZIPInputStream;
  * </ul>
  * Both sides count the same tokens: the documents' own tokens (the job's added EOS/BOS are subtracted).
  * Wall-clock ratios suffer from other processes on a shared machine; the CPU-second ratios do much less.
- * Give the job {@code --shards} = cores, or its packing and writing (one task per shard) run on one core.
+ * The job gets {@code --shards} = cores by default: its packing and writing (one task per shard) then use every core.
  */
 @Command(name = "pipeline-bench", mixinStandardHelpOptions = true)
 public final class PipelineBench implements Callable<Integer> {
@@ -67,8 +67,9 @@ public final class PipelineBench implements Callable<Integer> {
     String tokenizer = "tiktoken:cl100k_base";
     @Option(names = "--cores", description = "Cores for the job: local[N]. Default: all available.")
     int cores = Runtime.getRuntime().availableProcessors();
-    @Option(names = "--shards", description = "Output shards (0 = the job's default: auto).")
-    int shards = 0;
+    @Option(names = "--shards", description = "Output shards (default: one per core, so that packing and writing,"
+            + " one task per shard, use every core like the raw parallel loop; 0 = the job's auto: one per 256 MiB).")
+    int shards = -1;
     @Option(names = "--copies", description = "The job reads this many copies of the input (as separate files of a"
             + " directory): a longer job, where Spark's per-job costs and JIT warm-up weigh less.")
     int copies = 1;
@@ -86,6 +87,9 @@ public final class PipelineBench implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if (shards < 0) {
+            shards = cores;
+        }
         List<String> documents = readLines(Path.of(input));
 
         long rawTokens = 0;
