@@ -130,7 +130,9 @@ public final class PipelineBench implements Callable<Integer> {
         List<String> bestStages = List.of();
         Map<String, Double> bestCpuSplit = Map.of();
         List<String> allRuns = new ArrayList<>();
-        try {
+        List<Double> pairedWall = new ArrayList<>();
+        List<Double> pairedCpu = new ArrayList<>();
+        try (TextTokenizer pairedRaw = TextTokenizer.fromSpec(tokenizer)) {
             Map<String, Object> o = new LinkedHashMap<>();
             o.put("input", jobInput(out).toString());
             o.put("format", "lines");
@@ -140,6 +142,12 @@ public final class PipelineBench implements Callable<Integer> {
             o.put("shards", shards);
             TokenizeSettings settings = TokenizeSettings.load(o, null);
             for (int i = 1 - jobWarmups; i <= jobRuns; i++) { // runs up to 0 warm up
+                // a raw pass right before each job run: the pair sees the same moment of a shared machine
+                long rawStart = System.nanoTime();
+                long rawCpuStart = processCpuNanos();
+                encodeAll(pairedRaw, documents);
+                double pairedRawSeconds = (System.nanoTime() - rawStart) / 1e9;
+                double pairedRawCpu = (processCpuNanos() - rawCpuStart) / 1e9;
                 stages.clear();
                 TokenizePlan plan = TokenizePlan.prepare(settings, spark.sparkContext().hadoopConfiguration());
                 long cpu = processCpuNanos();
@@ -152,6 +160,10 @@ public final class PipelineBench implements Callable<Integer> {
                 Map<String, Double> cpuSplit = ThreadCpu.split(threadCpu, threadCpuAfter, jobCpu);
                 allRuns.add(String.format(Locale.ROOT, "%s: %.2f s wall, %.2f s CPU (JIT compiling %.2f s)",
                         i > 0 ? "timed" : "warm-up", r.seconds(), jobCpu, cpuSplit.get("of_which_jit_compile")));
+                if (i > 0) {
+                    pairedWall.add((jobTokens / r.seconds() / cores) / (rawTokens / pairedRawSeconds));
+                    pairedCpu.add(pairedRawCpu * copies / jobCpu);
+                }
                 if (i > 0 && r.seconds() < jobBest) {
                     jobBest = r.seconds();
                     jobCpuOfBest = jobCpu;
@@ -221,6 +233,12 @@ public final class PipelineBench implements Callable<Integer> {
         json.put("load_average_at_end", ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
         json.put("job_stages", bestStages);
         json.put("job_runs", allRuns);
+        // each timed job run against a raw single-thread pass just before it (median over the runs): less
+        // exposed to the load of other processes changing between the raw and the job phase
+        json.put("paired_ratios_job_per_core_to_raw", rounded(pairedWall));
+        json.put("paired_ratios_cpu_raw_to_job", rounded(pairedCpu));
+        json.put("paired_median_ratio_job_per_core_to_raw", median(pairedWall));
+        json.put("paired_median_ratio_cpu_raw_to_job", median(pairedCpu));
         System.out.println(new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(json));
         return 0;
     }
@@ -247,6 +265,17 @@ public final class PipelineBench implements Callable<Integer> {
         synchronized List<String> lines() {
             return List.copyOf(lines);
         }
+    }
+
+    private static List<Double> rounded(List<Double> values) {
+        return values.stream().map(v -> Math.round(1000 * v) / 1000.0).toList();
+    }
+
+    private static double median(List<Double> values) {
+        List<Double> sorted = values.stream().sorted().toList();
+        int n = sorted.size();
+        double m = n % 2 == 1 ? sorted.get(n / 2) : (sorted.get(n / 2 - 1) + sorted.get(n / 2)) / 2;
+        return Math.round(1000 * m) / 1000.0;
     }
 
     /** The input itself, or a directory of {@code copies} copies of it (under distinct names: distinct documents). */
