@@ -1,5 +1,8 @@
 package ai.chunkwise.tokenize;
 
+import ai.chunkwise.tokenize.input.RawRecord;
+import ai.chunkwise.tokenize.shard.ShardKey;
+import ai.chunkwise.tokenize.shard.TokenizedDocument;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.SparkConf;
 import org.apache.spark.sql.SparkSession;
@@ -27,10 +30,29 @@ public final class SparkSessions {
             }
         }
         if (!submitted.contains("spark.serializer")) {
-            // shuffled records are int[] tokens and small keys: Kryo is several times faster than Java serialization
-            b.config("spark.serializer", "org.apache.spark.serializer.KryoSerializer");
+            b.config("spark.serializer", KRYO);
+        }
+        if (!submitted.contains(KRYO_CLASSES)) {
+            b.config(KRYO_CLASSES, SHUFFLED_CLASSES);
         }
         return b.getOrCreate();
+    }
+
+    private static final String KRYO = "org.apache.spark.serializer.KryoSerializer";
+    private static final String KRYO_CLASSES = "spark.kryo.classesToRegister";
+    /**
+     * The job's own classes that cross a shuffle. Kryo writes an unregistered class by its full name in front of
+     * EVERY record (and looks the name up again when reading); a registered one costs a small int.
+     */
+    static final String SHUFFLED_CLASSES = String.join(",", RawRecord.class.getName(), ShardKey.class.getName(),
+            TokenizedDocument.class.getName());
+
+    /**
+     * Kryo with the job's shuffled classes registered: shuffled records are int[] tokens and small keys, and
+     * Kryo is several times faster than Java serialization.
+     */
+    public static SparkSession.Builder configureKryo(SparkSession.Builder b) {
+        return b.config("spark.serializer", KRYO).config(KRYO_CLASSES, SHUFFLED_CLASSES);
     }
 
     /**

@@ -14,10 +14,9 @@ public final class SharedSpark {
 
     public static synchronized SparkSession session() {
         if (session == null) {
-            session = SparkSessions.configureEmbedded(SparkSession.builder())
+            session = SparkSessions.configureKryo(SparkSessions.configureEmbedded(SparkSession.builder()))
                     .appName("tokenize-job-tests")
                     .master("local[2]")
-                    .config("spark.serializer", "org.apache.spark.serializer.KryoSerializer")
                     .config("spark.ui.showConsoleProgress", "false")
                     .getOrCreate();
             SparkSession s = session;

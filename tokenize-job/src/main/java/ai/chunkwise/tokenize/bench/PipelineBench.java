@@ -39,12 +39,25 @@ import java.util.zip.GZIPInputStream;
  *
  * <pre>
  * java --add-opens=java.base/java.nio=ALL-UNNAMED --add-opens=java.base/sun.nio.ch=ALL-UNNAMED \
- *   -cp tokenize-job/target/tokenize-job.jar ai.chunkwise.tokenize.bench.PipelineBench [--cores 2]
+ *   -cp tokenize-job/target/tokenize-job.jar ai.chunkwise.tokenize.bench.PipelineBench [--cores 2] [--shards 2]
  * </pre>
+ * What each side includes:
+ * <ul>
+ *   <li>raw: {@code TextTokenizer.encode} over the documents already in memory as Strings. Excluded: reading
+ *   and gunzipping the file, splitting lines, UTF-8 decoding (done once before timing). Best of
+ *   {@code --raw-runs} passes after a warm-up pass, measured before Spark ran in this JVM and again after
+ *   ({@code raw_single_thread_after_job_tokens_per_s}: Spark's use of shared JDK code such as HashMap changes
+ *   the JIT's profiles, and the encoder spends most of its time in HashMap lookups).</li>
+ *   <li>raw parallel: the same loop on {@code --cores} threads at once: what this hardware gives per core when
+ *   every core encodes (the encoder is bound by memory latency, and other processes share the machine).</li>
+ *   <li>job: everything of {@code TokenizeRunner.run} with the Spark session already up: reading, gunzip,
+ *   the repartition of a single unsplittable file, strict UTF-8 decoding, tokenizing, document keys, the
+ *   shuffle, packing, Arrow writing, SHA-256 of the shards, atomic renames and the manifest. Best of
+ *   {@code --job-runs} after {@code --job-warmups} untimed runs.</li>
+ * </ul>
  * Both sides count the same tokens: the documents' own tokens (the job's added EOS/BOS are subtracted).
- * The job side is timed from the start of Spark work (session already up) to the manifest written, best of
- * {@code --job-runs} after one warm-up run; the raw side is the best of {@code --raw-runs} passes after a
- * warm-up pass.
+ * Wall-clock ratios suffer from other processes on a shared machine; the CPU-second ratios do much less.
+ * The job gets {@code --shards} = cores by default: its packing and writing (one task per shard) then use every core.
  */
 @Command(name = "pipeline-bench", mixinStandardHelpOptions = true)
 public final class PipelineBench implements Callable<Integer> {
@@ -54,12 +67,19 @@ public final class PipelineBench implements Callable<Integer> {
     String tokenizer = "tiktoken:cl100k_base";
     @Option(names = "--cores", description = "Cores for the job: local[N]. Default: all available.")
     int cores = Runtime.getRuntime().availableProcessors();
-    @Option(names = "--shards", description = "Output shards (0 = the job's default: auto).")
-    int shards = 0;
+    @Option(names = "--shards", description = "Output shards (default: one per core, so that packing and writing,"
+            + " one task per shard, use every core like the raw parallel loop; 0 = the job's auto: one per 256 MiB).")
+    int shards = -1;
+    @Option(names = "--copies", description = "The job reads this many copies of the input (as separate files of a"
+            + " directory): a longer job, where Spark's per-job costs and JIT warm-up weigh less.")
+    int copies = 1;
     @Option(names = "--raw-runs")
     int rawRuns = 3;
-    @Option(names = "--job-runs")
+    @Option(names = "--job-runs", description = "Timed job runs (the best counts).")
     int jobRuns = 2;
+    @Option(names = "--job-warmups", description = "Untimed job runs first: the JIT compiles Spark's code paths"
+            + " during the first few runs, a one-time cost that a real (longer) job amortizes.")
+    int jobWarmups = 1;
 
     public static void main(String[] args) {
         System.exit(new CommandLine(new PipelineBench()).execute(args));
@@ -67,6 +87,9 @@ public final class PipelineBench implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if (shards < 0) {
+            shards = cores;
+        }
         List<String> documents = readLines(Path.of(input));
 
         long rawTokens = 0;
@@ -84,18 +107,20 @@ public final class PipelineBench implements Callable<Integer> {
         }
         double rawPerSecond = rawTokens / rawBest;
         double parallelBest = Double.MAX_VALUE;
+        double parallelCpuBest = Double.MAX_VALUE;
         for (int i = 0; i <= rawRuns; i++) { // run 0 warms up the threads
+            long cpu = processCpuNanos();
             double seconds = encodeInParallel(documents, cores);
             if (i > 0) {
                 parallelBest = Math.min(parallelBest, seconds);
+                parallelCpuBest = Math.min(parallelCpuBest, (processCpuNanos() - cpu) / 1e9);
             }
         }
         double rawParallelPerCore = rawTokens / parallelBest / cores;
 
         Path out = Files.createTempDirectory("pipeline-bench");
-        SparkSession spark = SparkSessions.configureEmbedded(SparkSession.builder())
+        SparkSession spark = SparkSessions.configureKryo(SparkSessions.configureEmbedded(SparkSession.builder()))
                 .appName("pipeline-bench").master("local[" + cores + "]")
-                .config("spark.serializer", "org.apache.spark.serializer.KryoSerializer")
                 .getOrCreate();
         double jobBest = Double.MAX_VALUE;
         double jobCpuOfBest = 0;
@@ -103,27 +128,47 @@ public final class PipelineBench implements Callable<Integer> {
         StageTimes stages = new StageTimes();
         spark.sparkContext().addSparkListener(stages);
         List<String> bestStages = List.of();
-        try {
+        Map<String, Double> bestCpuSplit = Map.of();
+        List<String> allRuns = new ArrayList<>();
+        List<Double> pairedWall = new ArrayList<>();
+        List<Double> pairedCpu = new ArrayList<>();
+        try (TextTokenizer pairedRaw = TextTokenizer.fromSpec(tokenizer)) {
             Map<String, Object> o = new LinkedHashMap<>();
-            o.put("input", input);
+            o.put("input", jobInput(out).toString());
             o.put("format", "lines");
             o.put("output", out.resolve("dataset").toString());
             o.put("overwrite", true);
             o.put("tokenizer", tokenizer);
             o.put("shards", shards);
             TokenizeSettings settings = TokenizeSettings.load(o, null);
-            for (int i = 0; i <= jobRuns; i++) { // run 0 warms up
+            for (int i = 1 - jobWarmups; i <= jobRuns; i++) { // runs up to 0 warm up
+                // a raw pass right before each job run: the pair sees the same moment of a shared machine
+                long rawStart = System.nanoTime();
+                long rawCpuStart = processCpuNanos();
+                encodeAll(pairedRaw, documents);
+                double pairedRawSeconds = (System.nanoTime() - rawStart) / 1e9;
+                double pairedRawCpu = (processCpuNanos() - rawCpuStart) / 1e9;
                 stages.clear();
                 TokenizePlan plan = TokenizePlan.prepare(settings, spark.sparkContext().hadoopConfiguration());
                 long cpu = processCpuNanos();
+                Map<String, Long> threadCpu = ThreadCpu.byGroup();
                 TokenizeResult r = TokenizeRunner.run(spark, plan);
+                Map<String, Long> threadCpuAfter = ThreadCpu.byGroup();
                 double jobCpu = (processCpuNanos() - cpu) / 1e9;
                 int specials = (settings.addBos() ? 1 : 0) + (settings.addEos() ? 1 : 0);
                 jobTokens = r.manifest().counts().tokens() - specials * r.documentsPacked();
+                Map<String, Double> cpuSplit = ThreadCpu.split(threadCpu, threadCpuAfter, jobCpu);
+                allRuns.add(String.format(Locale.ROOT, "%s: %.2f s wall, %.2f s CPU (JIT compiling %.2f s)",
+                        i > 0 ? "timed" : "warm-up", r.seconds(), jobCpu, cpuSplit.get("of_which_jit_compile")));
+                if (i > 0) {
+                    pairedWall.add((jobTokens / r.seconds() / cores) / (rawTokens / pairedRawSeconds));
+                    pairedCpu.add(pairedRawCpu * copies / jobCpu);
+                }
                 if (i > 0 && r.seconds() < jobBest) {
                     jobBest = r.seconds();
                     jobCpuOfBest = jobCpu;
                     bestStages = stages.lines();
+                    bestCpuSplit = cpuSplit;
                 }
             }
         } finally {
@@ -140,13 +185,15 @@ public final class PipelineBench implements Callable<Integer> {
                 rawAfterBest = Math.min(rawAfterBest, (System.nanoTime() - start) / 1e9);
             }
         }
-        if (jobTokens != rawTokens) {
-            throw new IllegalStateException("the job packed " + jobTokens + " document tokens but encoding the corpus gives " + rawTokens);
+        if (jobTokens != rawTokens * copies) {
+            throw new IllegalStateException("the job packed " + jobTokens + " document tokens but encoding " + copies
+                    + " copies of the corpus gives " + rawTokens * copies);
         }
         double jobPerCore = jobTokens / jobBest / cores;
 
         Map<String, Object> json = new LinkedHashMap<>();
         json.put("input", input);
+        json.put("job_input_copies", copies);
         json.put("tokenizer", tokenizer);
         json.put("documents", documents.size());
         json.put("tokens", rawTokens);
@@ -160,7 +207,9 @@ public final class PipelineBench implements Callable<Integer> {
         json.put("ratio_raw_parallel_per_core_to_raw", Math.round(1000 * rawParallelPerCore / rawPerSecond) / 1000.0);
         json.put("job_cores", cores);
         json.put("job_shards", shards == 0 ? "auto" : shards);
+        json.put("job_warmup_runs", jobWarmups);
         json.put("job_seconds", jobBest);
+        json.put("job_tokens", jobTokens);
         json.put("job_tokens_per_s", Math.round(jobTokens / jobBest));
         json.put("job_tokens_per_s_per_core", Math.round(jobPerCore));
         json.put("ratio_job_per_core_to_raw", Math.round(1000 * jobPerCore / rawPerSecond) / 1000.0);
@@ -170,9 +219,26 @@ public final class PipelineBench implements Callable<Integer> {
         // cores that other processes hold taken out
         json.put("raw_cpu_seconds", rawCpuBest);
         json.put("job_cpu_seconds", jobCpuOfBest);
-        json.put("ratio_cpu_raw_to_job", Math.round(1000 * rawCpuBest / jobCpuOfBest) / 1000.0);
+        // CPU ratios compare CPU per token (the job may read several copies of the corpus)
+        double jobCpuPerCorpus = jobCpuOfBest / copies;
+        json.put("ratio_cpu_raw_to_job", Math.round(1000 * rawCpuBest / jobCpuPerCorpus) / 1000.0);
+        // the same with the raw encoder on `cores` threads at once: what the job's tasks could at best cost, on
+        // this hardware, when they tokenize side by side (the encoder is bound by memory latency, so parallel
+        // threads each need more CPU per token than a lone thread)
+        json.put("raw_parallel_cpu_seconds", parallelCpuBest);
+        json.put("ratio_cpu_raw_parallel_to_job", Math.round(1000 * parallelCpuBest / jobCpuPerCorpus) / 1000.0);
+        // where the job's CPU seconds went: Spark's task threads, the driver's main thread, Spark's other
+        // threads, and the rest of the process (GC, JIT compiler and other VM threads, which no Java API lists)
+        json.put("job_cpu_seconds_by_thread", bestCpuSplit);
         json.put("load_average_at_end", ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
         json.put("job_stages", bestStages);
+        json.put("job_runs", allRuns);
+        // each timed job run against a raw single-thread pass just before it (median over the runs): less
+        // exposed to the load of other processes changing between the raw and the job phase
+        json.put("paired_ratios_job_per_core_to_raw", rounded(pairedWall));
+        json.put("paired_ratios_cpu_raw_to_job", rounded(pairedCpu));
+        json.put("paired_median_ratio_job_per_core_to_raw", median(pairedWall));
+        json.put("paired_median_ratio_cpu_raw_to_job", median(pairedCpu));
         System.out.println(new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(json));
         return 0;
     }
@@ -186,8 +252,10 @@ public final class PipelineBench implements Callable<Integer> {
             StageInfo s = e.stageInfo();
             double wall = (((Long) s.completionTime().get()) - ((Long) s.submissionTime().get())) / 1e3;
             double tasks = s.taskMetrics().executorRunTime() / 1e3;
-            lines.add(String.format(Locale.ROOT, "%s: %d tasks, %.2f s wall, %.2f s in tasks",
-                    s.name().replaceAll(" at .*", ""), s.numTasks(), wall, tasks));
+            double taskCpu = s.taskMetrics().executorCpuTime() / 1e9;
+            double shuffleMiB = s.taskMetrics().shuffleWriteMetrics().bytesWritten() / (double) (1 << 20);
+            lines.add(String.format(Locale.ROOT, "%s: %d tasks, %.2f s wall, %.2f s in tasks (%.2f s CPU), shuffle write %.1f MiB",
+                    s.name().replaceAll(" at .*", ""), s.numTasks(), wall, tasks, taskCpu, shuffleMiB));
         }
 
         synchronized void clear() {
@@ -197,6 +265,33 @@ public final class PipelineBench implements Callable<Integer> {
         synchronized List<String> lines() {
             return List.copyOf(lines);
         }
+    }
+
+    private static List<Double> rounded(List<Double> values) {
+        return values.stream().map(v -> Math.round(1000 * v) / 1000.0).toList();
+    }
+
+    private static double median(List<Double> values) {
+        List<Double> sorted = values.stream().sorted().toList();
+        int n = sorted.size();
+        double m = n % 2 == 1 ? sorted.get(n / 2) : (sorted.get(n / 2 - 1) + sorted.get(n / 2)) / 2;
+        return Math.round(1000 * m) / 1000.0;
+    }
+
+    /** The input itself, or a directory of {@code copies} copies of it (under distinct names: distinct documents). */
+    private Path jobInput(Path workDir) throws IOException {
+        if (copies <= 1) {
+            return Path.of(input);
+        }
+        Path dir = Files.createDirectories(workDir.resolve("input"));
+        String name = Path.of(input).getFileName().toString();
+        for (int i = 0; i < copies; i++) {
+            Path copy = dir.resolve("copy" + i + "-" + name);
+            if (!Files.exists(copy)) {
+                Files.copy(Path.of(input), copy);
+            }
+        }
+        return dir;
     }
 
     private double encodeInParallel(List<String> documents, int threads) throws InterruptedException {

@@ -17,6 +17,7 @@ import java.nio.charset.StandardCharsets;
  * Not thread-safe (reuses a decoder); make one per partition.
  */
 public final class RecordDecoder {
+    private static final char REPLACEMENT = '\uFFFD';
     private final CharsetDecoder utf8 = StandardCharsets.UTF_8.newDecoder()
             .onMalformedInput(CodingErrorAction.REPORT)
             .onUnmappableCharacter(CodingErrorAction.REPORT);
@@ -94,6 +95,14 @@ public final class RecordDecoder {
 
     /** Strictly decoded text, or null if the bytes are not valid UTF-8. */
     String decodeUtf8(byte[] bytes, int length) {
+        // Fast path: the String constructor decodes without the decoder's intermediate CharBuffer copy (and
+        // ASCII/Latin-1 text straight into a compact String), but replaces bad bytes with U+FFFD. No U+FFFD in
+        // its result means no bad bytes, and then both decoders give the same text.
+        String lenient = new String(bytes, 0, length, StandardCharsets.UTF_8);
+        if (lenient.indexOf(REPLACEMENT) < 0) {
+            return lenient;
+        }
+        // a U+FFFD either stands for bad bytes or is in the text itself: only the strict decoder can tell
         try {
             return utf8.decode(ByteBuffer.wrap(bytes, 0, length)).toString();
         } catch (CharacterCodingException e) {
