@@ -37,9 +37,9 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--timeout-s", description = "longest a single measured run may take (default: ${DEFAULT-VALUE})")
     long timeoutSeconds = 1800;
 
-    @Option(names = "--torch", negatable = true, defaultValue = "true",
-            description = "also run the PyTorch CPU baseline (needs python3-torch; see train-job/tools)")
-    boolean torch;
+    @Option(names = "--skip-torch",
+            description = "don't run the PyTorch CPU baseline (it needs python3-torch; see train-job/tools)")
+    boolean skipTorch;
 
     private final ObjectMapper json = new ObjectMapper();
 
@@ -80,7 +80,7 @@ public final class BenchCommand implements Callable<Integer> {
     }
 
     boolean torch() {
-        return torch;
+        return !skipTorch;
     }
 
     ObjectNode result(String suiteName) {
