@@ -96,6 +96,35 @@ public final class AtomicFiles {
         }
     }
 
+    /**
+     * Writes a directory as a whole and publishes it by rename. If {@code directory} already exists (a damaged
+     * checkpoint being rewritten), it is first renamed aside under a temporary name and deleted only once the new
+     * one is in place.
+     */
+    public static void replaceDirectory(Path directory, DirectoryWriter writer) {
+        Path absolute = directory.toAbsolutePath();
+        Path tmp = temporarySibling(absolute);
+        try {
+            Files.createDirectories(absolute.getParent());
+            Files.createDirectory(tmp);
+            writer.write(tmp);
+            if (Files.exists(absolute, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+                Path aside = temporarySibling(absolute);
+                moveAtomically(absolute, aside);
+                moveAtomically(tmp, absolute);
+                deleteRecursivelyQuietly(aside);
+            } else {
+                moveAtomically(tmp, absolute);
+            }
+        } catch (IOException e) {
+            deleteRecursivelyQuietly(tmp);
+            throw new UncheckedIOException("could not write directory " + directory + ": " + e.getMessage(), e);
+        } catch (RuntimeException e) {
+            deleteRecursivelyQuietly(tmp);
+            throw e;
+        }
+    }
+
     private static Path temporarySibling(Path target) {
         return target.resolveSibling("." + target.getFileName() + ".tmp-" + ProcessHandle.current().pid()
                 + "-" + System.nanoTime());

@@ -43,6 +43,10 @@ public final class TrainCli implements Runnable {
         CommandLine cli = new CommandLine(new TrainCli());
         cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
             // a bad input is the user's to fix: print the message that names it, not a stack trace
+            if (e instanceof ai.chunkwise.train.reliability.TrainingDivergedException) {
+                commandLine.getErr().println("error: " + e.getMessage());
+                return 3;
+            }
             if (e instanceof IllegalArgumentException || e instanceof java.io.UncheckedIOException
                     || e instanceof ai.chunkwise.pipeline.format.DatasetException
                     || e instanceof com.typesafe.config.ConfigException) {

@@ -1,6 +1,8 @@
 package ai.chunkwise.train.loop;
 
 import ai.chunkwise.train.checkpoint.AtomicFiles;
+import ai.chunkwise.train.checkpoint.CheckpointChecksums;
+import ai.chunkwise.train.checkpoint.CheckpointDamagedException;
 import ai.chunkwise.train.checkpoint.HfCheckpoint;
 import ai.chunkwise.train.checkpoint.LoraConfig;
 import ai.chunkwise.train.checkpoint.PeftAdapter;
@@ -37,6 +39,12 @@ public final class CheckpointStore {
     public static final String ADAPTER_DIR = "adapter";
     public static final String OPTIMIZER_FILE = "optimizer.safetensors";
     public static final String CONFIG_FILE = "train.conf";
+    /** {"finite": true|false, "loss": ...}: whether the step that wrote the checkpoint was a healthy one. */
+    public static final String HEALTH_FILE = "health.json";
+    private static final java.util.regex.Pattern STEP_DIR = java.util.regex.Pattern.compile("step-\\d{6,}");
+    private static final java.util.regex.Pattern ORPHAN = java.util.regex.Pattern.compile(
+            "\\.(step-\\d{6,}|latest)\\.tmp-\\d+-\\d+");
+    private static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper();
 
     private final Path root;
     private final int keep;
@@ -56,12 +64,14 @@ public final class CheckpointStore {
      *
      * @param lora      the adapter's configuration, or null for full fine-tuning
      * @param trainable the model's trainable tensors by checkpoint name
+     * @param finite    whether the step that ends here was finite (its loss, gradient, weights and moments):
+     *                  rotation never deletes the newest finite checkpoint
      */
     public Path save(TrainerState state, LlamaConfig config, LoraConfig lora, String baseModel,
                      Map<String, INDArray> trainable, Map<String, INDArray> optimizerState, DataType dataType,
-                     String renderedConfig) {
+                     String renderedConfig, boolean finite, double loss) {
         Path dir = root.resolve(directoryName(state.step()));
-        AtomicFiles.writeDirectory(dir, tmp -> {
+        AtomicFiles.replaceDirectory(dir, tmp -> {
             if (lora == null) {
                 Path model = tmp.resolve(MODEL_DIR);
                 Files.createDirectories(model);
@@ -79,6 +89,14 @@ public final class CheckpointStore {
             SafeTensors.write(tmp.resolve(OPTIMIZER_FILE), optimizerState, Map.of("format", "pt"), dataType);
             AtomicFiles.writeString(tmp.resolve(TrainerState.FILE_NAME), state.toJson());
             AtomicFiles.writeString(tmp.resolve(CONFIG_FILE), renderedConfig);
+            com.fasterxml.jackson.databind.node.ObjectNode health = JSON.createObjectNode().put("finite", finite);
+            if (Double.isFinite(loss)) {
+                health.put("loss", loss);
+            } else {
+                health.put("loss", String.valueOf(loss));
+            }
+            AtomicFiles.writeString(tmp.resolve(HEALTH_FILE), health.toString() + "\n");
+            CheckpointChecksums.write(tmp);   // last: it covers every file above
         });
         AtomicFiles.writeString(root.resolve(LATEST), dir.getFileName() + "\n");
         prune();
@@ -120,21 +138,160 @@ public final class CheckpointStore {
         return SafeTensors.read(checkpoint.resolve(OPTIMIZER_FILE), dataType);
     }
 
-    /** Deletes all but the newest {@code keep} step directories (never the one {@code latest} names). */
+    /**
+     * Deletes all but the newest {@code keep} step directories, never the one {@code latest} names and never the
+     * newest finite one (a run that went non-finite keeps its last good state, however many checkpoints follow).
+     */
     private void prune() {
         if (keep == 0) {
             return;
         }
+        List<Path> steps = stepDirectories();
+        Path newestFinite = null;
+        for (Path p : steps) {
+            if (isFinite(p)) {
+                newestFinite = p;
+            }
+        }
+        Path latest = latestName().map(root::resolve).orElse(null);
+        for (int i = 0; i < steps.size() - keep; i++) {
+            Path p = steps.get(i);
+            if (!p.equals(newestFinite) && !p.equals(latest)) {
+                deleteRecursively(p);
+            }
+        }
+    }
+
+    /** Step directories in step order (oldest first). */
+    public List<Path> stepDirectories() {
         List<Path> steps = new ArrayList<>();
+        if (!Files.isDirectory(root)) {
+            return steps;
+        }
         try (Stream<Path> list = Files.list(root)) {
-            list.filter(p -> Files.isDirectory(p) && p.getFileName().toString().matches("step-\\d{6,}"))
+            list.filter(p -> Files.isDirectory(p) && STEP_DIR.matcher(p.getFileName().toString()).matches())
                     .sorted(Comparator.comparingLong(p -> Long.parseLong(p.getFileName().toString().substring(5))))
                     .forEach(steps::add);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot list " + root + ": " + e.getMessage(), e);
         }
-        for (int i = 0; i < steps.size() - keep; i++) {
-            deleteRecursively(steps.get(i));
+        return steps;
+    }
+
+    /** Whether a checkpoint was written after a finite step (checkpoints without {@value #HEALTH_FILE} count as finite). */
+    public static boolean isFinite(Path checkpoint) {
+        Path file = checkpoint.resolve(HEALTH_FILE);
+        if (!Files.isRegularFile(file)) {
+            return true;
+        }
+        try {
+            return JSON.readTree(file.toFile()).path("finite").asBoolean(false);
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    /**
+     * Removes the temporary directories and files ({@code .step-NNNNNN.tmp-*}, {@code .latest.tmp-*}) that a
+     * killed run left behind. Only call this while holding the output directory's lock: another live run's
+     * temporary directory looks exactly the same.
+     *
+     * @return the removed paths
+     */
+    public List<Path> removeOrphans() {
+        List<Path> removed = new ArrayList<>();
+        if (!Files.isDirectory(root)) {
+            return removed;
+        }
+        try (Stream<Path> list = Files.list(root)) {
+            for (Path p : list.filter(p -> ORPHAN.matcher(p.getFileName().toString()).matches()).toList()) {
+                deleteRecursively(p);
+                removed.add(p);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot list " + root + ": " + e.getMessage(), e);
+        }
+        return removed;
+    }
+
+    /** A checkpoint that passed every check, with what was read from it while checking. */
+    public record Resumable(Path directory, TrainerState state, Map<String, INDArray> optimizerState) {
+    }
+
+    /**
+     * The newest checkpoint that can be trusted: the one {@code latest} names if it verifies (checksums, trainer
+     * state, finite optimizer state), else the newest older one that does, with a warning naming each damaged one.
+     *
+     * @throws IllegalArgumentException if checkpoints exist but none verifies
+     */
+    public Optional<Resumable> resumable(DataType dataType, java.util.function.Consumer<String> warn) {
+        List<Path> candidates = new ArrayList<>();
+        Optional<String> latestName = latestName();
+        latestName.ifPresent(n -> candidates.add(root.resolve(n).normalize()));
+        List<Path> steps = stepDirectories();
+        for (int i = steps.size() - 1; i >= 0; i--) {
+            if (!candidates.contains(steps.get(i))) {
+                candidates.add(steps.get(i));
+            }
+        }
+        if (candidates.isEmpty()) {
+            return Optional.empty();
+        }
+        List<String> damaged = new ArrayList<>();
+        for (Path c : candidates) {
+            try {
+                Resumable r = check(c, dataType, warn);
+                if (!damaged.isEmpty()) {
+                    warn.accept("resuming from " + c.getFileName() + ", the newest checkpoint that verifies");
+                }
+                return Optional.of(r);
+            } catch (IllegalArgumentException | UncheckedIOException e) {
+                damaged.add(c.getFileName() + " (" + e.getMessage() + ")");
+                warn.accept("warning: skipping checkpoint " + c + ": " + e.getMessage());
+            }
+        }
+        throw new IllegalArgumentException("no checkpoint in " + root + " can be resumed from; every one is damaged: "
+                + String.join("; ", damaged) + ". Start a new run in another output directory");
+    }
+
+    private static Resumable check(Path c, DataType dataType, java.util.function.Consumer<String> warn) {
+        if (!Files.isDirectory(c)) {
+            throw new CheckpointDamagedException(c, "the directory does not exist");
+        }
+        if (CheckpointChecksums.present(c)) {
+            CheckpointChecksums.verify(c);
+        } else {
+            warn.accept("warning: checkpoint " + c + " has no " + CheckpointChecksums.FILE_NAME
+                    + " (written by an older version): its files cannot be verified");
+        }
+        if (!Files.isRegularFile(c.resolve(TrainerState.FILE_NAME))) {
+            throw new CheckpointDamagedException(c, TrainerState.FILE_NAME + " is missing");
+        }
+        TrainerState state = readState(c);
+        Map<String, INDArray> optimizer;
+        try {
+            optimizer = readOptimizerState(c, dataType);
+        } catch (RuntimeException e) {
+            throw new CheckpointDamagedException(c, OPTIMIZER_FILE + " cannot be read: " + e.getMessage());
+        }
+        Optional<String> bad = ai.chunkwise.train.reliability.FiniteTensors.firstNonFinite(optimizer);
+        if (bad.isPresent()) {
+            throw new CheckpointDamagedException(c, "optimizer state tensor '" + bad.get()
+                    + "' holds NaN or infinite values; resuming from it would poison every weight");
+        }
+        return new Resumable(c, state, optimizer);
+    }
+
+    private Optional<String> latestName() {
+        Path pointer = root.resolve(LATEST);
+        if (!Files.isRegularFile(pointer)) {
+            return Optional.empty();
+        }
+        try {
+            String name = Files.readString(pointer, StandardCharsets.UTF_8).trim();
+            return STEP_DIR.matcher(name).matches() ? Optional.of(name) : Optional.empty();
+        } catch (IOException e) {
+            return Optional.empty();
         }
     }
 

@@ -31,7 +31,7 @@ public record TrainSettings(
         double lr, double minLr, long warmupSteps, double beta1, double beta2, double eps, double weightDecay,
         double maxGradNorm,
         int batchSize, int accumulationSteps, long steps,
-        Path output, long checkpointEvery, int keepCheckpoints, long logEvery,
+        Path output, long checkpointEvery, int keepCheckpoints, long logEvery, long maxNonFiniteSteps,
         String rendered) {
 
     public static final String DEFAULTS_RESOURCE = "ai/chunkwise/train/train.conf";
@@ -131,6 +131,7 @@ public record TrainSettings(
                 (int) positive(root, "train.batch-size"), (int) positive(root, "train.accumulation-steps"), positive(root, "train.steps"),
                 Path.of(t.getString("output")), nonNegative(root, "train.checkpoint-every"),
                 (int) nonNegative(root, "train.keep-checkpoints"), positive(root, "train.log-every"),
+                nonNegative(root, "train.max-nonfinite-steps"),
                 root.withOnlyPath("train").root().render(ConfigRenderOptions.defaults().setOriginComments(false)));
         if (s.initStd <= 0) {
             throw new IllegalArgumentException("train.model.init-std must be > 0, got " + s.initStd);

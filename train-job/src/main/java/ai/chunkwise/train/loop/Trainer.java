@@ -19,6 +19,9 @@ import ai.chunkwise.train.optim.AdamW;
 import ai.chunkwise.train.optim.GradientAccumulator;
 import ai.chunkwise.train.optim.GradientClipping;
 import ai.chunkwise.train.optim.LearningRateSchedule;
+import ai.chunkwise.train.reliability.FiniteTensors;
+import ai.chunkwise.train.reliability.NonFiniteStepGuard;
+import ai.chunkwise.train.reliability.TrainingDivergedException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -27,6 +30,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 
 import java.io.PrintStream;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
@@ -58,13 +62,18 @@ public final class Trainer {
     public ObjectNode run(boolean resume, long stopAtStep) {
         TrainSettings s = settings;
         CheckpointStore store = new CheckpointStore(s.output(), s.keepCheckpoints());
-        Optional<Path> checkpoint = store.latest();
-        if (checkpoint.isPresent() && !resume) {
-            throw new IllegalArgumentException("output " + s.output() + " already holds checkpoints (latest: "
-                    + checkpoint.get().getFileName() + "): pass --resume to continue that run, or choose another output");
+        List<Path> existing = store.stepDirectories();
+        if (!existing.isEmpty() && !resume) {
+            throw new IllegalArgumentException("output " + s.output() + " already holds checkpoints (newest: "
+                    + existing.get(existing.size() - 1).getFileName() + "): pass --resume to continue that run, or "
+                    + "choose another output");
         }
-        TrainerState state = checkpoint.map(CheckpointStore::readState).orElse(new TrainerState(0, DataPosition.START,
-                0, s.dataSeed(), s.methodSeed(), s.initSeed(), s.loraSeed()));
+        store.removeOrphans().forEach(p -> console.println("removed " + p + ", left behind by a killed run"));
+        Optional<CheckpointStore.Resumable> resumable = resume
+                ? store.resumable(s.dataType(), console::println) : Optional.empty();
+        Optional<Path> checkpoint = resumable.map(CheckpointStore.Resumable::directory);
+        TrainerState state = resumable.map(CheckpointStore.Resumable::state).orElse(new TrainerState(0,
+                DataPosition.START, 0, s.dataSeed(), s.methodSeed(), s.initSeed(), s.loraSeed()));
         requireSameSeeds(state, checkpoint);
 
         TrainingSequences data = TrainingSequences.load(s.dataset(), s.maxSequences(), s.verifyChecksums());
@@ -74,7 +83,7 @@ public final class Trainer {
         int chunkSize = s.chunkSize() == 0 ? data.header().chunkSize() : s.chunkSize();
 
         AdamW optimizer = new AdamW(s.beta1(), s.beta2(), s.eps(), s.weightDecay());
-        checkpoint.ifPresent(c -> optimizer.loadState(CheckpointStore.readOptimizerState(c, s.dataType())));
+        resumable.ifPresent(r -> optimizer.loadState(r.optimizerState()));
         LearningRateSchedule schedule = new LearningRateSchedule(s.lr(), s.minLr(), s.warmupSteps(), s.steps());
         GradientEngine fixedEngine = switch (s.method()) {
             case full -> new FullBackprop(model);
@@ -96,6 +105,7 @@ public final class Trainer {
         Path lastCheckpoint = checkpoint.orElse(null);
         GradientAccumulator accumulator = new GradientAccumulator();
         EpochOrder order = new EpochOrder(data.size(), s.dataSeed(), s.shuffle());
+        NonFiniteStepGuard guard = new NonFiniteStepGuard(s.maxNonFiniteSteps());
         try (BatchStream batches = new BatchStream(data, order, s.batchSize(), s.documentBoundaries(), state.position());
              MetricsLog metrics = new MetricsLog(s.output(), startStep)) {
             for (long step = startStep; step < endStep; step++) {
@@ -116,9 +126,23 @@ public final class Trainer {
                     printProgress(step + 1, o, lr, tokensPerStep / seconds, elapsed / (step + 1 - startStep)
                             * (s.steps() - step - 1), physical);
                 }
+                boolean finite = o.updated() && Double.isFinite(o.loss());
+                try {
+                    guard.record(step + 1, finite, o.loss(), o.gradNorm());
+                } catch (TrainingDivergedException e) {
+                    ObjectNode report = report(metrics, startStep, step + 1, started, peakPhysical, lastCheckpoint,
+                            chunkSize, seqLen, setup.source());
+                    report.put("status", "diverged");
+                    report.put("error", e.getMessage());
+                    AtomicFiles.writeString(s.output().resolve(REPORT_FILE), report.toPrettyString() + "\n");
+                    throw e;
+                }
                 if (last || s.checkpointEvery() > 0 && (step + 1) % s.checkpointEvery() == 0) {
+                    Map<String, INDArray> optimizerState = optimizer.state();
+                    boolean healthy = finite && FiniteTensors.firstNonFinite(model.trainableParameters()).isEmpty()
+                            && FiniteTensors.firstNonFinite(optimizerState).isEmpty();
                     lastCheckpoint = store.save(state, model.config(), s.lora(), setup.baseModel(),
-                            model.trainableParameters(), optimizer.state(), s.dataType(), s.rendered());
+                            model.trainableParameters(), optimizerState, s.dataType(), s.rendered(), healthy, o.loss());
                 }
             }
             ObjectNode report = report(metrics, startStep, endStep, started, peakPhysical, lastCheckpoint,
