@@ -52,6 +52,11 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--resume", description = "continue from <out>/checkpoints/latest (if there is one)")
     boolean resume;
 
+    @Option(names = "--force-resume-with-changes",
+            description = "with --resume: continue even if the configuration differs from the checkpoint's in a way "
+                    + "that changes the run (dataset, model, method, batch geometry, optimizer); report.json records it")
+    boolean forceResumeWithChanges;
+
     @Option(names = "--stop-at-step", paramLabel = "N",
             description = "stop after optimizer step N (checkpointed) even if train.steps is larger, to split a run")
     Long stopAtStep;
@@ -83,7 +88,7 @@ final class TrainCommand implements Callable<Integer> {
         overrides.putAll(set);   // explicit --set wins
         TrainSettings settings = TrainSettings.load(conf, overrides);
         ObjectNode report = new Trainer(settings, System.out).run(resume,
-                stopAtStep == null ? Long.MAX_VALUE : stopAtStep);
+                stopAtStep == null ? Long.MAX_VALUE : stopAtStep, forceResumeWithChanges);
         System.out.println(report.toString());
         return 0;
     }

@@ -69,7 +69,8 @@ public final class CheckpointStore {
      */
     public Path save(TrainerState state, LlamaConfig config, LoraConfig lora, String baseModel,
                      Map<String, INDArray> trainable, Map<String, INDArray> optimizerState, DataType dataType,
-                     String renderedConfig, boolean finite, double loss) {
+                     String renderedConfig, boolean finite, double loss,
+                     ai.chunkwise.train.reliability.RunFingerprint fingerprint) {
         Path dir = root.resolve(directoryName(state.step()));
         AtomicFiles.replaceDirectory(dir, tmp -> {
             if (lora == null) {
@@ -96,6 +97,9 @@ public final class CheckpointStore {
                 health.put("loss", String.valueOf(loss));
             }
             AtomicFiles.writeString(tmp.resolve(HEALTH_FILE), health.toString() + "\n");
+            if (fingerprint != null) {
+                fingerprint.write(tmp);
+            }
             CheckpointChecksums.write(tmp);   // last: it covers every file above
         });
         AtomicFiles.writeString(root.resolve(LATEST), dir.getFileName() + "\n");

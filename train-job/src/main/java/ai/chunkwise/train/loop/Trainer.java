@@ -21,6 +21,8 @@ import ai.chunkwise.train.optim.GradientClipping;
 import ai.chunkwise.train.optim.LearningRateSchedule;
 import ai.chunkwise.train.reliability.FiniteTensors;
 import ai.chunkwise.train.reliability.NonFiniteStepGuard;
+import ai.chunkwise.train.reliability.ResumeCompatibility;
+import ai.chunkwise.train.reliability.RunFingerprint;
 import ai.chunkwise.train.reliability.TrainingDivergedException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -60,7 +62,16 @@ public final class Trainer {
      * @return the final report (also written to {@code <output>/report.json})
      */
     public ObjectNode run(boolean resume, long stopAtStep) {
+        return run(resume, stopAtStep, false);
+    }
+
+    /**
+     * @param forceChanges resume even when the configuration differs from the checkpoint's in a way that changes
+     *                     the run (dataset, model, method, batch geometry, optimizer); report.json records them
+     */
+    public ObjectNode run(boolean resume, long stopAtStep, boolean forceChanges) {
         TrainSettings s = settings;
+        RunFingerprint fingerprint = RunFingerprint.of(s);
         CheckpointStore store = new CheckpointStore(s.output(), s.keepCheckpoints());
         List<Path> existing = store.stepDirectories();
         if (!existing.isEmpty() && !resume) {
@@ -74,7 +85,11 @@ public final class Trainer {
         Optional<Path> checkpoint = resumable.map(CheckpointStore.Resumable::directory);
         TrainerState state = resumable.map(CheckpointStore.Resumable::state).orElse(new TrainerState(0,
                 DataPosition.START, 0, s.dataSeed(), s.methodSeed(), s.initSeed(), s.loraSeed()));
-        requireSameSeeds(state, checkpoint);
+        List<ResumeCompatibility.Change> changes = resumable.isEmpty() ? List.of()
+                : checkResumeChanges(resumable.get().directory(), fingerprint, forceChanges);
+        if (!forceChanges) {
+            requireSameSeeds(state, checkpoint);
+        }
 
         TrainingSequences data = TrainingSequences.load(s.dataset(), s.maxSequences(), s.verifyChecksums());
         ModelSetup setup = ModelSetup.create(s, checkpoint.orElse(null));
@@ -142,11 +157,13 @@ public final class Trainer {
                     boolean healthy = finite && FiniteTensors.firstNonFinite(model.trainableParameters()).isEmpty()
                             && FiniteTensors.firstNonFinite(optimizerState).isEmpty();
                     lastCheckpoint = store.save(state, model.config(), s.lora(), setup.baseModel(),
-                            model.trainableParameters(), optimizerState, s.dataType(), s.rendered(), healthy, o.loss());
+                            model.trainableParameters(), optimizerState, s.dataType(), s.rendered(), healthy, o.loss(),
+                            fingerprint);
                 }
             }
             ObjectNode report = report(metrics, startStep, endStep, started, peakPhysical, lastCheckpoint,
                     chunkSize, seqLen, setup.source());
+            putChanges(report, changes);
             AtomicFiles.writeString(s.output().resolve(REPORT_FILE), report.toPrettyString() + "\n");
             return report;
         }
@@ -220,6 +237,49 @@ public final class Trainer {
     private long spacoSeed(long step, int micro) {
         return new SplittableRandom(settings.methodSeed()).split().nextLong()
                 ^ (step * settings.accumulationSteps() + micro) * 0x9E3779B97F4A7C15L;
+    }
+
+    /**
+     * Compares the run's configuration with the checkpoint's own train.conf and fingerprint: safe changes are
+     * logged, the others refused (naming each key and both values) unless forced.
+     */
+    private List<ResumeCompatibility.Change> checkResumeChanges(Path checkpoint, RunFingerprint fingerprint,
+                                                                boolean force) {
+        Path conf = checkpoint.resolve(CheckpointStore.CONFIG_FILE);
+        String before;
+        try {
+            before = java.nio.file.Files.readString(conf);
+        } catch (java.io.IOException e) {
+            throw new IllegalArgumentException("cannot read " + conf + " (" + e.getMessage() + "): the checkpoint's "
+                    + "configuration is needed to check that --resume continues the same run");
+        }
+        List<ResumeCompatibility.Change> changes = ResumeCompatibility.compare(before, settings.rendered(),
+                RunFingerprint.read(checkpoint), fingerprint);
+        List<ResumeCompatibility.Change> breaking = changes.stream().filter(c -> !c.safe()).toList();
+        for (ResumeCompatibility.Change c : changes) {
+            if (c.safe()) {
+                console.println("resume: allowed change " + c);
+            }
+        }
+        if (!breaking.isEmpty() && !force) {
+            StringBuilder m = new StringBuilder("--resume from " + checkpoint + " with a configuration that changes "
+                    + "the run; the checkpoint was written with different values for:");
+            breaking.forEach(c -> m.append("\n  ").append(c.key()).append(": checkpoint ").append(c.checkpointValue())
+                    .append(", now ").append(c.runValue()));
+            m.append("\nResume with the run's own configuration (").append(conf).append("), start a new run in another "
+                    + "output directory, or pass --force-resume-with-changes to continue anyway (report.json records it)");
+            throw new IllegalArgumentException(m.toString());
+        }
+        breaking.forEach(c -> console.println("resume: FORCED change " + c));
+        return changes;
+    }
+
+    private static void putChanges(ObjectNode report, List<ResumeCompatibility.Change> changes) {
+        ArrayNode a = report.putArray("resume_changes");
+        for (ResumeCompatibility.Change c : changes) {
+            a.addObject().put("key", c.key()).put("checkpoint", c.checkpointValue()).put("now", c.runValue())
+                    .put("kind", c.safe() ? "allowed" : "forced");
+        }
     }
 
     private void requireSameSeeds(TrainerState state, Optional<Path> checkpoint) {

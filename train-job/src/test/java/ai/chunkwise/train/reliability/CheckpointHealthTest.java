@@ -70,7 +70,7 @@ class CheckpointHealthTest {
             TrainerState st = new TrainerState(step, DataPosition.START, 0, 0, 0, 0, 0);
             boolean finite = step == 1;
             store.save(st, TinyDatasets.tinyModel(), null, null, weights, opt, DataType.FLOAT, "train {}\n",
-                    finite, finite ? 1.0 : Double.NaN);
+                    finite, finite ? 1.0 : Double.NaN, null);
         }
         assertTrue(Files.isDirectory(tmp.resolve("checkpoints/step-000001")), "the only finite checkpoint is kept");
         assertFalse(Files.exists(tmp.resolve("checkpoints/step-000002")));

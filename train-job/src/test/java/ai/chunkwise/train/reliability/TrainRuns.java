@@ -45,9 +45,18 @@ final class TrainRuns {
     }
 
     static Run train(Map<String, String> overrides, boolean resume) {
+        return run(overrides, resume, false);
+    }
+
+    /** Resumes with --force-resume-with-changes. */
+    static Run trainForced(Map<String, String> overrides) {
+        return run(overrides, true, true);
+    }
+
+    private static Run run(Map<String, String> overrides, boolean resume, boolean force) {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         PrintStream out = new PrintStream(bytes, true, StandardCharsets.UTF_8);
-        ObjectNode report = new Trainer(TrainSettings.load(null, overrides), out).run(resume, Long.MAX_VALUE);
+        ObjectNode report = new Trainer(TrainSettings.load(null, overrides), out).run(resume, Long.MAX_VALUE, force);
         return new Run(report, bytes.toString(StandardCharsets.UTF_8));
     }
 }

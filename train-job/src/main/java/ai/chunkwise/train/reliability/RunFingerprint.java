@@ -1,0 +1,84 @@
+package ai.chunkwise.train.reliability;
+
+import ai.chunkwise.train.checkpoint.AtomicFiles;
+import ai.chunkwise.train.checkpoint.CheckpointChecksums;
+import ai.chunkwise.train.loop.TrainSettings;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.stream.Stream;
+
+/**
+ * What a checkpoint was produced from, by content rather than by path: the dataset (SHA-256 of its
+ * manifest.json, which lists every shard's SHA-256) and the model it started from (SHA-256 of the init config,
+ * or of the base model's config.json plus the names and sizes of its weight files). Stored in every checkpoint as
+ * {@value #FILE_NAME}, so that {@code --resume} can tell a moved dataset (same content) from a different one.
+ *
+ * @param identities config key -> content identity (only keys whose value is a path to content)
+ */
+public record RunFingerprint(Map<String, String> identities) {
+    public static final String FILE_NAME = "fingerprint.json";
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    /** The fingerprint of what {@code s} names, read from the files now. */
+    public static RunFingerprint of(TrainSettings s) {
+        Map<String, String> m = new LinkedHashMap<>();
+        Path manifest = s.dataset().resolve("manifest.json");
+        m.put("train.data.dataset", Files.isRegularFile(manifest) ? CheckpointChecksums.sha256(manifest) : "missing");
+        if (s.initConfig() != null) {
+            m.put("train.model.init-config", Files.isRegularFile(s.initConfig())
+                    ? CheckpointChecksums.sha256(s.initConfig()) : "missing");
+        }
+        if (s.modelPath() != null) {
+            m.put("train.model.path", modelIdentity(s.modelPath()));
+        }
+        return new RunFingerprint(m);
+    }
+
+    /** config.json's SHA-256 and every *.safetensors file's name and size: cheap, and changes when the model does. */
+    private static String modelIdentity(Path dir) {
+        StringBuilder b = new StringBuilder();
+        Path config = dir.resolve("config.json");
+        b.append(Files.isRegularFile(config) ? CheckpointChecksums.sha256(config) : "no-config");
+        try (Stream<Path> files = Files.list(dir)) {
+            files.filter(p -> p.getFileName().toString().endsWith(".safetensors")).sorted().forEach(p -> {
+                try {
+                    b.append(';').append(p.getFileName()).append('=').append(Files.size(p));
+                } catch (IOException e) {
+                    b.append(';').append(p.getFileName()).append("=?");
+                }
+            });
+        } catch (IOException e) {
+            b.append(";unlisted");
+        }
+        return b.toString();
+    }
+
+    public void write(Path checkpointDir) {
+        ObjectNode o = JSON.createObjectNode();
+        identities.forEach(o::put);
+        AtomicFiles.writeString(checkpointDir.resolve(FILE_NAME), o.toPrettyString() + "\n");
+    }
+
+    /** The checkpoint's fingerprint, or null for a checkpoint written before fingerprints existed. */
+    public static RunFingerprint read(Path checkpointDir) {
+        Path f = checkpointDir.resolve(FILE_NAME);
+        if (!Files.isRegularFile(f)) {
+            return null;
+        }
+        try {
+            JsonNode n = JSON.readTree(f.toFile());
+            Map<String, String> m = new LinkedHashMap<>();
+            n.fields().forEachRemaining(e -> m.put(e.getKey(), e.getValue().asText()));
+            return new RunFingerprint(m);
+        } catch (IOException e) {
+            throw new IllegalArgumentException(f + " is not valid JSON (" + e.getMessage() + "): the checkpoint is damaged");
+        }
+    }
+}
