@@ -56,6 +56,9 @@ public final class HfCheckpoint {
             throw new IllegalArgumentException("model directory " + modelDir + " does not exist or is not a directory");
         }
         LlamaConfig config = LlamaConfig.fromJson(modelDir.resolve(CONFIG_FILE));
+        // before the table of expected tensors (num_hidden_layers entries) or any weight is built
+        ai.chunkwise.train.reliability.MemoryEstimate.requireWeights(modelDir.resolve(CONFIG_FILE).toString(), config,
+                floatType == DataType.DOUBLE ? 8 : 4, ai.chunkwise.train.reliability.MemoryEstimate.availableBytes());
         Map<String, INDArray> found = new LinkedHashMap<>();
         Map<String, Path> sourceOf = new LinkedHashMap<>();
         Path single = modelDir.resolve(WEIGHTS_FILE);

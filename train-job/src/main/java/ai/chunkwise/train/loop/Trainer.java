@@ -20,6 +20,7 @@ import ai.chunkwise.train.optim.GradientAccumulator;
 import ai.chunkwise.train.optim.GradientClipping;
 import ai.chunkwise.train.optim.LearningRateSchedule;
 import ai.chunkwise.train.reliability.FiniteTensors;
+import ai.chunkwise.train.reliability.MemoryEstimate;
 import ai.chunkwise.train.reliability.NonFiniteStepGuard;
 import ai.chunkwise.train.reliability.ResumeCompatibility;
 import ai.chunkwise.train.reliability.RunFingerprint;
@@ -92,10 +93,11 @@ public final class Trainer {
         }
 
         TrainingSequences data = TrainingSequences.load(s.dataset(), s.maxSequences(), s.verifyChecksums());
+        int chunkSize = s.chunkSize() == 0 ? data.header().chunkSize() : s.chunkSize();
+        requireMemory(checkpoint.orElse(null), data.sequenceLength(), chunkSize);
         ModelSetup setup = ModelSetup.create(s, checkpoint.orElse(null));
         LlamaModel model = setup.model();
         data.requireFits(model.config(), setup.source());
-        int chunkSize = s.chunkSize() == 0 ? data.header().chunkSize() : s.chunkSize();
 
         AdamW optimizer = new AdamW(s.beta1(), s.beta2(), s.eps(), s.weightDecay());
         resumable.ifPresent(r -> optimizer.loadState(r.optimizerState()));
@@ -350,6 +352,18 @@ public final class Trainer {
         }
         long t = Math.round(seconds);
         return String.format(Locale.ROOT, "%d:%02d:%02d", t / 3600, t / 60 % 60, t % 60);
+    }
+
+    /** Estimates the run's memory from the model's config.json alone and refuses a run that cannot fit. */
+    private void requireMemory(Path checkpoint, long seqLen, int chunkSize) {
+        TrainSettings s = settings;
+        Path configFile = checkpoint != null && s.lora() == null
+                ? checkpoint.resolve(CheckpointStore.MODEL_DIR).resolve(HfCheckpoint.CONFIG_FILE)
+                : s.modelPath() != null ? s.modelPath().resolve(HfCheckpoint.CONFIG_FILE) : s.initConfig();
+        LlamaConfig config = LlamaConfig.fromJson(configFile);
+        int bytes = s.dataType() == org.nd4j.linalg.api.buffer.DataType.DOUBLE ? 8 : 4;
+        MemoryEstimate.require(configFile.toString(), () -> MemoryEstimate.of(config, s.lora(), bytes, s.batchSize(),
+                seqLen, chunkSize, s.method() == TrainSettings.Method.full), MemoryEstimate.availableBytes());
     }
 
     /** The model to train and where it came from. */

@@ -44,6 +44,12 @@ public record LlamaConfig(int vocabSize, int hiddenSize, int intermediateSize, i
         positive("num_key_value_heads", numKeyValueHeads);
         positive("head_dim", headDim);
         positive("max_position_embeddings", maxPositionEmbeddings);
+        try {
+            Math.multiplyExact(numAttentionHeads, headDim);   // q_proj's width must be an int (array dimension)
+        } catch (ArithmeticException e) {
+            throw new IllegalArgumentException("num_attention_heads (" + numAttentionHeads + ") x head_dim (" + headDim
+                    + ") exceeds 2^31: no such model can be built; use realistic sizes");
+        }
         if (numAttentionHeads % numKeyValueHeads != 0) {
             throw new IllegalArgumentException("num_attention_heads (" + numAttentionHeads
                     + ") must be a multiple of num_key_value_heads (" + numKeyValueHeads + ") for grouped-query attention");
