@@ -3,6 +3,7 @@ package ai.chunkwise.tokenize;
 import ai.chunkwise.pipeline.format.DatasetCounts;
 import ai.chunkwise.pipeline.format.DatasetHeader;
 import ai.chunkwise.pipeline.format.Manifest;
+import ai.chunkwise.pipeline.lock.OutputLock;
 import ai.chunkwise.pipeline.format.ShardEntry;
 import ai.chunkwise.tokenize.config.TokenizeSettings;
 import ai.chunkwise.tokenize.input.DocumentSource;
@@ -58,6 +59,13 @@ public final class TokenizeRunner {
     }
 
     public static TokenizeResult run(SparkSession spark, TokenizePlan plan) {
+        // one job per output directory (local file systems): a second one would delete the first one's shards
+        try (OutputLock lock = OutputLock.acquireIfLocal(plan.output().path().toUri(), "tokenize-job", LOG::warn)) {
+            return runLocked(spark, plan);
+        }
+    }
+
+    private static TokenizeResult runLocked(SparkSession spark, TokenizePlan plan) {
         TokenizeSettings s = plan.settings();
         long start = System.nanoTime();
         plan.output().clear();

@@ -31,9 +31,11 @@ public final class DatasetInspector {
      * @throws DatasetException for a missing, incomplete or corrupt dataset
      */
     public static String summaryJson(Path datasetDir) {
+        DatasetContentValidator.requireShardsInside(datasetDir);   // before any shard is opened
         try (DatasetReader reader = DatasetReader.open(datasetDir)) {
             Manifest m = reader.manifest();
             DatasetHeader h = m.header();
+            DatasetContentValidator validator = new DatasetContentValidator(reader.directory(), h);
             MessageDigest digest = sha256();
             ByteBuffer rowBytes = ByteBuffer.allocate(h.seqLen() * Integer.BYTES).order(ByteOrder.LITTLE_ENDIAN);
             long rows = 0;
@@ -42,6 +44,7 @@ public final class DatasetInspector {
             long documentSegments = 0;
             for (Iterator<PackedSequence> it = reader.sequences(); it.hasNext(); ) {
                 PackedSequence s = it.next();
+                validator.check(s);
                 rowBytes.clear();
                 rowBytes.asIntBuffer().put(s.inputIds());
                 digest.update(rowBytes.array());

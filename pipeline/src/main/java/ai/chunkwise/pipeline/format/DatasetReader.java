@@ -233,8 +233,9 @@ public final class DatasetReader implements AutoCloseable {
                 } catch (DatasetException e) {
                     throw new DatasetException("shard " + file + ": " + e.getMessage() + "; " + RERUN, e);
                 }
-                throw new DatasetException("shard " + file + " has header " + h + " / columns " + actual.getFields()
-                        + " but the manifest says " + manifest.header() + "; the shard belongs to another dataset: " + RERUN);
+                throw new DatasetException("shard " + file + " does not match the manifest's schema: "
+                        + SchemaDifference.describe(expected, actual) + " (shard header " + h + "); the shard belongs "
+                        + "to another dataset: " + RERUN);
             }
         } catch (IOException e) {
             throw new DatasetException("shard " + file + " is not a readable Arrow file (" + e.getMessage() + "); " + RERUN, e);

@@ -102,7 +102,7 @@ public record TrainSettings(
                 throw new IllegalArgumentException("train.lora.enabled = true needs train.model.path: adapting a "
                         + "randomly initialised base model is pointless; train from scratch with full fine-tuning");
             }
-            lora = new LoraConfig(l.getInt("rank"), l.getDouble("alpha"), l.getStringList("targets"));
+            lora = new LoraConfig(intValue("train.lora.rank", positive(root, "train.lora.rank")), l.getDouble("alpha"), l.getStringList("targets"));
         }
         Method method;
         try {
@@ -122,15 +122,15 @@ public record TrainSettings(
         }
         TrainSettings s = new TrainSettings(
                 dataset, nonNegative(root, "train.data.max-sequences"), d.getBoolean("verify-checksums"), d.getBoolean("shuffle"),
-                d.getLong("seed"), d.getBoolean("document-boundaries"),
-                modelPath, initConfig, m.getLong("init-seed"), m.getDouble("init-std"), dt, nonNegative(root, "train.model.gc-threshold-mb"),
-                lora, l.getLong("seed"),
-                method, (int) nonNegative(root, "train.method.chunk-size"), budget, sampling, me.getLong("seed"),
+                wholeNumber(root, "train.data.seed"), d.getBoolean("document-boundaries"),
+                modelPath, initConfig, wholeNumber(root, "train.model.init-seed"), m.getDouble("init-std"), dt, nonNegative(root, "train.model.gc-threshold-mb"),
+                lora, wholeNumber(root, "train.lora.seed"),
+                method, intValue("train.method.chunk-size", nonNegative(root, "train.method.chunk-size")), budget, sampling, wholeNumber(root, "train.method.seed"),
                 o.getDouble("lr"), o.getDouble("min-lr"), nonNegative(root, "train.optimizer.warmup-steps"), o.getDouble("beta1"),
                 o.getDouble("beta2"), o.getDouble("eps"), o.getDouble("weight-decay"), maxGradNorm,
-                (int) positive(root, "train.batch-size"), (int) positive(root, "train.accumulation-steps"), positive(root, "train.steps"),
+                intValue("train.batch-size", positive(root, "train.batch-size")), intValue("train.accumulation-steps", positive(root, "train.accumulation-steps")), positive(root, "train.steps"),
                 Path.of(t.getString("output")), nonNegative(root, "train.checkpoint-every"),
-                (int) nonNegative(root, "train.keep-checkpoints"), positive(root, "train.log-every"),
+                intValue("train.keep-checkpoints", nonNegative(root, "train.keep-checkpoints")), positive(root, "train.log-every"),
                 nonNegative(root, "train.max-nonfinite-steps"),
                 root.withOnlyPath("train").root().render(ConfigRenderOptions.defaults().setOriginComments(false)));
         if (s.initStd <= 0) {
@@ -148,8 +148,32 @@ public record TrainSettings(
         return v.isEmpty() ? null : Path.of(v);
     }
 
+    /**
+     * A whole number: Typesafe Config's getLong would truncate 2.7 to 2 silently, and a (int) cast would wrap
+     * 2^32 + 1 to 1.
+     */
+    private static long wholeNumber(Config c, String key) {
+        Number n = c.getNumber(key);
+        if (n instanceof Double || n instanceof Float) {
+            double d = n.doubleValue();
+            if (d != Math.rint(d) || Double.isInfinite(d) || Math.abs(d) >= 0x1p63) {
+                throw new IllegalArgumentException("'" + key + "' must be a whole number, got " + n);
+            }
+            return (long) d;
+        }
+        return n.longValue();
+    }
+
+    private static int intValue(String key, long v) {
+        if (v > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("'" + key + "' is " + v + ", above the largest supported value "
+                    + Integer.MAX_VALUE);
+        }
+        return (int) v;
+    }
+
     private static long nonNegative(Config c, String key) {
-        long v = c.getLong(key);
+        long v = wholeNumber(c, key);
         if (v < 0) {
             throw new IllegalArgumentException("'" + key + "' must be >= 0, got " + v);
         }
@@ -157,7 +181,7 @@ public record TrainSettings(
     }
 
     private static long positive(Config c, String key) {
-        long v = c.getLong(key);
+        long v = wholeNumber(c, key);
         if (v < 1) {
             throw new IllegalArgumentException("'" + key + "' must be >= 1, got " + v);
         }

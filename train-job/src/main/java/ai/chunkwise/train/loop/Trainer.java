@@ -1,5 +1,6 @@
 package ai.chunkwise.train.loop;
 
+import ai.chunkwise.pipeline.lock.OutputLock;
 import ai.chunkwise.train.checkpoint.AtomicFiles;
 import ai.chunkwise.train.checkpoint.HfCheckpoint;
 import ai.chunkwise.train.checkpoint.PeftAdapter;
@@ -71,6 +72,13 @@ public final class Trainer {
      *                     the run (dataset, model, method, batch geometry, optimizer); report.json records them
      */
     public ObjectNode run(boolean resume, long stopAtStep, boolean forceChanges) {
+        // one trainer per output directory: a second one would rotate away the first one's checkpoints
+        try (OutputLock lock = OutputLock.acquire(settings.output(), "train", console::println)) {
+            return runLocked(resume, stopAtStep, forceChanges);
+        }
+    }
+
+    private ObjectNode runLocked(boolean resume, long stopAtStep, boolean forceChanges) {
         TrainSettings s = settings;
         RunFingerprint fingerprint = RunFingerprint.of(s);
         CheckpointStore store = new CheckpointStore(s.output(), s.keepCheckpoints());
