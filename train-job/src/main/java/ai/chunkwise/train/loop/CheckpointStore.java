@@ -264,6 +264,10 @@ public final class CheckpointStore {
         }
         if (CheckpointChecksums.present(c)) {
             CheckpointChecksums.verify(c);
+        } else if (Files.exists(c.resolve(HEALTH_FILE))
+                || Files.exists(c.resolve(ai.chunkwise.train.reliability.RunFingerprint.FILE_NAME))) {
+            // written by this version, which always writes the list: a partial copy (e.g. an S3 rename cut short)
+            throw new CheckpointDamagedException(c, CheckpointChecksums.FILE_NAME + " is missing");
         } else {
             warn.accept("warning: checkpoint " + c + " has no " + CheckpointChecksums.FILE_NAME
                     + " (written by an older version): its files cannot be verified");

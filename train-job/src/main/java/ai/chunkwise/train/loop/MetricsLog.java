@@ -69,6 +69,15 @@ public final class MetricsLog implements AutoCloseable {
         }
     }
 
+    /** Makes everything appended so far visible in the file (each append already flushes; kept for clarity). */
+    public void flush() {
+        try {
+            out.flush();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write metrics log " + file + ": " + e.getMessage(), e);
+        }
+    }
+
     /** Every entry of the run, earlier (kept) ones included, in step order. */
     public List<JsonNode> entries() {
         return List.copyOf(entries);

@@ -3,6 +3,7 @@ package ai.chunkwise.train.loop;
 import ai.chunkwise.pipeline.config.StrictConfig;
 import ai.chunkwise.train.checkpoint.LoraConfig;
 import ai.chunkwise.train.engine.SpacoSampling;
+import ai.chunkwise.train.storage.RemoteOutput;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
 import com.typesafe.config.ConfigFactory;
@@ -32,7 +33,12 @@ public record TrainSettings(
         double maxGradNorm,
         int batchSize, int accumulationSteps, long steps,
         Path output, long checkpointEvery, int keepCheckpoints, long logEvery, long maxNonFiniteSteps,
-        String rendered) {
+        String rendered, String outputLocation) {
+
+    /** Whether train.output is on a non-local Hadoop file system ({@link #output} is then a local staging directory). */
+    public boolean remoteOutput() {
+        return RemoteOutput.isRemote(outputLocation);
+    }
 
     public static final String DEFAULTS_RESOURCE = "ai/chunkwise/train/train.conf";
 
@@ -129,10 +135,11 @@ public record TrainSettings(
                 o.getDouble("lr"), o.getDouble("min-lr"), nonNegative(root, "train.optimizer.warmup-steps"), o.getDouble("beta1"),
                 o.getDouble("beta2"), o.getDouble("eps"), o.getDouble("weight-decay"), maxGradNorm,
                 intValue("train.batch-size", positive(root, "train.batch-size")), intValue("train.accumulation-steps", positive(root, "train.accumulation-steps")), positive(root, "train.steps"),
-                Path.of(t.getString("output")), nonNegative(root, "train.checkpoint-every"),
+                localOutput(t.getString("output")), nonNegative(root, "train.checkpoint-every"),
                 intValue("train.keep-checkpoints", nonNegative(root, "train.keep-checkpoints")), positive(root, "train.log-every"),
                 nonNegative(root, "train.max-nonfinite-steps"),
-                root.withOnlyPath("train").root().render(ConfigRenderOptions.defaults().setOriginComments(false)));
+                root.withOnlyPath("train").root().render(ConfigRenderOptions.defaults().setOriginComments(false)),
+                t.getString("output"));
         if (s.initStd <= 0) {
             throw new IllegalArgumentException("train.model.init-std must be > 0, got " + s.initStd);
         }
@@ -141,6 +148,11 @@ public record TrainSettings(
                     + ") exceeds train.steps (" + s.steps + ")");
         }
         return s;
+    }
+
+    /** A plain path or file: URI as it is; a remote location (hdfs://, s3a://) by its local staging directory. */
+    private static Path localOutput(String location) {
+        return RemoteOutput.isRemote(location) ? RemoteOutput.stagingDirOf(location) : RemoteOutput.localPath(location);
     }
 
     private static Path optionalPath(Config c, String key) {

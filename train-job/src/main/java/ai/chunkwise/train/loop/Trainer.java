@@ -25,6 +25,7 @@ import ai.chunkwise.train.reliability.MemoryEstimate;
 import ai.chunkwise.train.reliability.NonFiniteStepGuard;
 import ai.chunkwise.train.reliability.ResumeCompatibility;
 import ai.chunkwise.train.reliability.RunFingerprint;
+import ai.chunkwise.train.storage.RemoteOutput;
 import ai.chunkwise.train.reliability.TrainingDivergedException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -80,6 +81,12 @@ public final class Trainer {
 
     private ObjectNode runLocked(boolean resume, long stopAtStep, boolean forceChanges) {
         TrainSettings s = settings;
+        RemoteOutput remote = null;
+        if (s.remoteOutput()) {
+            remote = RemoteOutput.open(s.outputLocation(), s.output(), new org.apache.hadoop.conf.Configuration());
+            remote.pull();
+            console.println("output " + s.outputLocation() + " (staged in " + s.output() + ")");
+        }
         RunFingerprint fingerprint = RunFingerprint.of(s);
         CheckpointStore store = new CheckpointStore(s.output(), s.keepCheckpoints());
         List<Path> existing = store.stepDirectories();
@@ -160,6 +167,10 @@ public final class Trainer {
                     report.put("status", "diverged");
                     report.put("error", e.getMessage());
                     AtomicFiles.writeString(s.output().resolve(REPORT_FILE), report.toPrettyString() + "\n");
+                    if (remote != null) {
+                        remote.publishFile(MetricsLog.FILE_NAME);
+                        remote.publishFile(REPORT_FILE);
+                    }
                     throw e;
                 }
                 if (last || s.checkpointEvery() > 0 && (step + 1) % s.checkpointEvery() == 0) {
@@ -169,12 +180,26 @@ public final class Trainer {
                     lastCheckpoint = store.save(state, model.config(), s.lora(), setup.baseModel(),
                             model.trainableParameters(), optimizerState, s.dataType(), s.rendered(), healthy, o.loss(),
                             fingerprint);
+                    if (remote != null) {
+                        remote.publishCheckpoint(lastCheckpoint, RemoteOutput.names(store.stepDirectories()));
+                        remote.publishFile(MetricsLog.FILE_NAME);
+                    }
                 }
             }
             ObjectNode report = report(metrics, startStep, endStep, started, peakPhysical, lastCheckpoint,
                     chunkSize, seqLen, setup.source());
             putChanges(report, changes);
+            if (remote != null) {
+                report.put("checkpoint", lastCheckpoint == null ? null
+                        : s.outputLocation() + "/checkpoints/" + lastCheckpoint.getFileName());
+                report.put("metrics", s.outputLocation() + "/" + MetricsLog.FILE_NAME);
+            }
             AtomicFiles.writeString(s.output().resolve(REPORT_FILE), report.toPrettyString() + "\n");
+            if (remote != null) {
+                metrics.flush();
+                remote.publishFile(MetricsLog.FILE_NAME);
+                remote.publishFile(REPORT_FILE);
+            }
             return report;
         }
     }

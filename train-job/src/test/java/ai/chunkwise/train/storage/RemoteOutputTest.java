@@ -1,0 +1,136 @@
+package ai.chunkwise.train.storage;
+
+import ai.chunkwise.train.data.TinyDatasets;
+import ai.chunkwise.train.loop.TrainSettings;
+import ai.chunkwise.train.loop.Trainer;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.typesafe.config.ConfigUtil;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FSDataOutputStream;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.hdfs.MiniDFSCluster;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Issue 7: checkpoints and the training output on a Hadoop file system (file:// and an in-process HDFS). */
+class RemoteOutputTest {
+
+    private static Map<String, String> base(Path tmp, String output) {
+        Path config = tmp.resolve("tiny-config.json");
+        TinyDatasets.tinyModel().writeJson(config);
+        Map<String, String> o = new LinkedHashMap<>();
+        o.put("train.data.dataset", ConfigUtil.quoteString(TinyDatasets.write(tmp.resolve("ds"), 6).toString()));
+        o.put("train.model.init-config", ConfigUtil.quoteString(config.toString()));
+        o.put("train.output", ConfigUtil.quoteString(output));
+        o.put("train.model.dtype", "float64");
+        o.put("train.optimizer.lr", "0.01");
+        o.put("train.checkpoint-every", "1");
+        o.put("train.keep-checkpoints", "2");
+        return o;
+    }
+
+    private static ObjectNode train(Map<String, String> o, boolean resume, PrintStream console) {
+        return new Trainer(TrainSettings.load(null, o), console).run(resume, Long.MAX_VALUE);
+    }
+
+    @Test
+    void aFileUriOutputIsTheLocalDirectory(@TempDir Path tmp) {
+        Map<String, String> o = base(tmp, tmp.resolve("out").toUri().toString());   // file:///...
+        o.put("train.steps", "1");
+        train(o, false, new PrintStream(new ByteArrayOutputStream()));
+        assertTrue(Files.isRegularFile(tmp.resolve("out/checkpoints/step-000001/checksums.sha256")));
+        assertEquals("step-000001", read(tmp.resolve("out/checkpoints/latest")).trim());
+    }
+
+    @Test
+    void checkpointsOnHdfsArePublishedByRenameRotatedAndResumedFromBitExactly(@TempDir Path tmp) throws Exception {
+        Configuration conf = new Configuration();
+        conf.set(MiniDFSCluster.HDFS_MINIDFS_BASEDIR, tmp.resolve("dfs").toString());
+        MiniDFSCluster cluster = new MiniDFSCluster.Builder(conf).numDataNodes(1).build();
+        try {
+            FileSystem fs = cluster.getFileSystem();
+            String out = fs.getUri() + "/runs/a";
+            Map<String, String> o = base(tmp, out);
+
+            // the reference: the same run, uninterrupted, on the local disk
+            Map<String, String> local = new LinkedHashMap<>(o);
+            local.put("train.output", ConfigUtil.quoteString(tmp.resolve("local").toString()));
+            local.put("train.steps", "3");
+            train(local, false, new PrintStream(new ByteArrayOutputStream()));
+
+            o.put("train.steps", "2");
+            train(o, false, new PrintStream(new ByteArrayOutputStream()));
+            org.apache.hadoop.fs.Path cp = new org.apache.hadoop.fs.Path(out + "/checkpoints");
+            assertEquals("step-000002", text(fs, new org.apache.hadoop.fs.Path(cp, "latest")).trim());
+            assertTrue(fs.exists(new org.apache.hadoop.fs.Path(cp, "step-000002/checksums.sha256")));
+            assertTrue(fs.exists(new org.apache.hadoop.fs.Path(out + "/report.json")));
+            for (var st : fs.listStatus(cp)) {
+                assertFalse(st.getPath().getName().contains(".tmp-"), "no temporary name left: " + st.getPath());
+            }
+
+            // a damaged newest checkpoint on HDFS: resume falls back to step 1, then continues to step 3
+            org.apache.hadoop.fs.Path opt = new org.apache.hadoop.fs.Path(cp, "step-000002/optimizer.safetensors");
+            byte[] whole = bytes(fs, opt);
+            try (FSDataOutputStream w = fs.create(opt, true)) {
+                w.write(whole, 0, whole.length / 2);
+            }
+            deleteLocal(RemoteOutput.stagingDirOf(out));   // another machine: nothing staged
+            ByteArrayOutputStream console = new ByteArrayOutputStream();
+            o.put("train.steps", "3");
+            ObjectNode report = train(o, true, new PrintStream(console, true, StandardCharsets.UTF_8));
+            assertEquals(1, report.get("resumed_from_step").asInt(), console.toString(StandardCharsets.UTF_8));
+            assertTrue(console.toString(StandardCharsets.UTF_8).contains("step-000002"));
+            assertEquals("step-000003", text(fs, new org.apache.hadoop.fs.Path(cp, "latest")).trim());
+            assertFalse(fs.exists(new org.apache.hadoop.fs.Path(cp, "step-000001")), "rotation (keep 2) on HDFS too");
+            for (String f : new String[] {"model/model.safetensors", "optimizer.safetensors", "trainer_state.json"}) {
+                assertArrayEquals(Files.readAllBytes(tmp.resolve("local/checkpoints/step-000003").resolve(f)),
+                        bytes(fs, new org.apache.hadoop.fs.Path(cp, "step-000003/" + f)), f);
+            }
+        } finally {
+            cluster.shutdown();
+        }
+    }
+
+    private static String read(Path p) {
+        try {
+            return Files.readString(p);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    private static byte[] bytes(FileSystem fs, org.apache.hadoop.fs.Path p) throws IOException {
+        try (InputStream in = fs.open(p)) {
+            return in.readAllBytes();
+        }
+    }
+
+    private static String text(FileSystem fs, org.apache.hadoop.fs.Path p) throws IOException {
+        return new String(bytes(fs, p), StandardCharsets.UTF_8);
+    }
+
+    private static void deleteLocal(Path dir) throws IOException {
+        if (Files.exists(dir)) {
+            try (var walk = Files.walk(dir)) {
+                for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                    Files.delete(p);
+                }
+            }
+        }
+    }
+}
