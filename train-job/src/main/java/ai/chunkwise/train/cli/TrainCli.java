@@ -1,7 +1,6 @@
 package ai.chunkwise.train.cli;
 
 import ai.chunkwise.train.backend.GpuSupportCheck;
-import ai.chunkwise.train.bench.BenchCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -15,7 +14,7 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "train-job", mixinStandardHelpOptions = true, version = "chunkwise train-job 0.1.0",
         description = "Chunk-wise (SeCO / SpaCO) training of Llama models on ND4J/SameDiff.",
-        subcommands = {GradCommand.class, BenchCommand.class, TrainCommand.class, EvalCommand.class},
+        subcommands = {GradCommand.class, TrainCommand.class, EvalCommand.class},
         footer = {"", "Set OMP_NUM_THREADS (and OPENBLAS_NUM_THREADS) before starting java, e.g. "
                 + "OMP_NUM_THREADS=1 on 2 cores: ND4J reads them once, when it loads."})
 public final class TrainCli implements Runnable {
