@@ -68,7 +68,11 @@ final class Fixtures {
 
     /** A small valid dataset (bytes tokenizer, concat packing), written with the pipeline's writer. */
     static Manifest dataset(Path dir, int documents, long seed) {
-        PackingSpec spec = new PackingSpec(CHUNK, CHUNKS, PackingPolicy.CONCAT, true, true, BYTES);
+        return dataset(dir, documents, seed, CHUNK, CHUNKS);
+    }
+
+    static Manifest dataset(Path dir, int documents, long seed, int chunk, int chunks) {
+        PackingSpec spec = new PackingSpec(chunk, chunks, PackingPolicy.CONCAT, true, true, BYTES);
         List<PackedSequence> rows = new ArrayList<>();
         SequencePacker packer = SequencePacker.create(spec, rows::add);
         SplittableRandom r = new SplittableRandom(seed);
@@ -80,7 +84,7 @@ final class Fixtures {
             packer.accept(doc);
         }
         packer.finish();
-        DatasetHeader header = new DatasetHeader(DatasetHeader.CURRENT_FORMAT_VERSION, BYTES, CHUNK, CHUNKS,
+        DatasetHeader header = new DatasetHeader(DatasetHeader.CURRENT_FORMAT_VERSION, BYTES, chunk, chunks,
                 PackingPolicy.CONCAT);
         try (LocalDatasetWriter w = new LocalDatasetWriter(dir, header, 8, 4)) {
             rows.forEach(w::write);

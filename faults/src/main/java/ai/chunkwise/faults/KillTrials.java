@@ -88,13 +88,14 @@ final class KillTrials {
                 t.note("trial " + i + ": re-run exit " + rc);
                 continue;
             }
-            if (manifestOf(out).shards().equals(refShards)) {
+            boolean same = manifestOf(out).shards().equals(refShards);
+            if (same) {
                 t.bitExact++;
             } else {
                 t.note("trial " + i + ": shards differ from the uninterrupted run");
             }
-            log.printf("tokenize trial %d: %s at %.1f s (%s), lost %d bytes%n", i, killed ? "killed" : "finished before",
-                    delay, overwrite ? "--overwrite" : "fresh output", lost);
+            log.printf("tokenize trial %d: %s at %.1f s (%s), lost %d bytes, %s%n", i, killed ? "killed" : "finished before",
+                    delay, overwrite ? "--overwrite" : "fresh output", lost, same ? "bit-exact" : "DIFFERS");
             Fixtures.deleteTree(out);
         }
         return t;

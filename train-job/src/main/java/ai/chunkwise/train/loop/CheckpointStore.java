@@ -43,7 +43,7 @@ public final class CheckpointStore {
     public static final String HEALTH_FILE = "health.json";
     private static final java.util.regex.Pattern STEP_DIR = java.util.regex.Pattern.compile("step-\\d{6,}");
     private static final java.util.regex.Pattern ORPHAN = java.util.regex.Pattern.compile(
-            "\\.(step-\\d{6,}|latest)\\.tmp-\\d+-\\d+");
+            "\\.(step-\\d{6,}|latest|metrics\\.jsonl|report\\.json)\\.tmp-\\d+--?\\d+");
     private static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper();
 
     private final Path root;
@@ -204,16 +204,18 @@ public final class CheckpointStore {
      */
     public List<Path> removeOrphans() {
         List<Path> removed = new ArrayList<>();
-        if (!Files.isDirectory(root)) {
-            return removed;
-        }
-        try (Stream<Path> list = Files.list(root)) {
-            for (Path p : list.filter(p -> ORPHAN.matcher(p.getFileName().toString()).matches()).toList()) {
-                deleteRecursively(p);
-                removed.add(p);
+        for (Path dir : List.of(root, root.getParent())) {   // checkpoints/, and the output (metrics, report)
+            if (dir == null || !Files.isDirectory(dir)) {
+                continue;
             }
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot list " + root + ": " + e.getMessage(), e);
+            try (Stream<Path> list = Files.list(dir)) {
+                for (Path p : list.filter(p -> ORPHAN.matcher(p.getFileName().toString()).matches()).toList()) {
+                    deleteRecursively(p);
+                    removed.add(p);
+                }
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot list " + dir + ": " + e.getMessage(), e);
+            }
         }
         return removed;
     }

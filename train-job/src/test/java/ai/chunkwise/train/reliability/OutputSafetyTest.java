@@ -41,6 +41,8 @@ class OutputSafetyTest {
         Files.writeString(orphan.resolve("model/model.safetensors"), "half written");
         Path orphanLatest = tmp.resolve("out/checkpoints/.latest.tmp-4242-987654321");
         Files.writeString(orphanLatest, "step-000002");
+        Path orphanMetrics = tmp.resolve("out/.metrics.jsonl.tmp-4242--55");   // System.nanoTime() may be negative
+        Files.writeString(orphanMetrics, "{");
         Path notOurs = tmp.resolve("out/checkpoints/.notes.txt");
         Files.writeString(notOurs, "keep me");
 
@@ -54,6 +56,7 @@ class OutputSafetyTest {
         TrainRuns.Run r = TrainRuns.train(o, true);
         assertFalse(Files.exists(orphan));
         assertFalse(Files.exists(orphanLatest));
+        assertFalse(Files.exists(orphanMetrics));
         assertTrue(Files.exists(notOurs), "only our own temporary names are removed");
         assertTrue(r.console().contains("removed " + orphan), r.console());
     }
