@@ -144,7 +144,7 @@ public record TrainSettings(
                 modelPath, initConfig, wholeNumber(root, "train.model.init-seed"), m.getDouble("init-std"), dt, nonNegative(root, "train.model.gc-threshold-mb"),
                 lora, wholeNumber(root, "train.lora.seed"),
                 method, intValue("train.method.chunk-size", nonNegative(root, "train.method.chunk-size")), budget, sampling, wholeNumber(root, "train.method.seed"),
-                o.getDouble("lr"), o.getDouble("min-lr"), nonNegative(root, "train.optimizer.warmup-steps"), o.getDouble("beta1"),
+                finiteNonNegative(root, "train.optimizer.lr"), finiteNonNegative(root, "train.optimizer.min-lr"), nonNegative(root, "train.optimizer.warmup-steps"), o.getDouble("beta1"),
                 o.getDouble("beta2"), o.getDouble("eps"), o.getDouble("weight-decay"), maxGradNorm,
                 intValue("train.batch-size", positive(root, "train.batch-size")), intValue("train.accumulation-steps", positive(root, "train.accumulation-steps")), positive(root, "train.steps"),
                 localOutput(t.getString("output")), nonNegative(root, "train.checkpoint-every"),
@@ -194,6 +194,15 @@ public record TrainSettings(
                     + Integer.MAX_VALUE);
         }
         return (int) v;
+    }
+
+    /** 1e400 parses as infinity: a learning rate that is not a finite number poisons every weight at step 1. */
+    private static double finiteNonNegative(Config c, String key) {
+        double v = c.getDouble(key);
+        if (!Double.isFinite(v) || v < 0) {
+            throw new IllegalArgumentException("'" + key + "' must be a finite number >= 0, got " + c.getValue(key).render());
+        }
+        return v;
     }
 
     private static long nonNegative(Config c, String key) {

@@ -89,7 +89,10 @@ public record LlamaConfig(int vocabSize, int hiddenSize, int intermediateSize, i
                 throw new UncheckedIOException(new NoSuchFileException(configJson + " does not exist: a Hugging Face"
                         + " model directory needs a config.json"));
             }
-            throw new IllegalArgumentException(configJson + " is not valid JSON: " + e.getMessage(), e);
+            // Jackson's original message: its full message adds a multi-line source excerpt
+            String why = e instanceof com.fasterxml.jackson.core.JsonProcessingException j ? j.getOriginalMessage()
+                    : e.getMessage();
+            throw new IllegalArgumentException(configJson + " is not valid JSON: " + why, e);
         }
         if (root == null || !root.isObject()) {
             throw new IllegalArgumentException(configJson + " is not a JSON object");

@@ -29,6 +29,18 @@ class OutputSafetyTest {
         assertTrue(e.getMessage().contains("train.batch-size") && e.getMessage().contains("4294967297"), e.getMessage());
         o.put("train.batch-size", "2.0");
         assertEquals(2, TrainSettings.load(null, o).batchSize());
+        o.put("train.optimizer.lr", "1e400");   // found by the fault suite: parsed as infinity and accepted
+        e = assertThrows(IllegalArgumentException.class, () -> TrainSettings.load(null, o));
+        assertTrue(e.getMessage().startsWith("'train.optimizer.lr' must be a finite number >= 0"), e.getMessage());
+    }
+
+    @Test
+    void aConfigJsonCutShortIsAOneLineError(@TempDir Path tmp) throws Exception {
+        Path f = tmp.resolve("config.json");
+        Files.writeString(f, "{\"model_type\": \"llama\", \"hidden_");   // found by the fault suite
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> ai.chunkwise.train.model.LlamaConfig.fromJson(f));
+        assertTrue(e.getMessage().startsWith(f + " is not valid JSON") && !e.getMessage().contains("\n"), e.getMessage());
     }
 
     @Test

@@ -106,6 +106,33 @@ class RemoteOutputTest {
         }
     }
 
+    @Test
+    void aDiskThatFillsUpWhilePublishingACheckpointFailsClearlyAndKeepsThePreviousOne(@TempDir Path tmp) throws Exception {
+        Configuration.addDefaultResource("fullfs-site.xml");
+        String out = FullDiskFileSystem.SCHEME + "://" + tmp.resolve("remote").toAbsolutePath();
+        Map<String, String> o = base(tmp, out);
+        o.put("train.steps", "3");
+        o.put("train.keep-checkpoints", "0");
+        // room for the first checkpoint (about 0.14 MB in float64) and latest, not for the second
+        FullDiskFileSystem.BUDGET.set(200_000);
+        try {
+            java.io.UncheckedIOException e = org.junit.jupiter.api.Assertions.assertThrows(
+                    java.io.UncheckedIOException.class, () -> train(o, false, new PrintStream(new ByteArrayOutputStream())));
+            assertTrue(e.getMessage().contains("cannot publish checkpoint step-000002")
+                    && e.getMessage().contains("No space left on device")
+                    && e.getMessage().contains("the previous checkpoint is intact"), e.getMessage());
+        } finally {
+            FullDiskFileSystem.BUDGET.set(Long.MAX_VALUE);
+        }
+        Path cp = tmp.resolve("remote/checkpoints");
+        assertEquals("step-000001", read(cp.resolve("latest")).trim());
+        ai.chunkwise.train.checkpoint.CheckpointChecksums.verify(cp.resolve("step-000001"));   // throws if damaged
+        assertFalse(Files.exists(cp.resolve("step-000002")));
+        try (var list = Files.list(cp)) {
+            assertTrue(list.noneMatch(p -> p.getFileName().toString().contains(".tmp-")), "temporaries removed");
+        }
+    }
+
     private static String read(Path p) {
         try {
             return Files.readString(p);
