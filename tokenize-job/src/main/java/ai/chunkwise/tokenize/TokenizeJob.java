@@ -61,6 +61,11 @@ public final class TokenizeJob implements Callable<Integer> {
     Integer rowsPerBatch;
     @Option(names = "--overwrite", negatable = true, description = "Replace a dataset already in the output directory.")
     Boolean overwrite;
+    @Option(names = "--eval-fraction", paramLabel = "F",
+            description = "Hold out this fraction of the documents (by document hash) as an evaluation dataset (default 0: none).")
+    Double evalFraction;
+    @Option(names = "--eval-output", paramLabel = "DIR", description = "Held-out dataset directory (default <output>-eval).")
+    String evalOutput;
     @Option(names = "--master", paramLabel = "URL", description = "Spark master (default: spark-submit's, else local[*]).")
     String master;
     @Option(names = "--conf", paramLabel = "FILE", description = "HOCON config file (keys under tokenize { }).")
@@ -99,6 +104,9 @@ public final class TokenizeJob implements Callable<Integer> {
         try {
             TokenizeResult result = TokenizeRunner.run(spark, plan);
             System.out.println(result.summary());
+            if (result.heldOut() != null) {
+                System.out.println(result.heldOut().summary());
+            }
         } finally {
             if (ownSession) {
                 spark.stop();
@@ -125,6 +133,8 @@ public final class TokenizeJob implements Callable<Integer> {
         put(m, "rows-per-batch", rowsPerBatch);
         put(m, "overwrite", overwrite);
         put(m, "master", master);
+        put(m, "eval-fraction", evalFraction);
+        put(m, "eval-output", evalOutput);
         return m;
     }
 
