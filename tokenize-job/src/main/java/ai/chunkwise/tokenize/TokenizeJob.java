@@ -1,5 +1,6 @@
 package ai.chunkwise.tokenize;
 
+import ai.chunkwise.pipeline.cli.ChunkwiseVersion;
 import ai.chunkwise.tokenize.config.TokenizeSettings;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.sql.SparkSession;
@@ -24,7 +25,7 @@ import java.util.concurrent.Callable;
  * Exit codes: 0 done, 1 error (one line on stderr; --verbose adds the stack trace), 2 usage error.
  */
 @Command(name = "tokenize-job", mixinStandardHelpOptions = true, sortOptions = false, usageHelpAutoWidth = true,
-        versionProvider = TokenizeJob.Version.class,
+        versionProvider = ChunkwiseVersion.Provider.class,
         description = {"Tokenizes documents with Spark and packs them into chunk-aligned Arrow shards.",
                 "Every option can also be set in a HOCON file (--conf) under tokenize { ... }; the command line wins.",
                 "Defaults: conf/tokenize.conf."})
@@ -99,13 +100,14 @@ public final class TokenizeJob implements Callable<Integer> {
     public Integer call() {
         TokenizeSettings settings = TokenizeSettings.load(overrides(), conf);
         TokenizePlan plan = TokenizePlan.prepare(settings, SparkSessions.hadoopConfForPreflight());
-        boolean ownSession = SparkSession.getDefaultSession().isEmpty();
-        SparkSession spark = SparkSessions.open(settings.master());
+        SparkSessions.Opened opened = SparkSessions.openForJob(settings.master());
+        boolean ownSession = opened.started();
+        SparkSession spark = opened.session();
         try {
             TokenizeResult result = TokenizeRunner.run(spark, plan);
             System.out.println(result.summary());
             if (result.heldOut() != null) {
-                System.out.println(result.heldOut().summary());
+                System.out.println(result.heldOut().summary("held-out set"));
             }
         } finally {
             if (ownSession) {
@@ -146,18 +148,6 @@ public final class TokenizeJob implements Callable<Integer> {
 
     /** Recorded in manifest.json's created_by. */
     public static String createdBy() {
-        return "chunkwise tokenize-job " + version();
-    }
-
-    static String version() {
-        String v = TokenizeJob.class.getPackage().getImplementationVersion();
-        return v != null ? v : "dev";
-    }
-
-    static final class Version implements CommandLine.IVersionProvider {
-        @Override
-        public String[] getVersion() {
-            return new String[]{createdBy()};
-        }
+        return "chunkwise tokenize-job " + ChunkwiseVersion.version();
     }
 }
