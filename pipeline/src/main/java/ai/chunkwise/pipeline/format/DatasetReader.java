@@ -184,7 +184,7 @@ public final class DatasetReader implements AutoCloseable {
      * The rows of one shard (0-based manifest index), record batch by record batch, e.g. for a trainer that
      * shuffles shards. The shard is verified first if this reader has not done so yet.
      */
-    public Iterator<PackedSequence> shardSequences(int shardIndex) {
+    public ShardRows shardSequences(int shardIndex) {
         if (shardIndex < 0 || shardIndex >= shardFiles.size()) {
             throw new IndexOutOfBoundsException("shard " + shardIndex + " of " + shardFiles.size());
         }
@@ -393,8 +393,14 @@ public final class DatasetReader implements AutoCloseable {
         }
     }
 
+    /** Rows of a shard, one record batch in memory at a time; close it to release the batch if not read to its end. */
+    public interface ShardRows extends Iterator<PackedSequence>, AutoCloseable {
+        @Override
+        void close();
+    }
+
     /** Streams rows of shards [from, to), one record batch in memory at a time. */
-    private final class RowIterator implements Iterator<PackedSequence> {
+    private final class RowIterator implements ShardRows {
         private final int endShard;
         private int shard;
         private ArrowFileReader reader;
@@ -438,6 +444,16 @@ public final class DatasetReader implements AutoCloseable {
             row++;
             rowsInShard++;
             return s;
+        }
+
+        @Override
+        public void close() {
+            if (reader != null) {
+                closeReader(reader);
+                reader = null;
+                root = null;
+            }
+            shard = endShard;
         }
 
         private boolean loadNextBatch() {
