@@ -87,6 +87,11 @@ class TrainerTest {
     @Test
     void resumingFromACheckpointGivesBitIdenticalParametersToAnUninterruptedRun(@TempDir Path tmp) throws IOException {
         Map<String, String> common = base(tmp, tmp.resolve("whole"));
+        // two weighted sources, streamed through a small shuffle buffer: the split falls mid-epoch of both
+        Path second = TinyDatasets.write(tmp.resolve("ds2"), 5);
+        common.put("train.data.sources", "[{path = " + common.remove("train.data.dataset") + ", weight = 2}, {path = "
+                + quote(second) + ", weight = 1}]");
+        common.put("train.data.shuffle-buffer", "3");
         common.put("train.model.dtype", "float64");
         common.put("train.method.name", "spaco");   // random chunk draws must resume too
         common.put("train.method.budget", "1");
@@ -102,6 +107,12 @@ class TrainerTest {
         split.put("train.output", quote(tmp.resolve("split")));
         ObjectNode firstHalf = train(split, false, 2);
         assertEquals("stopped", firstHalf.get("status").asText());
+        JsonNode position = JSON.readTree(tmp.resolve("split/checkpoints/step-000002/trainer_state.json").toFile())
+                .get("data_position");
+        assertEquals(8, position.get("drawn").asLong(), "2 steps x 2 micro-batches x 2 rows");
+        assertTrue(position.get("sources").get(0).get("index").asLong() % 6 != 0
+                        && position.get("sources").get(1).get("index").asLong() % 5 != 0,
+                "the split is mid-epoch in both sources: " + position);
         ObjectNode secondHalf = train(split, true, Long.MAX_VALUE);
         assertEquals(2, secondHalf.get("resumed_from_step").asInt());
 
