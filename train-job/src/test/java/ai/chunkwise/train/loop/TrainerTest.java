@@ -131,6 +131,37 @@ class TrainerTest {
     }
 
     @Test
+    void aCorruptShardStopsTheRunNamingItAndKeepsEveryCheckpoint(@TempDir Path tmp) throws IOException {
+        Map<String, String> o = base(tmp, tmp.resolve("out"));
+        Path ds = TinyDatasets.write(tmp.resolve("ds12"), 12);   // shards of 4 rows: 100-103, 104-107, 108-111
+        o.put("train.data.dataset", quote(ds));
+        o.put("train.data.shuffle", "false");
+        o.put("train.batch-size", "2");
+        o.put("train.steps", "6");
+        o.put("train.checkpoint-every", "1");
+        o.put("train.keep-checkpoints", "0");
+        ai.chunkwise.pipeline.format.Manifest m = ai.chunkwise.pipeline.format.Manifest.fromJson(
+                Files.readString(ds.resolve("manifest.json")), "m");
+        Path shard = ds.resolve(m.shards().get(2).path());
+        byte[] bytes = Files.readAllBytes(shard);
+        bytes[bytes.length / 2] ^= 0x01;
+        Files.write(shard, bytes);
+
+        ai.chunkwise.pipeline.format.DatasetException e = assertThrows(
+                ai.chunkwise.pipeline.format.DatasetException.class, () -> train(o, false, Long.MAX_VALUE));
+        assertTrue(e.getMessage().contains(shard.toString()) && e.getMessage().contains("checksum"), e.getMessage());
+        // steps 1-3 read rows 100-105; step 4's last row needs the buffer's next row, from the corrupt shard
+        String latest = Files.readString(tmp.resolve("out/checkpoints/latest")).trim();
+        assertEquals("step-000003", latest);
+        for (int step = 1; step <= 3; step++) {
+            Path c = tmp.resolve("out/checkpoints/step-00000" + step);
+            assertFalse(HfCheckpoint.load(c.resolve("model"), DataType.FLOAT).weights().isEmpty(), c + " loads");
+            assertTrue(Files.readString(c.resolve("trainer_state.json")).contains("\"step\" : " + step));
+        }
+        assertEquals(3, Files.readAllLines(tmp.resolve("out/metrics.jsonl")).size());
+    }
+
+    @Test
     void loraTrainingWritesAPeftAdapterAndLeavesTheBaseAlone(@TempDir Path tmp) {
         LlamaConfig config = TinyDatasets.tinyModel();
         Path baseDir = tmp.resolve("base");
