@@ -27,14 +27,24 @@ public final class TrainCli implements Runnable {
         throw new CommandLine.ParameterException(spec.commandLine(), "missing subcommand (try: grad --help)");
     }
 
+    /**
+     * Also the entry point under spark-submit ({@code --class ai.chunkwise.train.cli.TrainCli}), where the trainer runs
+     * inside the Spark driver. There success returns normally instead of calling System.exit(0): in cluster deploy
+     * mode Spark marks an application that exits the JVM itself as FAILED (and may retry it). Failures still end
+     * the JVM with the non-zero code, after the error line went to stderr (the driver log).
+     */
     public static void main(String[] args) {
+        int code;
         try {
             GpuSupportCheck.requireSupportedGpu();   // before ND4J loads: its CUDA build fails obscurely on new GPUs
+            code = commandLine().execute(args);
         } catch (IllegalStateException e) {
             System.err.println("error: " + e.getMessage());
-            System.exit(1);
+            code = 1;
         }
-        System.exit(commandLine().execute(args));
+        if (code != 0 || !ai.chunkwise.train.data.HadoopEnvironment.underSparkSubmit()) {
+            System.exit(code);
+        }
     }
 
     /** The configured picocli command line (also what the tests drive). */
