@@ -2,7 +2,8 @@ package ai.chunkwise.train.cli;
 
 import ai.chunkwise.train.checkpoint.HfCheckpoint;
 import ai.chunkwise.train.checkpoint.PeftAdapter;
-import ai.chunkwise.train.data.TrainingSequences;
+import ai.chunkwise.train.data.DatasetSource;
+import ai.chunkwise.train.data.HadoopEnvironment;
 import ai.chunkwise.train.evaluation.Perplexity;
 import ai.chunkwise.train.loop.CheckpointStore;
 import ai.chunkwise.train.loop.TrainSettings;
@@ -41,8 +42,10 @@ final class EvalCommand implements Callable<Integer> {
     @Option(names = "--adapter", description = "PEFT LoRA adapter directory applied to the model")
     Path adapter;
 
-    @Option(names = "--dataset", description = "dataset directory (default with --checkpoint: the run's train.eval.dataset)")
-    Path dataset;
+    @Option(names = "--dataset", description = "dataset directory, local or any Hadoop file system path (hdfs://..., "
+            + "s3a://...); streamed, each shard verified when first read (default with --checkpoint: the run's "
+            + "train.eval.dataset)")
+    String dataset;
 
     @Option(names = "--max-sequences", description = "evaluate the first N sequences (0 = all)")
     Long maxSequences;
@@ -68,7 +71,7 @@ final class EvalCommand implements Callable<Integer> {
         RunDefaults run = checkpoint == null ? RunDefaults.NONE : RunDefaults.of(checkpoint, adapter == null && model == null);
         Path modelDir = model != null ? model : run.model;
         Path adapterDir = adapter != null ? adapter : model == null ? run.adapter : null;
-        Path data = dataset != null ? dataset : run.dataset;
+        String data = dataset != null ? dataset : run.dataset;
         if (modelDir == null) {
             throw new CommandLine.ParameterException(spec.commandLine(), "give --model <HF model dir> or --checkpoint <dir>");
         }
@@ -94,16 +97,23 @@ final class EvalCommand implements Callable<Integer> {
         long t0 = System.nanoTime();
         HfCheckpoint hf = HfCheckpoint.load(modelDir, dt);
         PeftAdapter lora = adapterDir == null ? null : PeftAdapter.load(adapterDir, dt);
-        TrainingSequences sequences = TrainingSequences.load(data, limit, true);
-        sequences.requireFits(hf.config(), modelDir.toString());
-        int chunk = chunkWanted == 0 ? sequences.header().chunkSize() : chunkWanted;
-        int rows = Math.min(rowsWanted, sequences.size());
-        LlamaModel llama = new LlamaModel(hf.config(), hf.weights(), lora, dt, rows);
-        Perplexity.Result r = new Perplexity(llama, chunk, boundaries, rows).over(sequences);
+        Perplexity.Result r;
+        int chunk;
+        int rows;
+        int seqLen;
+        // streamed in dataset order, one batch of rows in memory; each shard verified when first read
+        try (DatasetSource sequences = DatasetSource.open(data, HadoopEnvironment.configuration(), limit, true)) {
+            sequences.requireFits(hf.config(), modelDir.toString());
+            chunk = chunkWanted == 0 ? sequences.header().chunkSize() : chunkWanted;
+            rows = (int) Math.min(rowsWanted, sequences.size());
+            seqLen = sequences.sequenceLength();
+            LlamaModel llama = new LlamaModel(hf.config(), hf.weights(), lora, dt, rows);
+            r = new Perplexity(llama, chunk, boundaries, rows).over(sequences);
+        }
         double seconds = (System.nanoTime() - t0) / 1e9;
 
         ObjectNode o = JSON.createObjectNode();
-        o.put("dataset", data.toString());
+        o.put("dataset", data);
         o.put("model", modelDir.toString());
         if (adapterDir != null) {
             o.put("adapter", adapterDir.toString());
@@ -119,14 +129,14 @@ final class EvalCommand implements Callable<Integer> {
         o.put("chunk_size", chunk);
         o.put("batch_size", rows);
         o.put("seconds", seconds);
-        o.put("tokens_per_s", (double) r.sequences() * sequences.sequenceLength() / seconds);
+        o.put("tokens_per_s", (double) r.sequences() * seqLen / seconds);
         spec.commandLine().getOut().println(o.toString());
         spec.commandLine().getOut().flush();
         return 0;
     }
 
     /** What a training run's checkpoint says: its weights and the settings the trainer evaluated with. */
-    private record RunDefaults(Path checkpointDir, Path model, Path adapter, Path dataset, int batchSize, int chunkSize,
+    private record RunDefaults(Path checkpointDir, Path model, Path adapter, String dataset, int batchSize, int chunkSize,
                                long maxSequences, boolean documentBoundaries, DataType dataType) {
         static final RunDefaults NONE = new RunDefaults(null, null, null, null, 1, 0, 0, true, DataType.FLOAT);
 

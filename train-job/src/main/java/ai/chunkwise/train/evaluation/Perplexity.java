@@ -2,12 +2,13 @@ package ai.chunkwise.train.evaluation;
 
 import ai.chunkwise.pipeline.packing.PackedSequence;
 import ai.chunkwise.train.data.BatchAssembler;
-import ai.chunkwise.train.data.TrainingSequences;
+import ai.chunkwise.train.data.DatasetSource;
 import ai.chunkwise.train.engine.Batch;
 import ai.chunkwise.train.engine.InferencePass;
 import ai.chunkwise.train.model.LlamaModel;
 
 import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.List;
 
 /**
@@ -29,7 +30,7 @@ public final class Perplexity {
     }
 
     /** What one evaluation measured. */
-    public record Result(double loss, long predictedTokens, int sequences, int sequencesDropped) {
+    public record Result(double loss, long predictedTokens, long sequences, long sequencesDropped) {
         public double perplexity() {
             return Math.exp(loss);
         }
@@ -39,14 +40,15 @@ public final class Perplexity {
      * Evaluates every full batch of {@code data}; the sequences that do not fill a last batch are dropped (the
      * graph's batch size is fixed: docs/dl4j-m2.1.md) and counted in the result.
      */
-    public Result over(TrainingSequences data) {
+    public Result over(DatasetSource data) {
         double lossSum = 0;
         long predicted = 0;
-        int evaluated = 0;
-        for (int start = 0; start + rows <= data.size(); start += rows) {
+        long evaluated = 0;
+        Iterator<PackedSequence> it = data.rowsInOrder();   // streamed: one batch of rows in memory at a time
+        for (long start = 0; start + rows <= data.size(); start += rows) {
             List<PackedSequence> group = new ArrayList<>(rows);
-            for (int i = start; i < start + rows; i++) {
-                group.add(data.get(i));
+            for (int i = 0; i < rows; i++) {
+                group.add(it.next());
             }
             Batch batch = assembler.assemble(group);
             long n = BatchAssembler.predictedTokens(batch);
@@ -57,7 +59,7 @@ public final class Perplexity {
             evaluated += rows;
         }
         if (predicted == 0) {
-            throw new IllegalArgumentException("dataset " + data.directory() + " has no predicted token in the "
+            throw new IllegalArgumentException("dataset " + data.location() + " has no predicted token in the "
                     + evaluated + " sequence(s) evaluated in batches of " + rows + ": nothing to measure");
         }
         return new Result(lossSum / predicted, predicted, evaluated, data.size() - evaluated);

@@ -2,17 +2,16 @@ package ai.chunkwise.train.loop;
 
 import com.typesafe.config.Config;
 
-import java.nio.file.Path;
-
 /**
  * {@code train.eval}: the held-out dataset the trainer evaluates during training, how often, and on how many of
  * its sequences.
  *
- * @param dataset      the held-out dataset (e.g. the tokenize job's {@code <output>-eval}), or null: no evaluation
+ * @param dataset      the held-out dataset, local or any Hadoop file system path (e.g. the tokenize job's
+ *                     {@code <output>-eval}), or null: no evaluation
  * @param everySteps   evaluate after every N optimizer steps (0: only after the last step)
  * @param maxSequences evaluate the first N sequences of the dataset (0: all)
  */
-public record EvalSettings(Path dataset, long everySteps, long maxSequences) {
+public record EvalSettings(String dataset, long everySteps, long maxSequences) {
 
     public EvalSettings {
         if (everySteps < 0) {
@@ -27,7 +26,7 @@ public record EvalSettings(Path dataset, long everySteps, long maxSequences) {
     static EvalSettings from(Config train) {
         Config e = train.getConfig("eval");
         String dataset = e.getString("dataset").trim();
-        return new EvalSettings(dataset.isEmpty() ? null : Path.of(dataset), e.getLong("every-steps"),
+        return new EvalSettings(dataset.isEmpty() ? null : dataset, e.getLong("every-steps"),
                 e.getLong("max-sequences"));
     }
 

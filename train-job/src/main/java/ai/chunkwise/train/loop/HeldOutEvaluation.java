@@ -1,6 +1,7 @@
 package ai.chunkwise.train.loop;
 
-import ai.chunkwise.train.data.TrainingSequences;
+import ai.chunkwise.train.data.DatasetSource;
+import ai.chunkwise.train.data.HadoopEnvironment;
 import ai.chunkwise.train.evaluation.Perplexity;
 import ai.chunkwise.train.model.LlamaModel;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -8,15 +9,15 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.Locale;
 
 /**
- * The trainer's evaluation on held-out data ({@code train.eval}): the dataset is loaded and checked once, at
- * start-up, and measured with the model being trained whenever {@link EvalSettings#dueAfter} says so. Its figures
- * join that step's line of metrics.jsonl.
+ * The trainer's evaluation on held-out data ({@code train.eval}): the dataset is opened and checked once, at
+ * start-up (each shard verified when first read), and streamed through the model being trained whenever
+ * {@link EvalSettings#dueAfter} says so. Its figures join that step's line of metrics.jsonl.
  */
-final class HeldOutEvaluation {
-    private final TrainingSequences data;
+final class HeldOutEvaluation implements AutoCloseable {
+    private final DatasetSource data;
     private final Perplexity perplexity;
 
-    private HeldOutEvaluation(TrainingSequences data, Perplexity perplexity) {
+    private HeldOutEvaluation(DatasetSource data, Perplexity perplexity) {
         this.data = data;
         this.perplexity = perplexity;
     }
@@ -27,18 +28,29 @@ final class HeldOutEvaluation {
         if (!e.enabled()) {
             return null;
         }
-        TrainingSequences data = TrainingSequences.load(e.dataset(), e.maxSequences(), s.verifyChecksums());
-        data.requireFits(model.config(), modelSource);
-        if (data.size() < s.batchSize()) {
-            throw new IllegalArgumentException("eval dataset " + e.dataset() + " holds " + data.size() + " sequence(s), "
-                    + "fewer than one batch of train.batch-size = " + s.batchSize() + ": hold out more documents "
-                    + "(tokenize --eval-fraction) or raise train.eval.max-sequences");
+        DatasetSource data = DatasetSource.open(e.dataset(), HadoopEnvironment.configuration(), e.maxSequences(),
+                s.verifyChecksums());
+        try {
+            data.requireFits(model.config(), modelSource);
+            if (data.size() < s.batchSize()) {
+                throw new IllegalArgumentException("eval dataset " + e.dataset() + " holds " + data.size()
+                        + " sequence(s), fewer than one batch of train.batch-size = " + s.batchSize() + ": hold out more "
+                        + "documents (tokenize --eval-fraction) or raise train.eval.max-sequences");
+            }
+        } catch (RuntimeException ex) {
+            data.close();
+            throw ex;
         }
         return new HeldOutEvaluation(data, new Perplexity(model, chunkSize, s.documentBoundaries(), s.batchSize()));
     }
 
-    int sequences() {
+    long sequences() {
         return data.size();
+    }
+
+    @Override
+    public void close() {
+        data.close();
     }
 
     /** Measures the model as it is now and adds eval_* fields to {@code entry}; returns the console line. */

@@ -3,7 +3,9 @@ package ai.chunkwise.train.cli;
 import ai.chunkwise.train.checkpoint.HfCheckpoint;
 import ai.chunkwise.train.data.BatchAssembler;
 import ai.chunkwise.train.data.TinyDatasets;
-import ai.chunkwise.train.data.TrainingSequences;
+import ai.chunkwise.pipeline.packing.PackedSequence;
+import ai.chunkwise.train.data.DatasetSource;
+import ai.chunkwise.train.data.HadoopEnvironment;
 import ai.chunkwise.train.engine.Batch;
 import ai.chunkwise.train.engine.BatchGradients;
 import ai.chunkwise.train.engine.FullBackprop;
@@ -69,7 +71,10 @@ class HeldOutEvalTest {
         Path weights = tmp.resolve("with-eval/checkpoints/step-000005/model");
         LlamaModel model = new LlamaModel(TinyDatasets.tinyModel(), HfCheckpoint.load(weights, DataType.DOUBLE).weights(),
                 null, DataType.DOUBLE, 2);
-        TrainingSequences rows = TrainingSequences.load(eval, 0, true);
+        List<PackedSequence> rows = new ArrayList<>();
+        try (DatasetSource source = DatasetSource.open(eval.toString(), HadoopEnvironment.configuration(), 0, true)) {
+            source.rowsInOrder().forEachRemaining(rows::add);
+        }
         BatchAssembler assembler = new BatchAssembler(true);
         double sum = 0;
         long n = 0;
