@@ -75,7 +75,8 @@ public final class TokenizeRunner {
 
         ShardAssigner assigner = new ShardAssigner(s.seed(), s.shards());
         JavaPairRDD<ShardKey, TokenizedDocument> keyed =
-                records.mapPartitionsToPair(new DocumentTokenizer(s.format(), s.textField(), s.tokenizer(), plan.tokenizer(), assigner));
+                records.mapPartitionsToPair(new DocumentTokenizer(s.format(), s.textField(), s.tokenizer(),
+                        s.specialTokens(), plan.tokenizer(), assigner));
         JavaPairRDD<ShardKey, TokenizedDocument> ordered =
                 keyed.repartitionAndSortWithinPartitions(new ShardPartitioner(s.shards()), ShardKey.ORDER);
         ShardTask task = new ShardTask(plan.output().path().toString(),

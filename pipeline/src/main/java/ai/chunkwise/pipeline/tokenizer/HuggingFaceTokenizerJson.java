@@ -10,37 +10,41 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Iterator;
-import java.util.List;
 import java.util.Map;
 
 /**
  * Any Hugging Face {@code tokenizer.json}, run by the Rust tokenizers library through DJL's binding.
  *
- * <p>Special ids are looked up by the usual token names, first in {@code added_tokens}, then in the
- * model vocabulary. BOS/EOS are -1 when absent. Pad is the file's {@code padding.pad_id}, else a
- * {@code <pad>}-like token, else the EOS id (as for tiktoken: Llama tokenizers have no pad token, and
- * padded positions never enter the loss), else -1.
+ * <p>Special ids come from {@code tokenizer_config.json} / {@code special_tokens_map.json} beside the file, or
+ * from names given explicitly: see {@link HuggingFaceSpecialTokens}. BOS/EOS are -1 when absent.
  */
 public final class HuggingFaceTokenizerJson implements TextTokenizer {
 
     public static final String PREFIX = "hf:";
 
-    static final List<String> BOS_NAMES = List.of("<s>", "<|begin_of_text|>", "<bos>", "<|startoftext|>");
-    static final List<String> EOS_NAMES = List.of("</s>", "<|end_of_text|>", "<|endoftext|>", "<eos>");
-    static final List<String> PAD_NAMES = List.of("<pad>", "<|pad|>", "[PAD]");
-
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final HuggingFaceTokenizer tokenizer;
     private final TokenizerInfo info;
+    private final HuggingFaceSpecialTokens specialTokens;
 
-    private HuggingFaceTokenizerJson(HuggingFaceTokenizer tokenizer, TokenizerInfo info) {
+    private HuggingFaceTokenizerJson(HuggingFaceTokenizer tokenizer, TokenizerInfo info,
+                                     HuggingFaceSpecialTokens specialTokens) {
         this.tokenizer = tokenizer;
         this.info = info;
+        this.specialTokens = specialTokens;
     }
 
     /** Opens a tokenizer.json file; the tokenizer's name is {@code hf:<file>}. */
     public static HuggingFaceTokenizerJson open(Path tokenizerJson) {
+        return open(tokenizerJson, SpecialTokenNames.NONE);
+    }
+
+    /**
+     * Opens a tokenizer.json file, its special tokens found by {@link HuggingFaceSpecialTokens} (the config files
+     * beside it, then {@code explicit}); the tokenizer's name is {@code hf:<file>}.
+     */
+    public static HuggingFaceTokenizerJson open(Path tokenizerJson, SpecialTokenNames explicit) {
         byte[] bytes;
         try {
             bytes = Files.readAllBytes(tokenizerJson);
@@ -48,7 +52,7 @@ public final class HuggingFaceTokenizerJson implements TextTokenizer {
             throw new IllegalArgumentException("cannot read Hugging Face tokenizer file " + tokenizerJson + " (" + e
                     + "); check the path in the 'hf:' tokenizer spec", e);
         }
-        return fromBytes(PREFIX + tokenizerJson, bytes);
+        return fromBytes(PREFIX + tokenizerJson, bytes, tokenizerJson.toAbsolutePath().getParent(), explicit);
     }
 
     /**
@@ -56,6 +60,15 @@ public final class HuggingFaceTokenizerJson implements TextTokenizer {
      * broadcast copy report the same identity as the driver.
      */
     public static HuggingFaceTokenizerJson fromBytes(String name, byte[] tokenizerJson) {
+        return fromBytes(name, tokenizerJson, null, SpecialTokenNames.NONE);
+    }
+
+    /**
+     * As {@link #fromBytes(String, byte[])}, with the special tokens read from the config files in {@code dir}
+     * (null: none) unless named in {@code explicit}.
+     */
+    public static HuggingFaceTokenizerJson fromBytes(String name, byte[] tokenizerJson, Path dir,
+                                                     SpecialTokenNames explicit) {
         JsonNode root;
         try {
             root = JSON.readTree(tokenizerJson);
@@ -67,14 +80,9 @@ public final class HuggingFaceTokenizerJson implements TextTokenizer {
         if (root.path("model").path("vocab").isArray()) { // Unigram: the vocabulary is a list, ids are positions
             vocabSize = Math.max(vocabSize, root.path("model").path("vocab").size());
         }
-        int bos = firstPresent(ids, BOS_NAMES);
-        int eos = firstPresent(ids, EOS_NAMES);
-        int pad = root.path("padding").path("pad_id").isInt() ? root.path("padding").path("pad_id").asInt()
-                : firstPresent(ids, PAD_NAMES);
-        if (pad < 0) {
-            pad = eos;
-        }
-        TokenizerInfo info = new TokenizerInfo(name, vocabSize, bos, eos, pad, Sha256.hex(tokenizerJson));
+        HuggingFaceSpecialTokens special = HuggingFaceSpecialTokens.resolve(name, ids, root, dir, explicit);
+        TokenizerInfo info = new TokenizerInfo(name, vocabSize, special.bosId(), special.eosId(), special.padId(),
+                Sha256.hex(tokenizerJson));
 
         // DJL would otherwise probe the EC2 metadata endpoint to send telemetry; nothing here may touch the network.
         if (System.getProperty("offline") == null) {
@@ -85,7 +93,7 @@ public final class HuggingFaceTokenizerJson implements TextTokenizer {
         Map<String, String> options = Map.of("addSpecialTokens", "false", "truncation", "false", "padding", "false");
         try {
             HuggingFaceTokenizer tokenizer = HuggingFaceTokenizer.newInstance(new ByteArrayInputStream(tokenizerJson), options);
-            return new HuggingFaceTokenizerJson(tokenizer, info);
+            return new HuggingFaceTokenizerJson(tokenizer, info, special);
         } catch (IOException | RuntimeException e) {
             throw new IllegalArgumentException(name + ": the Hugging Face tokenizers library rejected this tokenizer.json ("
                     + e.getMessage() + ")", e);
@@ -116,14 +124,9 @@ public final class HuggingFaceTokenizerJson implements TextTokenizer {
         return ids;
     }
 
-    private static int firstPresent(Map<String, Integer> ids, List<String> names) {
-        for (String n : names) {
-            Integer id = ids.get(n);
-            if (id != null) {
-                return id;
-            }
-        }
-        return -1;
+    /** Where the special ids came from, and the config's add_bos_token / add_eos_token. */
+    public HuggingFaceSpecialTokens specialTokens() {
+        return specialTokens;
     }
 
     @Override

@@ -2,6 +2,7 @@ package ai.chunkwise.tokenize.config;
 
 import ai.chunkwise.pipeline.config.UnknownConfigKeyException;
 import ai.chunkwise.pipeline.packing.PackingPolicy;
+import ai.chunkwise.pipeline.tokenizer.SpecialTokenNames;
 import ai.chunkwise.tokenize.input.InputFormat;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -82,7 +83,7 @@ class TokenizeSettingsTest {
                 }
                 """);
         TokenizeSettings s = TokenizeSettings.load(Map.of(), f);
-        assertEquals(new TokenizeSettings("i", InputFormat.JSONL, "body", "o", true, "bytes", 3, 5,
+        assertEquals(new TokenizeSettings("i", InputFormat.JSONL, "body", "o", true, "bytes", SpecialTokenNames.NONE, 3, 5,
                 PackingPolicy.CHUNK_ALIGNED, true, false, 99, 4, 6, 2, "local[1]"), s);
         assertEquals(TokenizeSettings.KEYS.size(), s.toConfigMap().size());
     }
