@@ -69,20 +69,9 @@ public final class HuggingFaceTokenizerJson implements TextTokenizer {
      */
     public static HuggingFaceTokenizerJson fromBytes(String name, byte[] tokenizerJson, Path dir,
                                                      SpecialTokenNames explicit) {
-        JsonNode root;
-        try {
-            root = JSON.readTree(tokenizerJson);
-        } catch (IOException e) {
-            throw new IllegalArgumentException(name + ": not a valid tokenizer.json (" + e.getMessage().lines().findFirst().orElse("") + ")", e);
-        }
-        Map<String, Integer> ids = tokenIds(root, name);
-        int vocabSize = ids.values().stream().mapToInt(Integer::intValue).max().orElse(-1) + 1;
-        if (root.path("model").path("vocab").isArray()) { // Unigram: the vocabulary is a list, ids are positions
-            vocabSize = Math.max(vocabSize, root.path("model").path("vocab").size());
-        }
-        HuggingFaceSpecialTokens special = HuggingFaceSpecialTokens.resolve(name, ids, root, dir, explicit);
-        TokenizerInfo info = new TokenizerInfo(name, vocabSize, special.bosId(), special.eosId(), special.padId(),
-                Sha256.hex(tokenizerJson));
+        Described d = describe(name, tokenizerJson, dir, explicit);
+        TokenizerInfo info = d.info();
+        HuggingFaceSpecialTokens special = d.special();
 
         // DJL would otherwise probe the EC2 metadata endpoint to send telemetry; nothing here may touch the network.
         if (System.getProperty("offline") == null) {
@@ -98,6 +87,40 @@ public final class HuggingFaceTokenizerJson implements TextTokenizer {
             throw new IllegalArgumentException(name + ": the Hugging Face tokenizers library rejected this tokenizer.json ("
                     + e.getMessage() + ")", e);
         }
+    }
+
+    /**
+     * The identity of a tokenizer.json (vocabulary size, special ids found as {@link #open(Path)} finds them, SHA-256)
+     * without loading the tokenizer itself; e.g. to compare a model directory's tokenizer with a dataset's.
+     */
+    public static TokenizerInfo describe(Path tokenizerJson) {
+        byte[] bytes;
+        try {
+            bytes = Files.readAllBytes(tokenizerJson);
+        } catch (IOException e) {
+            throw new IllegalArgumentException("cannot read Hugging Face tokenizer file " + tokenizerJson + " (" + e + ")", e);
+        }
+        return describe(PREFIX + tokenizerJson, bytes, tokenizerJson.toAbsolutePath().getParent(), SpecialTokenNames.NONE).info();
+    }
+
+    private record Described(TokenizerInfo info, HuggingFaceSpecialTokens special) {
+    }
+
+    private static Described describe(String name, byte[] tokenizerJson, Path dir, SpecialTokenNames explicit) {
+        JsonNode root;
+        try {
+            root = JSON.readTree(tokenizerJson);
+        } catch (IOException e) {
+            throw new IllegalArgumentException(name + ": not a valid tokenizer.json (" + e.getMessage().lines().findFirst().orElse("") + ")", e);
+        }
+        Map<String, Integer> ids = tokenIds(root, name);
+        int vocabSize = ids.values().stream().mapToInt(Integer::intValue).max().orElse(-1) + 1;
+        if (root.path("model").path("vocab").isArray()) { // Unigram: the vocabulary is a list, ids are positions
+            vocabSize = Math.max(vocabSize, root.path("model").path("vocab").size());
+        }
+        HuggingFaceSpecialTokens special = HuggingFaceSpecialTokens.resolve(name, ids, root, dir, explicit);
+        return new Described(new TokenizerInfo(name, vocabSize, special.bosId(), special.eosId(), special.padId(),
+                Sha256.hex(tokenizerJson)), special);
     }
 
     /** Token string to id over the model vocabulary and added_tokens (added tokens win). */

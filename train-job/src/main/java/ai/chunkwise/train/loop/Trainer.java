@@ -1,12 +1,16 @@
 package ai.chunkwise.train.loop;
 
 import ai.chunkwise.train.checkpoint.AtomicFiles;
+import ai.chunkwise.pipeline.tokenizer.TokenizerInfo;
 import ai.chunkwise.train.checkpoint.HfCheckpoint;
+import ai.chunkwise.train.checkpoint.ModelExport;
+import ai.chunkwise.train.checkpoint.TrainedModelFiles;
 import ai.chunkwise.train.checkpoint.PeftAdapter;
 import ai.chunkwise.train.data.BatchStream;
 import ai.chunkwise.train.data.DataPosition;
 import ai.chunkwise.train.data.EpochOrder;
 import ai.chunkwise.train.data.PositionedBatch;
+import ai.chunkwise.train.data.TokenizerMatch;
 import ai.chunkwise.train.data.TrainingSequences;
 import ai.chunkwise.train.engine.BatchGradients;
 import ai.chunkwise.train.engine.FullBackprop;
@@ -67,6 +71,15 @@ public final class Trainer {
                 0, s.dataSeed(), s.methodSeed(), s.initSeed(), s.loraSeed()));
         requireSameSeeds(state, checkpoint);
 
+        TokenizerInfo datasetTokenizer = TokenizerMatch.datasetTokenizer(s.dataset());
+        if (s.checkTokenizer()) {
+            TokenizerMatch.require(s.dataset(), datasetTokenizer, s.modelPath());
+        } else {
+            TokenizerMatch.mismatch(s.dataset(), datasetTokenizer, s.modelPath())
+                    .ifPresent(m -> console.println("warning (" + TokenizerMatch.OVERRIDE_KEY + " = false): " + m));
+        }
+        ModelExport export = new ModelExport(s.saveDtype(), s.saveMaxShardBytes(), s.modelPath(),
+                TokenizerMatch.tokenizerFilesDir(s.modelPath(), datasetTokenizer));
         TrainingSequences data = TrainingSequences.load(s.dataset(), s.maxSequences(), s.verifyChecksums());
         ModelSetup setup = ModelSetup.create(s, checkpoint.orElse(null));
         LlamaModel model = setup.model();
@@ -118,7 +131,7 @@ public final class Trainer {
                 }
                 if (last || s.checkpointEvery() > 0 && (step + 1) % s.checkpointEvery() == 0) {
                     lastCheckpoint = store.save(state, model.config(), s.lora(), setup.baseModel(),
-                            model.trainableParameters(), optimizer.state(), s.dataType(), s.rendered());
+                            model.trainableParameters(), optimizer.state(), s.dataType(), s.rendered(), export);
                 }
             }
             ObjectNode report = report(metrics, startStep, endStep, started, peakPhysical, lastCheckpoint,
@@ -275,7 +288,7 @@ public final class Trainer {
             Map<String, INDArray> weights;
             String source;
             if (checkpoint != null && s.lora() == null) {
-                HfCheckpoint hf = HfCheckpoint.load(checkpoint.resolve(CheckpointStore.MODEL_DIR), s.dataType());
+                HfCheckpoint hf = TrainedModelFiles.loadForResume(checkpoint, CheckpointStore.MODEL_DIR, s.dataType());
                 config = hf.config();
                 weights = hf.weights();
                 source = s.modelPath() != null ? s.modelPath().toString() : "from scratch (" + s.initConfig() + ")";
