@@ -15,7 +15,10 @@ public interface TextTokenizer extends AutoCloseable {
 
     TokenizerInfo info();
 
-    /** Encodes ordinary text; never adds BOS/EOS and never interprets special-token text such as "<|endoftext|>". */
+    /**
+     * Encodes text; never adds BOS/EOS. tiktoken and bytes never interpret special-token text such as
+     * "<|endoftext|>"; hf: tokenizers, like transformers, match added tokens written literally in the text.
+     */
     int[] encode(String text);
 
     String decode(int[] ids);
