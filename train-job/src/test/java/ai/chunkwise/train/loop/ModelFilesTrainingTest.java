@@ -161,4 +161,17 @@ class ModelFilesTrainingTest {
         assertTrue(console.contains("warning (train.data.check-tokenizer = false)"), console);
         assertTrue(Files.isRegularFile(tmp.resolve("out/checkpoints/step-000001/model/config.json")));
     }
+
+    @Test
+    void aLoraAdapterCarriesTheTokenizerFilesToo(@TempDir Path tmp) throws IOException {
+        Path model = bf16Model(tmp.resolve("base"));
+        Map<String, String> o = settings(matchingDataset(tmp.resolve("ds"), model), model, tmp.resolve("out"));
+        o.put("train.lora.enabled", "true");
+        o.put("train.steps", "1");
+        train(o, false, Long.MAX_VALUE);
+        Path adapter = tmp.resolve("out/checkpoints/step-000001/adapter");
+        assertTrue(Files.isRegularFile(adapter.resolve("adapter_config.json")));
+        assertArrayEquals(Files.readAllBytes(model.resolve("tokenizer_config.json")),
+                Files.readAllBytes(adapter.resolve("tokenizer_config.json")));
+    }
 }
