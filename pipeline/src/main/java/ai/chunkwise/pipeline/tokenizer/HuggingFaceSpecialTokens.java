@@ -54,11 +54,11 @@ public record HuggingFaceSpecialTokens(int bosId, int eosId, int padId, Boolean 
     /**
      * @param name         the tokenizer's name, for messages
      * @param ids          token string to id over the vocabulary and added tokens
-     * @param tokenizer    the parsed tokenizer.json
+     * @param padding      tokenizer.json's {@code padding} object, or null
      * @param dir          the directory holding tokenizer.json (its config files are looked for there), or null
      * @param explicit     names given by the user
      */
-    static HuggingFaceSpecialTokens resolve(String name, Map<String, Integer> ids, JsonNode tokenizer, Path dir,
+    static HuggingFaceSpecialTokens resolve(String name, Map<String, Integer> ids, JsonNode padding, Path dir,
                                             SpecialTokenNames explicit) {
         JsonNode config = dir == null ? null : readJson(dir.resolve(CONFIG_FILE));
         JsonNode map = dir == null ? null : readJson(dir.resolve(MAP_FILE));
@@ -66,10 +66,16 @@ public record HuggingFaceSpecialTokens(int bosId, int eosId, int padId, Boolean 
                 : map != null ? dir.resolve(MAP_FILE).toString() : "token-name guesses (no " + CONFIG_FILE + ")";
         int bos = find(Role.BOS, explicit.bos(), name, ids, dir, config, map);
         int eos = find(Role.EOS, explicit.eos(), name, ids, dir, config, map);
-        int pad = find(Role.PAD, explicit.pad(), name, ids, dir, config, map);
+        JsonNode padId = padding == null ? null : padding.path("pad_id");
+        boolean hasPadId = padId != null && padId.canConvertToInt();
+        int pad;
+        if (explicit.pad() == null && config == null && map == null && hasPadId) {
+            pad = padId.asInt();   // without config files, padding.pad_id comes before the name guesses
+        } else {
+            pad = find(Role.PAD, explicit.pad(), name, ids, dir, config, map);
+        }
         if (pad < 0 && explicit.pad() == null) {
-            JsonNode padId = tokenizer.path("padding").path("pad_id");
-            pad = padId.canConvertToInt() ? padId.asInt() : eos;
+            pad = hasPadId ? padId.asInt() : eos;
         }
         if (!explicit.isEmpty()) {
             source = "explicit names (--bos-token/--eos-token/--pad-token), then " + source;

@@ -1,6 +1,8 @@
 package ai.chunkwise.pipeline.tokenizer;
 
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
@@ -107,44 +109,98 @@ public final class HuggingFaceTokenizerJson implements TextTokenizer {
     }
 
     private static Described describe(String name, byte[] tokenizerJson, Path dir, SpecialTokenNames explicit) {
-        JsonNode root;
+        VocabularyFields fields;
         try {
-            root = JSON.readTree(tokenizerJson);
+            fields = VocabularyFields.read(tokenizerJson, name);
         } catch (IOException e) {
             throw new IllegalArgumentException(name + ": not a valid tokenizer.json (" + e.getMessage().lines().findFirst().orElse("") + ")", e);
         }
-        Map<String, Integer> ids = tokenIds(root, name);
-        int vocabSize = ids.values().stream().mapToInt(Integer::intValue).max().orElse(-1) + 1;
-        if (root.path("model").path("vocab").isArray()) { // Unigram: the vocabulary is a list, ids are positions
-            vocabSize = Math.max(vocabSize, root.path("model").path("vocab").size());
-        }
-        HuggingFaceSpecialTokens special = HuggingFaceSpecialTokens.resolve(name, ids, root, dir, explicit);
+        Map<String, Integer> ids = fields.ids;
+        int vocabSize = Math.max(fields.unigramSize, ids.values().stream().mapToInt(Integer::intValue).max().orElse(-1) + 1);
+        HuggingFaceSpecialTokens special = HuggingFaceSpecialTokens.resolve(name, ids, fields.padding, dir, explicit);
         return new Described(new TokenizerInfo(name, vocabSize, special.bosId(), special.eosId(), special.padId(),
                 Sha256.hex(tokenizerJson)), special);
     }
 
-    /** Token string to id over the model vocabulary and added_tokens (added tokens win). */
-    private static Map<String, Integer> tokenIds(JsonNode root, String name) {
-        Map<String, Integer> ids = new HashMap<>();
-        JsonNode vocab = root.path("model").path("vocab");
-        if (vocab.isObject()) { // BPE, WordPiece, WordLevel
-            for (Iterator<Map.Entry<String, JsonNode>> it = vocab.fields(); it.hasNext(); ) {
-                Map.Entry<String, JsonNode> e = it.next();
-                ids.put(e.getKey(), e.getValue().asInt());
+    /**
+     * What the special-token lookup needs from a tokenizer.json: token string to id over {@code model.vocab} and
+     * {@code added_tokens} (added tokens win), and {@code padding}. Read with Jackson's streaming parser, skipping
+     * {@code merges} and the rest: a tree of a 10 MB file costs seconds.
+     */
+    private static final class VocabularyFields {
+        final Map<String, Integer> ids = new HashMap<>();
+        int unigramSize = 0;
+        JsonNode padding = null;
+
+        static VocabularyFields read(byte[] json, String name) throws IOException {
+            VocabularyFields f = new VocabularyFields();
+            JsonNode added = null;
+            boolean sawVocab = false;
+            try (JsonParser p = JSON.getFactory().createParser(json)) {
+                if (p.nextToken() != JsonToken.START_OBJECT) {
+                    throw new IllegalArgumentException(name + ": tokenizer.json is not a JSON object");
+                }
+                while (p.nextToken() == JsonToken.FIELD_NAME) {
+                    String field = p.getCurrentName();
+                    p.nextToken();
+                    switch (field) {
+                        case "added_tokens" -> added = p.readValueAsTree();
+                        case "padding" -> f.padding = p.readValueAsTree();
+                        case "model" -> sawVocab = f.readModel(p);
+                        default -> p.skipChildren();
+                    }
+                }
             }
-        } else if (vocab.isArray()) { // Unigram: [[piece, score], ...]
-            for (int i = 0; i < vocab.size(); i++) {
-                ids.put(vocab.get(i).path(0).asText(), i);
+            if (!sawVocab) {
+                throw new IllegalArgumentException(name + ": tokenizer.json has no model.vocab; is this a Hugging Face tokenizer.json?");
             }
-        } else {
-            throw new IllegalArgumentException(name + ": tokenizer.json has no model.vocab; is this a Hugging Face tokenizer.json?");
+            if (added != null) {
+                for (JsonNode a : added) {
+                    if (a.path("content").isTextual() && a.path("id").canConvertToInt()) {
+                        f.ids.put(a.path("content").asText(), a.path("id").asInt());
+                    }
+                }
+            }
+            return f;
         }
-        for (JsonNode added : root.path("added_tokens")) {
-            if (added.path("content").isTextual() && added.path("id").canConvertToInt()) {
-                ids.put(added.path("content").asText(), added.path("id").asInt());
+
+        /** Reads {@code model.vocab}; true when there was one. The parser is on the model's START_OBJECT. */
+        private boolean readModel(JsonParser p) throws IOException {
+            if (p.currentToken() != JsonToken.START_OBJECT) {
+                p.skipChildren();
+                return false;
             }
+            boolean sawVocab = false;
+            while (p.nextToken() == JsonToken.FIELD_NAME) {
+                String field = p.getCurrentName();
+                JsonToken value = p.nextToken();
+                if (!field.equals("vocab")) {
+                    p.skipChildren();
+                } else if (value == JsonToken.START_OBJECT) {   // BPE, WordPiece, WordLevel: {token: id}
+                    sawVocab = true;
+                    while (p.nextToken() == JsonToken.FIELD_NAME) {
+                        String token = p.getCurrentName();
+                        p.nextToken();
+                        ids.put(token, p.getValueAsInt());
+                    }
+                } else if (value == JsonToken.START_ARRAY) {    // Unigram: [[piece, score], ...], ids are positions
+                    sawVocab = true;
+                    int i = 0;
+                    while (p.nextToken() == JsonToken.START_ARRAY) {
+                        p.nextToken();
+                        ids.put(p.getValueAsString(), i++);
+                        p.skipChildren();   // no-op on a scalar; the score and END_ARRAY follow
+                        while (p.nextToken() != JsonToken.END_ARRAY) {
+                            p.skipChildren();
+                        }
+                    }
+                    unigramSize = i;
+                } else {
+                    p.skipChildren();
+                }
+            }
+            return sawVocab;
         }
-        return ids;
     }
 
     /** Where the special ids came from, and the config's add_bos_token / add_eos_token. */

@@ -124,4 +124,19 @@ class HuggingFaceSpecialTokensTest {
         assertTrue(e.getMessage().contains("--bos-token") && e.getMessage().contains("--no-add-bos")
                 && e.getMessage().contains("tokenize.add-bos"), e.getMessage());
     }
+
+    @Test
+    void aUnigramVocabularyIsAListWhoseIdsArePositions() throws IOException {
+        Path f = dir.resolve("tokenizer.json");
+        Files.writeString(f, """
+                {"version": "1.0", "added_tokens": [], "merges_like_extra": [[1, 2], {"x": [3]}],
+                 "model": {"type": "Unigram", "unk_id": 0,
+                           "vocab": [["<unk>", 0.0], ["<s>", 0.0], ["</s>", 0.0], ["\u2581a", -1.5], ["b", -2.0]]},
+                 "padding": {"pad_id": 4}}""");
+        TokenizerInfo i = HuggingFaceTokenizerJson.describe(f);
+        assertEquals(5, i.vocabSize());
+        assertEquals(1, i.bosId());
+        assertEquals(2, i.eosId());
+        assertEquals(4, i.padId());   // no config files: padding.pad_id first, as before
+    }
 }
