@@ -1,6 +1,5 @@
 package ai.chunkwise.train.data;
 
-import ai.chunkwise.pipeline.format.DatasetReader;
 import ai.chunkwise.pipeline.tokenizer.HuggingFaceTokenizerJson;
 import ai.chunkwise.pipeline.tokenizer.TokenizerInfo;
 
@@ -9,7 +8,7 @@ import java.nio.file.Path;
 import java.util.Optional;
 
 /**
- * Does the dataset's tokenizer (named in its schema metadata: vocabulary SHA-256 and special ids) match the
+ * Does the datasets' tokenizer (named in their schema metadata: vocabulary SHA-256 and special ids) match the
  * model's (the {@code tokenizer.json} in the model directory, special tokens read as the tokenize job reads them)?
  * A dataset tokenized with another tokenizer would otherwise train without complaint on meaningless ids.
  */
@@ -20,25 +19,18 @@ public final class TokenizerMatch {
     private TokenizerMatch() {
     }
 
-    /** The tokenizer a dataset was written with, from its manifest and schema (checksums are not read here). */
-    public static TokenizerInfo datasetTokenizer(Path datasetDir) {
-        try (DatasetReader reader = DatasetReader.open(datasetDir, false)) {
-            return reader.manifest().header().tokenizer();
-        }
-    }
-
     /**
      * Refuses a mismatch with a message naming both tokenizers; nothing to compare when the model directory is
      * null (from scratch) or has no tokenizer.json (then only the vocabulary size is checked, elsewhere).
      */
-    public static void require(Path datasetDir, TokenizerInfo dataset, Path modelDir) {
-        mismatch(datasetDir, dataset, modelDir).ifPresent(message -> {
+    public static void require(String datasetName, TokenizerInfo dataset, Path modelDir) {
+        mismatch(datasetName, dataset, modelDir).ifPresent(message -> {
             throw new IllegalArgumentException(message);
         });
     }
 
     /** Why the two differ, or empty when they match or there is nothing to compare. */
-    public static Optional<String> mismatch(Path datasetDir, TokenizerInfo dataset, Path modelDir) {
+    public static Optional<String> mismatch(String datasetName, TokenizerInfo dataset, Path modelDir) {
         if (modelDir == null || !Files.isRegularFile(modelDir.resolve(TOKENIZER_FILE))) {
             return Optional.empty();
         }
@@ -52,7 +44,7 @@ public final class TokenizerMatch {
         } else {
             return Optional.empty();
         }
-        return Optional.of("dataset " + datasetDir + " was tokenized with " + describe(dataset) + ", but model "
+        return Optional.of("dataset " + datasetName + " was tokenized with " + describe(dataset) + ", but model "
                 + modelDir + " has " + what + ": " + describe(model) + ". Tokenize with --tokenizer hf:" + file
                 + " (special tokens from its tokenizer_config.json), or set " + OVERRIDE_KEY + " = false to train anyway");
     }
