@@ -93,7 +93,7 @@ final class EvalCommand implements Callable<Integer> {
             InferencePass pass = new InferencePass(llama, chunk);
             BatchAssembler assembler = new BatchAssembler(boundaries);
             Iterator<PackedSequence> it = data.rowsInOrder();
-            // sequences that do not fill a last batch are dropped: the graph's batch size is fixed (notes/dl4j-m2.1.md)
+            // sequences that do not fill a last batch are dropped: the graph's batch size is fixed (docs/dl4j-m2.1.md)
             for (long start = 0; start + rows <= size; start += rows) {
                 List<PackedSequence> group = new ArrayList<>();
                 for (int i = 0; i < rows; i++) {

@@ -1,14 +1,14 @@
 #!/usr/bin/env python3
-"""PyTorch CPU baseline for `train-job bench`: the same small Llama and the same training step, in PyTorch.
+"""PyTorch CPU baseline for the benchmarks (train-job/bench): the same small Llama and the same training step, in PyTorch.
 
 Run by the Java benchmark as a subprocess (so both sides are measured in one invocation on one machine), or alone:
-    /usr/bin/python3 train-job/tools/torch_cpu_baseline.py --tokens 4096 --chunk 256 --threads 1
+    python3 train-job/bench/tools/torch_cpu_baseline.py --tokens 4096 --chunk 256 --threads 1
 Needs Debian's python3-torch and libopenblas0-pthread (the benchmark script installs them; without OpenBLAS
 PyTorch 1.13 falls back to the reference BLAS and is ~10x slower). Prints one JSON object per method.
 
 The model is a plain re-statement of HF's LlamaForCausalLM (RMSNorm, RoPE, GQA, SwiGLU, untied head), random
 weights, float32, every parameter trainable. Methods: inference (forward only), full (plain back-propagation),
-seco (chunk-wise exact gradients, notes/seco-spaco.md), spaco (t chunks visited, bernoulli sampling).
+seco (chunk-wise exact gradients, docs/seco-spaco.md), spaco (t chunks visited, bernoulli sampling).
 """
 import argparse, json, math, random, statistics, time
 
