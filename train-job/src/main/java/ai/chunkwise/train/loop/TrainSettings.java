@@ -40,7 +40,7 @@ public record TrainSettings(
         int batchSize, int accumulationSteps, long steps,
         Path output, long checkpointEvery, int keepCheckpoints, long logEvery,
         boolean checkTokenizer, String saveDtype, long saveMaxShardBytes,
-        String rendered) {
+        String rendered, EvalSettings eval) {
 
     public static final String DEFAULTS_RESOURCE = "ai/chunkwise/train/train.conf";
 
@@ -147,7 +147,8 @@ public record TrainSettings(
                 Path.of(t.getString("output")), nonNegative(root, "train.checkpoint-every"),
                 (int) nonNegative(root, "train.keep-checkpoints"), positive(root, "train.log-every"),
                 d.getBoolean("check-tokenizer"), t.getString("save.dtype"), t.getBytes("save.max-shard-size"),
-                root.withOnlyPath("train").root().render(ConfigRenderOptions.defaults().setOriginComments(false)));
+                root.withOnlyPath("train").root().render(ConfigRenderOptions.defaults().setOriginComments(false)),
+                EvalSettings.from(t));
         new ModelExport(s.saveDtype, s.saveMaxShardBytes, null, null);   // validates both keys
         if (s.initStd <= 0) {
             throw new IllegalArgumentException("train.model.init-std must be > 0, got " + s.initStd);
