@@ -22,6 +22,7 @@ import ai.chunkwise.train.optim.AdamW;
 import ai.chunkwise.train.optim.GradientAccumulator;
 import ai.chunkwise.train.optim.GradientClipping;
 import ai.chunkwise.train.optim.LearningRateSchedule;
+import ai.chunkwise.train.report.RunReportPage;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -154,6 +155,8 @@ public final class Trainer {
             ObjectNode report = report(metrics, startStep, endStep, started, peakPhysical, lastCheckpoint,
                     chunkSize, seqLen, setup.source());
             AtomicFiles.writeString(s.output().resolve(REPORT_FILE), report.toPrettyString() + "\n");
+            RunReportPage.write(s.output(), report, metrics.entries(),
+                    s.method() == ai.chunkwise.train.engine.Method.SPACO ? s.budget() * s.accumulationSteps() : Double.NaN);
             return report;
         }
     }
