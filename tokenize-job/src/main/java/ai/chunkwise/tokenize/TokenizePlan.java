@@ -1,12 +1,15 @@
 package ai.chunkwise.tokenize;
 
 import ai.chunkwise.pipeline.packing.PackingSpec;
+import ai.chunkwise.pipeline.tokenizer.HuggingFaceTokenizerJson;
 import ai.chunkwise.pipeline.tokenizer.TextTokenizer;
 import ai.chunkwise.pipeline.tokenizer.TokenizerInfo;
 import ai.chunkwise.tokenize.config.TokenizeSettings;
 import ai.chunkwise.tokenize.input.InputFiles;
 import ai.chunkwise.tokenize.output.OutputDirectory;
 import org.apache.hadoop.conf.Configuration;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Everything checked before any Spark work: the tokenizer loads, the packing spec is valid for it, the input
@@ -21,6 +24,7 @@ public record TokenizePlan(TokenizeSettings settings, TokenizerInfo tokenizer, P
 
     /** Input bytes per shard when tokenize.shards = 0 (auto). */
     public static final long AUTO_SHARD_INPUT_BYTES = 256L << 20;
+    private static final Logger LOG = LoggerFactory.getLogger(TokenizePlan.class);
 
     /** Shards of the held-out dataset: its share of the training shards, at least one. */
     public int evalShards() {
@@ -29,8 +33,13 @@ public record TokenizePlan(TokenizeSettings settings, TokenizerInfo tokenizer, P
 
     public static TokenizePlan prepare(TokenizeSettings settings, Configuration hadoopConf) {
         TokenizerInfo info;
-        try (TextTokenizer t = TextTokenizer.fromSpec(settings.tokenizer())) {
+        try (TextTokenizer t = TextTokenizer.fromSpec(settings.tokenizer(), settings.specialTokens())) {
             info = t.info();
+            if (t instanceof HuggingFaceTokenizerJson hf && Boolean.TRUE.equals(hf.specialTokens().addBosToken())
+                    && !settings.addBos()) {
+                LOG.warn("{} says add_bos_token = true (the model expects BOS before every text) but add-bos is off:"
+                        + " pass --add-bos (tokenize.add-bos = true) to match", hf.specialTokens().source());
+            }
         }
         PackingSpec spec = new PackingSpec(settings.chunkSize(), settings.chunksPerSeq(), settings.packing(),
                 settings.addBos(), settings.addEos(), info);

@@ -80,7 +80,8 @@ public final class TokenizeRunner {
 
         ShardAssigner assigner = new ShardAssigner(s.seed(), s.shards());
         JavaPairRDD<ShardKey, TokenizedDocument> keyed =
-                records.mapPartitionsToPair(new DocumentTokenizer(s.format(), s.textField(), s.tokenizer(), plan.tokenizer(), assigner));
+                records.mapPartitionsToPair(new DocumentTokenizer(s.format(), s.textField(), s.tokenizer(),
+                        s.specialTokens(), plan.tokenizer(), assigner));
         spark.sparkContext().setJobDescription("chunkwise tokenize " + s.input());
         if (plan.evalOutput() == null) {
             Written train = write(spark, plan, keyed, s.shards(), plan.output(), null);

@@ -2,6 +2,7 @@ package ai.chunkwise.tokenize.config;
 
 import ai.chunkwise.pipeline.config.StrictConfig;
 import ai.chunkwise.pipeline.packing.PackingPolicy;
+import ai.chunkwise.pipeline.tokenizer.SpecialTokenNames;
 import ai.chunkwise.tokenize.input.InputFormat;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
@@ -31,6 +32,7 @@ public record TokenizeSettings(
         String output,
         boolean overwrite,
         String tokenizer,
+        SpecialTokenNames specialTokens,
         int chunkSize,
         int chunksPerSeq,
         PackingPolicy packing,
@@ -50,9 +52,9 @@ public record TokenizeSettings(
 
     /** Every key, relative to {@link #ROOT}; one per command-line option. */
     public static final List<String> KEYS = List.of(
-            "input", "format", "text-field", "output", "overwrite", "tokenizer", "chunk-size", "chunks-per-seq",
-            "packing", "add-bos", "add-eos", "seed", "partitions", "shards", "rows-per-batch", "master",
-            "eval-fraction", "eval-output");
+            "input", "format", "text-field", "output", "overwrite", "tokenizer", "bos-token", "eos-token",
+            "pad-token", "chunk-size", "chunks-per-seq", "packing", "add-bos", "add-eos", "seed", "partitions",
+            "shards", "rows-per-batch", "master", "eval-fraction", "eval-output");
 
     public TokenizeSettings {
         if (input == null || input.isBlank()) {
@@ -79,6 +81,7 @@ public record TokenizeSettings(
             throw new IllegalArgumentException("tokenize.shards (--shards) must be >= 0 (0 = auto), got " + shards);
         }
         master = master == null ? "" : master;
+        specialTokens = specialTokens == null ? SpecialTokenNames.NONE : specialTokens;
         if (!(evalFraction >= 0 && evalFraction < 1)) {
             throw new IllegalArgumentException("tokenize.eval-fraction (--eval-fraction) must be in [0, 1) (0 = no "
                     + "held-out set), got " + evalFraction);
@@ -152,6 +155,7 @@ public record TokenizeSettings(
                     t.hasPath("output") ? t.getString("output") : null,
                     t.getBoolean("overwrite"),
                     t.getString("tokenizer"),
+                    new SpecialTokenNames(t.getString("bos-token"), t.getString("eos-token"), t.getString("pad-token")),
                     t.getInt("chunk-size"),
                     t.getInt("chunks-per-seq"),
                     PackingPolicy.parse(t.getString("packing")),
@@ -183,6 +187,9 @@ public record TokenizeSettings(
         m.put("output", output);
         m.put("overwrite", overwrite);
         m.put("tokenizer", tokenizer);
+        m.put("bos-token", specialTokens.bos() == null ? "" : specialTokens.bos());
+        m.put("eos-token", specialTokens.eos() == null ? "" : specialTokens.eos());
+        m.put("pad-token", specialTokens.pad() == null ? "" : specialTokens.pad());
         m.put("chunk-size", chunkSize);
         m.put("chunks-per-seq", chunksPerSeq);
         m.put("packing", packing.configName());
@@ -200,7 +207,8 @@ public record TokenizeSettings(
 
     /** The same settings with the resolved shard count (auto replaced by the number actually used). */
     public TokenizeSettings withShards(int resolvedShards) {
-        return new TokenizeSettings(input, format, textField, output, overwrite, tokenizer, chunkSize, chunksPerSeq,
-                packing, addBos, addEos, seed, partitions, resolvedShards, rowsPerBatch, master, evalFraction, evalOutput);
+        return new TokenizeSettings(input, format, textField, output, overwrite, tokenizer, specialTokens, chunkSize,
+                chunksPerSeq, packing, addBos, addEos, seed, partitions, resolvedShards, rowsPerBatch, master,
+                evalFraction, evalOutput);
     }
 }

@@ -14,7 +14,7 @@ final class QuietLogging {
     static final String DEFAULT_LEVEL = "org.slf4j.simpleLogger.defaultLogLevel";
     /** Where ND4J's "Duplicate TF op mapping" warnings come from. */
     static final String OP_MAPPING_LOGGER = "org.slf4j.simpleLogger.log.org.nd4j.imports.converters.ImportClassMapping";
-    /** Where Hadoop's "Unable to load native-hadoop library" warning comes from. */
+    /** Hadoop's client warns at every start that it found no native library; reading datasets needs none. */
     static final String HADOOP_NATIVE_LOGGER = "org.slf4j.simpleLogger.log.org.apache.hadoop.util.NativeCodeLoader";
 
     private QuietLogging() {
