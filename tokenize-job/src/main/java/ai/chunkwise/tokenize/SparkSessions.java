@@ -24,7 +24,7 @@ public final class SparkSessions {
         String effectiveMaster = !master.isEmpty() ? master : embedded ? "local[*]" : submitted.get("spark.master");
         b.master(effectiveMaster);
         if (embedded) {
-            b.config("spark.ui.enabled", "false").config("spark.ui.showConsoleProgress", "true");
+            b.config("spark.ui.enabled", "false").config(CONSOLE_PROGRESS, String.valueOf(LaunchMode.stdoutIsTerminal()));
             if (effectiveMaster.startsWith("local")) {
                 configureEmbedded(b);
             }
@@ -35,8 +35,14 @@ public final class SparkSessions {
         if (!submitted.contains(KRYO_CLASSES)) {
             b.config(KRYO_CLASSES, SHUFFLED_CLASSES);
         }
-        return b.getOrCreate();
+        SparkSession session = b.getOrCreate();
+        if (!session.sparkContext().getConf().getBoolean(CONSOLE_PROGRESS, false)) {
+            session.sparkContext().addSparkListener(new StageProgressLog());
+        }
+        return session;
     }
+
+    private static final String CONSOLE_PROGRESS = "spark.ui.showConsoleProgress";
 
     private static final String KRYO = "org.apache.spark.serializer.KryoSerializer";
     private static final String KRYO_CLASSES = "spark.kryo.classesToRegister";
@@ -56,12 +62,12 @@ public final class SparkSessions {
     }
 
     /**
-     * Settings of a local Spark inside this JVM: nothing listens beyond the loopback interface, no UI, progress
-     * on the console. (A remote --master without spark-submit keeps Spark's own driver address.)
+     * Settings of a local Spark inside this JVM: nothing listens beyond the loopback interface, no UI, the
+     * progress bar only on a terminal. (A remote --master without spark-submit keeps Spark's own driver address.)
      */
     public static SparkSession.Builder configureEmbedded(SparkSession.Builder b) {
         return b.config("spark.ui.enabled", "false")
-                .config("spark.ui.showConsoleProgress", "true")
+                .config(CONSOLE_PROGRESS, String.valueOf(LaunchMode.stdoutIsTerminal()))
                 .config("spark.driver.host", "127.0.0.1")
                 .config("spark.driver.bindAddress", "127.0.0.1");
     }

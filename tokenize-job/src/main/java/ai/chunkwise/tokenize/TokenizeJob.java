@@ -69,7 +69,14 @@ public final class TokenizeJob implements Callable<Integer> {
     boolean verbose;
 
     public static void main(String[] args) {
-        System.exit(commandLine().execute(args));
+        LaunchMode.configureEmbeddedLogging();   // before anything creates a logger
+        int code = commandLine().execute(args);
+        // Under spark-submit a successful main RETURNS: System.exit(0) in a cluster-mode driver (YARN's
+        // ApplicationMaster) ends the application before it reports success, which is recorded as FAILED.
+        // A failure exits non-zero (its message is already in the driver's stderr, i.e. the driver log).
+        if (code != 0 || !LaunchMode.underSparkSubmit()) {
+            System.exit(code);
+        }
     }
 
     /** The command with its error handling: one clear line per error, the stack trace only with --verbose. */
@@ -93,9 +100,25 @@ public final class TokenizeJob implements Callable<Integer> {
     @Override
     public Integer call() {
         TokenizeSettings settings = TokenizeSettings.load(overrides(), conf);
-        TokenizePlan plan = TokenizePlan.prepare(settings, SparkSessions.hadoopConfForPreflight());
         boolean ownSession = SparkSession.getDefaultSession().isEmpty();
-        SparkSession spark = SparkSessions.open(settings.master());
+        TokenizePlan plan;
+        SparkSession spark;
+        if (LaunchMode.underSparkSubmit()) {
+            // the session first: files shipped with --files (an hf: tokenizer) reach the driver when it starts
+            spark = SparkSessions.open(settings.master());
+            try {
+                plan = TokenizePlan.prepare(settings, spark.sparkContext().hadoopConfiguration());
+            } catch (RuntimeException e) {
+                if (ownSession) {
+                    spark.stop();
+                }
+                throw e;
+            }
+        } else {
+            // embedded: every pre-flight check before Spark starts (a mistake costs no start-up)
+            plan = TokenizePlan.prepare(settings, SparkSessions.hadoopConfForPreflight());
+            spark = SparkSessions.open(settings.master());
+        }
         try {
             TokenizeResult result = TokenizeRunner.run(spark, plan);
             System.out.println(result.summary());

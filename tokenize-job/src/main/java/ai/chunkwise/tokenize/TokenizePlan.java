@@ -5,6 +5,7 @@ import ai.chunkwise.pipeline.tokenizer.TextTokenizer;
 import ai.chunkwise.pipeline.tokenizer.TokenizerInfo;
 import ai.chunkwise.tokenize.config.TokenizeSettings;
 import ai.chunkwise.tokenize.input.InputFiles;
+import ai.chunkwise.tokenize.shard.ResolvedTokenizer;
 import ai.chunkwise.tokenize.output.OutputDirectory;
 import org.apache.hadoop.conf.Configuration;
 
@@ -15,15 +16,16 @@ import org.apache.hadoop.conf.Configuration;
  *
  * @param settings the effective settings, with an automatic shard count resolved
  */
-public record TokenizePlan(TokenizeSettings settings, TokenizerInfo tokenizer, PackingSpec packing,
-                           InputFiles input, OutputDirectory output) {
+public record TokenizePlan(TokenizeSettings settings, ResolvedTokenizer tokenizerSource, TokenizerInfo tokenizer,
+                           PackingSpec packing, InputFiles input, OutputDirectory output) {
 
     /** Input bytes per shard when tokenize.shards = 0 (auto). */
     public static final long AUTO_SHARD_INPUT_BYTES = 256L << 20;
 
     public static TokenizePlan prepare(TokenizeSettings settings, Configuration hadoopConf) {
+        ResolvedTokenizer source = ResolvedTokenizer.resolve(settings.tokenizer(), hadoopConf);
         TokenizerInfo info;
-        try (TextTokenizer t = TextTokenizer.fromSpec(settings.tokenizer())) {
+        try (TextTokenizer t = source.open()) {
             info = t.info();
         }
         PackingSpec spec = new PackingSpec(settings.chunkSize(), settings.chunksPerSeq(), settings.packing(),
@@ -32,6 +34,6 @@ public record TokenizePlan(TokenizeSettings settings, TokenizerInfo tokenizer, P
         OutputDirectory output = OutputDirectory.check(settings.output(), settings.overwrite(), hadoopConf);
         int shards = settings.shards() > 0 ? settings.shards()
                 : (int) Math.max(1, (input.totalBytes() + AUTO_SHARD_INPUT_BYTES - 1) / AUTO_SHARD_INPUT_BYTES);
-        return new TokenizePlan(settings.withShards(shards), info, spec, input, output);
+        return new TokenizePlan(settings.withShards(shards), source, info, spec, input, output);
     }
 }

@@ -17,6 +17,7 @@ import ai.chunkwise.tokenize.shard.ShardTask;
 import ai.chunkwise.tokenize.shard.TokenizedDocument;
 import org.apache.spark.api.java.JavaPairRDD;
 import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.SparkSession;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -75,12 +76,14 @@ public final class TokenizeRunner {
 
         ShardAssigner assigner = new ShardAssigner(s.seed(), s.shards());
         JavaPairRDD<ShardKey, TokenizedDocument> keyed =
-                records.mapPartitionsToPair(new DocumentTokenizer(s.format(), s.textField(), s.tokenizer(), plan.tokenizer(), assigner));
+                records.mapPartitionsToPair(new DocumentTokenizer(s.format(), s.textField(),
+                        JavaSparkContext.fromSparkContext(spark.sparkContext()).broadcast(plan.tokenizerSource()),
+                        plan.tokenizer(), assigner));
         JavaPairRDD<ShardKey, TokenizedDocument> ordered =
                 keyed.repartitionAndSortWithinPartitions(new ShardPartitioner(s.shards()), ShardKey.ORDER);
         ShardTask task = new ShardTask(plan.output().path().toString(),
                 new HadoopConfSnapshot(spark.sparkContext().hadoopConfiguration()), plan.packing(), s.rowsPerBatch());
-        spark.sparkContext().setJobDescription("chunkwise tokenize " + s.input());
+        spark.sparkContext().setJobDescription("chunkwise tokenize " + Redact.uri(s.input()));
         List<ShardResult> results = new ArrayList<>(ordered.mapPartitionsWithIndex(task, false).collect());
         results.sort(Comparator.comparingInt(r -> r.shard));
 

@@ -2,6 +2,7 @@ package ai.chunkwise.tokenize.config;
 
 import ai.chunkwise.pipeline.config.StrictConfig;
 import ai.chunkwise.pipeline.packing.PackingPolicy;
+import ai.chunkwise.tokenize.Redact;
 import ai.chunkwise.tokenize.input.InputFormat;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
@@ -155,12 +156,12 @@ public record TokenizeSettings(
     /** The effective configuration as recorded in manifest.json (keys as in the conf file). */
     public SortedMap<String, Object> toConfigMap() {
         SortedMap<String, Object> m = new TreeMap<>();
-        m.put("input", input);
+        m.put("input", Redact.uri(input));
         m.put("format", format.configName());
         m.put("text-field", textField);
-        m.put("output", output);
+        m.put("output", Redact.uri(output));
         m.put("overwrite", overwrite);
-        m.put("tokenizer", tokenizer);
+        m.put("tokenizer", Redact.uri(tokenizer));
         m.put("chunk-size", chunkSize);
         m.put("chunks-per-seq", chunksPerSeq);
         m.put("packing", packing.configName());

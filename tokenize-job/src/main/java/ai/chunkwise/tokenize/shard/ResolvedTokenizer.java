@@ -1,0 +1,107 @@
+package ai.chunkwise.tokenize.shard;
+
+import ai.chunkwise.pipeline.tokenizer.HuggingFaceTokenizerJson;
+import ai.chunkwise.pipeline.tokenizer.TextTokenizer;
+import ai.chunkwise.tokenize.Redact;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FSDataInputStream;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+import org.apache.spark.SparkEnv;
+import org.apache.spark.SparkFiles;
+
+import java.io.File;
+import java.io.IOException;
+import java.io.Serializable;
+import java.net.URI;
+import java.nio.file.Files;
+
+/**
+ * A tokenizer spec resolved once, on the driver. For {@code hf:} specs it carries the tokenizer.json bytes,
+ * read from any Hadoop path ({@code hf:hdfs:///tok/tokenizer.json}, {@code hf:s3a://...}), a local file, or a
+ * file shipped with {@code spark-submit --files} (named by its file name: {@code hf:tokenizer.json}). The driver
+ * broadcasts this object, so each executor fetches the bytes once and no executor needs the file on its disk.
+ */
+public final class ResolvedTokenizer implements Serializable {
+    private static final long serialVersionUID = 1L;
+
+    private final String spec;
+    /** The tokenizer.json bytes of an hf: spec; null for the built-in tokenizers. */
+    private final byte[] hfJson;
+
+    private ResolvedTokenizer(String spec, byte[] hfJson) {
+        this.spec = spec;
+        this.hfJson = hfJson;
+    }
+
+    public static ResolvedTokenizer resolve(String spec, Configuration hadoopConf) {
+        String s = spec == null ? null : spec.trim();
+        if (s == null || !s.startsWith(HuggingFaceTokenizerJson.PREFIX)) {
+            return new ResolvedTokenizer(s, null); // TextTokenizer.fromSpec validates it
+        }
+        String location = s.substring(HuggingFaceTokenizerJson.PREFIX.length()).trim();
+        if (location.isEmpty()) {
+            throw new IllegalArgumentException("tokenizer spec '" + spec + "' names no file; expected hf:/path/to/tokenizer.json "
+                    + "or hf:hdfs:///path/to/tokenizer.json");
+        }
+        return new ResolvedTokenizer(HuggingFaceTokenizerJson.PREFIX + Redact.uri(location), readHf(location, hadoopConf));
+    }
+
+    private static byte[] readHf(String location, Configuration hadoopConf) {
+        String shown = Redact.uri(location);
+        try {
+            if (URI.create(location.replace(" ", "%20")).getScheme() != null && !isWindowsDrive(location)) {
+                Path p = new Path(location);
+                FileSystem fs = p.getFileSystem(hadoopConf);
+                try (FSDataInputStream in = fs.open(p)) {
+                    return in.readAllBytes();
+                }
+            }
+        } catch (IllegalArgumentException ignored) {
+            // not a URI: a local path
+        } catch (IOException e) {
+            throw new IllegalArgumentException("cannot read Hugging Face tokenizer file " + shown + " (" + e.getMessage()
+                    + "); check the path in the 'hf:' tokenizer spec and the file system's credentials in the "
+                    + "Hadoop configuration", e);
+        }
+        try {
+            java.nio.file.Path local = java.nio.file.Path.of(location);
+            if (Files.isRegularFile(local)) {
+                return Files.readAllBytes(local);
+            }
+            File shipped = shippedWithFiles(local.getFileName().toString());
+            if (shipped != null) {
+                return Files.readAllBytes(shipped.toPath());
+            }
+        } catch (IOException e) {
+            throw new IllegalArgumentException("cannot read Hugging Face tokenizer file " + shown + " (" + e.getMessage()
+                    + "); check the path in the 'hf:' tokenizer spec", e);
+        }
+        throw new IllegalArgumentException("Hugging Face tokenizer file " + shown + " does not exist here (no such local "
+                + "file, and no file of that name was shipped with spark-submit --files); give a path every driver can "
+                + "read (hf:hdfs:///path/tokenizer.json, hf:s3a://...), or ship it with --files /local/tokenizer.json "
+                + "and give hf:tokenizer.json");
+    }
+
+    private static boolean isWindowsDrive(String location) {
+        return location.length() > 1 && location.charAt(1) == ':';
+    }
+
+    /** The driver's copy of a file given to spark-submit --files (SparkContext fetches them at start-up). */
+    private static File shippedWithFiles(String name) {
+        if (SparkEnv.get() == null) {
+            return null;
+        }
+        File f = new File(SparkFiles.get(name));
+        return f.isFile() ? f : null;
+    }
+
+    public String spec() {
+        return spec;
+    }
+
+    /** A new tokenizer (one per task: tokenizers need not be thread-safe). */
+    public TextTokenizer open() {
+        return hfJson == null ? TextTokenizer.fromSpec(spec) : HuggingFaceTokenizerJson.fromBytes(spec, hfJson);
+    }
+}
