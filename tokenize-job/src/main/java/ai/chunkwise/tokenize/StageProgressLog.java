@@ -28,7 +28,8 @@ public final class StageProgressLog extends SparkListener {
         StageInfo s = event.stageInfo();
         long millis = s.completionTime().isDefined() && s.submissionTime().isDefined()
                 ? (Long) s.completionTime().get() - (Long) s.submissionTime().get() : -1;
-        String outcome = s.failureReason().isDefined() ? "FAILED (" + s.failureReason().get() + ")" : "done";
+        String outcome = s.failureReason().isDefined() ? "FAILED (" + s.failureReason().get().lines().findFirst().orElse("")
+                + ")" : "done";
         var m = s.taskMetrics();
         LOG.info(String.format(Locale.ROOT, "stage %d %s: %s, %d tasks in %.1f s; records read %d, shuffle records read %d / written %d",
                 s.stageId(), outcome, shortName(s), s.numTasks(), millis / 1e3,

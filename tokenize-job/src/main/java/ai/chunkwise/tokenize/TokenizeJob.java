@@ -59,7 +59,11 @@ public final class TokenizeJob implements Callable<Integer> {
     Integer shards;
     @Option(names = "--rows-per-batch", paramLabel = "R", description = "Rows per Arrow record batch.")
     Integer rowsPerBatch;
-    @Option(names = "--overwrite", negatable = true, description = "Replace a dataset already in the output directory.")
+    @Option(names = "--mode", paramLabel = "MODE",
+            description = "full (default): every input file; incremental: only input files the dataset has not seen.")
+    String mode;
+    @Option(names = "--overwrite", negatable = true,
+            description = "Replace a dataset already in the output directory by a complete new version.")
     Boolean overwrite;
     @Option(names = "--master", paramLabel = "URL", description = "Spark master (default: spark-submit's, else local[*]).")
     String master;
@@ -146,6 +150,7 @@ public final class TokenizeJob implements Callable<Integer> {
         put(m, "partitions", partitions);
         put(m, "shards", shards);
         put(m, "rows-per-batch", rowsPerBatch);
+        put(m, "mode", mode);
         put(m, "overwrite", overwrite);
         put(m, "master", master);
         return m;

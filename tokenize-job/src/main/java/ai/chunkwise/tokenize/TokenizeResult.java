@@ -12,7 +12,17 @@ import java.util.stream.Collectors;
  * @param seconds        wall time from the start of Spark work to the manifest written
  * @param splitDocuments documents that span more than one row
  */
-public record TokenizeResult(String outputDir, Manifest manifest, double seconds, long splitDocuments) {
+public record TokenizeResult(String outputDir, Manifest manifest, double seconds, long splitDocuments,
+                             String nothingToDo) {
+
+    /** A run that found nothing new to tokenize: the dataset is unchanged. */
+    static TokenizeResult nothingToDo(String outputDir, Manifest current, String reason) {
+        return new TokenizeResult(outputDir, current, 0, 0, reason);
+    }
+
+    public boolean published() {
+        return nothingToDo == null;
+    }
 
     public long documentsPacked() {
         DatasetCounts c = manifest.counts();
@@ -31,14 +41,18 @@ public record TokenizeResult(String outputDir, Manifest manifest, double seconds
 
     /** The closing summary line. */
     public String summary() {
+        if (nothingToDo != null) {
+            return "tokenize-job: " + nothingToDo;
+        }
         DatasetCounts c = manifest.counts();
         String skipped = c.documentsSkipped().isEmpty() ? "none"
                 : c.documentsSkipped().entrySet().stream().map(e -> e.getKey() + "=" + e.getValue())
                 .collect(Collectors.joining(", "));
         return String.format(Locale.ROOT,
                 "tokenize-job done: %d documents read, %d packed (%d split over rows), skipped: %s; %d tokens in %.1f s "
-                        + "(%.0f tokens/s); %d sequences of %d tokens, padding %.2f%%; %d shard(s) in %s",
+                        + "(%.0f tokens/s); %d sequences of %d tokens, padding %.2f%%; %d shard(s) in %s, version %d",
                 c.documentsRead(), documentsPacked(), splitDocuments, skipped, c.tokens(), seconds, tokensPerSecond(),
-                c.sequences(), manifest.header().seqLen(), 100 * paddingFraction(), manifest.shards().size(), outputDir);
+                c.sequences(), manifest.header().seqLen(), 100 * paddingFraction(), manifest.shards().size(), outputDir,
+                manifest.datasetVersion() == null ? 0 : manifest.datasetVersion().number());
     }
 }

@@ -2,11 +2,13 @@ package ai.chunkwise.tokenize;
 
 import ai.chunkwise.pipeline.format.DatasetCounts;
 import ai.chunkwise.pipeline.format.DatasetHeader;
+import ai.chunkwise.pipeline.format.DatasetVersion;
 import ai.chunkwise.pipeline.format.Manifest;
 import ai.chunkwise.pipeline.format.ShardEntry;
 import ai.chunkwise.tokenize.config.TokenizeSettings;
 import ai.chunkwise.tokenize.input.DocumentSource;
 import ai.chunkwise.tokenize.input.RawRecord;
+import ai.chunkwise.tokenize.output.VersionPlan;
 import ai.chunkwise.tokenize.shard.DocumentTokenizer;
 import ai.chunkwise.tokenize.shard.HadoopConfSnapshot;
 import ai.chunkwise.tokenize.shard.ShardAssigner;
@@ -15,6 +17,7 @@ import ai.chunkwise.tokenize.shard.ShardPartitioner;
 import ai.chunkwise.tokenize.shard.ShardResult;
 import ai.chunkwise.tokenize.shard.ShardTask;
 import ai.chunkwise.tokenize.shard.TokenizedDocument;
+import org.apache.hadoop.fs.FileStatus;
 import org.apache.spark.api.java.JavaPairRDD;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
@@ -60,8 +63,15 @@ public final class TokenizeRunner {
 
     public static TokenizeResult run(SparkSession spark, TokenizePlan plan) {
         TokenizeSettings s = plan.settings();
+        VersionPlan version = plan.version();
         long start = System.nanoTime();
-        plan.output().clear();
+        if (version.kind() == VersionPlan.Kind.NOTHING) {
+            plan.output().leaveUnchanged();
+            LOG.info(version.reason());
+            return TokenizeResult.nothingToDo(plan.output().path().toString(), version.previous(), version.reason());
+        }
+        LOG.info("publishing version {}: {}", version.number(), version.reason());
+        plan.output().prepare();
 
         int parallelism = s.partitions() > 0 ? s.partitions() : spark.sparkContext().defaultParallelism();
         JavaRDD<RawRecord> records = DocumentSource.read(spark, plan.input(), s.format(), s.textField(), parallelism);
@@ -81,19 +91,42 @@ public final class TokenizeRunner {
                         plan.tokenizer(), assigner));
         JavaPairRDD<ShardKey, TokenizedDocument> ordered =
                 keyed.repartitionAndSortWithinPartitions(new ShardPartitioner(s.shards()), ShardKey.ORDER);
-        ShardTask task = new ShardTask(plan.output().path().toString(),
-                new HadoopConfSnapshot(spark.sparkContext().hadoopConfiguration()), plan.packing(), s.rowsPerBatch());
+        boolean increment = version.kind() == VersionPlan.Kind.INCREMENT;
+        int shardOffset = increment ? version.previous().shards().size() : 0;
+        ShardTask task = new ShardTask(plan.output().path().toString(), DatasetVersion.dirName(version.number()),
+                shardOffset, new HadoopConfSnapshot(spark.sparkContext().hadoopConfiguration()), plan.packing(),
+                s.rowsPerBatch());
         spark.sparkContext().setJobDescription("chunkwise tokenize " + Redact.uri(s.input()));
         List<ShardResult> results = new ArrayList<>(ordered.mapPartitionsWithIndex(task, false).collect());
         results.sort(Comparator.comparingInt(r -> r.shard));
 
+        long packed = results.stream().mapToLong(r -> r.documentsPacked).sum();
+        if (packed == 0) {
+            plan.output().discard(version.number());
+            throw new IllegalStateException(noDocumentsMessage(plan, results));
+        }
         Manifest manifest = manifestOf(plan, results);
         Map<String, Long> shardBytes = new LinkedHashMap<>();
         results.forEach(r -> shardBytes.put(r.fileName, r.bytes));
-        plan.output().commit(shardBytes, manifest);
+        plan.output().publish(shardBytes, manifest);
         double seconds = (System.nanoTime() - start) / 1e9;
         long splitDocuments = results.stream().mapToLong(r -> r.splitDocuments).sum();
-        return new TokenizeResult(plan.output().path().toString(), manifest, seconds, splitDocuments);
+        return new TokenizeResult(plan.output().path().toString(), manifest, seconds, splitDocuments, null);
+    }
+
+    /** An input none of whose records could be packed: nothing is published, and the user learns why. */
+    private static String noDocumentsMessage(TokenizePlan plan, List<ShardResult> results) {
+        long read = results.stream().mapToLong(r -> r.documentsRead).sum();
+        TreeMap<String, Long> skipped = new TreeMap<>();
+        results.forEach(r -> r.skipped.forEach((k, v) -> skipped.merge(k, v, Long::sum)));
+        String files = plan.input().files().size() + " input file(s) under " + Redact.uri(plan.input().root().toString());
+        if (read == 0) {
+            return files + " hold no records (empty files?); nothing was published. Check --input and --format";
+        }
+        return "all " + read + " record(s) of " + files + " were skipped as invalid (" + skipped
+                + "); nothing was published. Check --format " + plan.settings().format().configName()
+                + (plan.settings().format().hasTextField() ? " and --text-field " + plan.settings().textField() : "")
+                + ", or fix the input";
     }
 
     static Manifest manifestOf(TokenizePlan plan, List<ShardResult> results) {
@@ -111,8 +144,30 @@ public final class TokenizeRunner {
             r.skipped.forEach((k, v) -> skipped.merge(k, v, Long::sum));
             entries.add(new ShardEntry(r.fileName, r.rows, r.tokens, r.bytes, r.sha256));
         }
+        VersionPlan version = plan.version();
+        List<DatasetVersion.Increment> increments = new ArrayList<>();
+        if (version.kind() == VersionPlan.Kind.INCREMENT) {
+            // the new version lists the previous version's shards first, then the new ones, and counts both
+            Manifest prev = version.previous();
+            DatasetCounts c = prev.counts();
+            read += c.documentsRead();
+            tokens += c.tokens();
+            padding += c.paddingTokens();
+            rows += c.sequences();
+            c.documentsSkipped().forEach((k, v) -> skipped.merge(k, v, Long::sum));
+            List<ShardEntry> all = new ArrayList<>(prev.shards());
+            all.addAll(entries);
+            entries = all;
+            increments.addAll(prev.datasetVersion().increments());
+        }
+        List<DatasetVersion.InputFile> files = new ArrayList<>();
+        for (FileStatus f : plan.input().files()) {
+            files.add(new DatasetVersion.InputFile(plan.input().keyOf(f), f.getLen(), f.getModificationTime()));
+        }
+        increments.add(new DatasetVersion.Increment(version.number(), results.size(), files));
         DatasetCounts counts = new DatasetCounts(read, skipped, tokens, padding, rows);
         return new Manifest(DatasetHeader.CURRENT_FORMAT_VERSION, TokenizeJob.createdBy(),
-                DatasetHeader.of(plan.packing()), plan.settings().toConfigMap(), counts, entries);
+                DatasetHeader.of(plan.packing()), plan.settings().toConfigMap(), counts, entries,
+                DatasetVersion.of(version.number(), plan.producer(), increments));
     }
 }

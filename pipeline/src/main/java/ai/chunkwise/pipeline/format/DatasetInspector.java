@@ -13,6 +13,12 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.Iterator;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.util.Comparator;
+import java.util.List;
+import java.util.stream.Stream;
 
 /**
  * A verified summary of a dataset, for humans and for comparing two runs: the content digest depends
@@ -65,9 +71,47 @@ public final class DatasetInspector {
             root.put("shard_count", m.shards().size());
             Manifest.putShards(root, m.shards());
             root.put("content_digest", HexFormat.of().formatHex(digest.digest()));
+            putVersions(root, reader.directory(), m);
             return JSON.writeValueAsString(root);
         } catch (JsonProcessingException e) {
             throw new IllegalStateException("cannot render summary JSON", e);
+        }
+    }
+
+    /** The version read and every kept version of the dataset (versions/vNNNN.json), oldest first. */
+    private static void putVersions(ObjectNode root, Path dir, Manifest read) {
+        if (read.datasetVersion() == null) {
+            return;
+        }
+        root.put("dataset_version", read.datasetVersion().number());
+        root.put("fingerprint", read.datasetVersion().fingerprint());
+        ArrayNode list = root.putArray("versions");
+        Path versions = dir.resolve(DatasetVersion.VERSIONS_DIR);
+        if (!Files.isDirectory(versions)) {
+            return;
+        }
+        List<Path> files;
+        try (Stream<Path> s = Files.list(versions)) {
+            files = s.filter(p -> DatasetVersion.numberOf(p.getFileName().toString()) > 0)
+                    .sorted(Comparator.comparingInt(p -> DatasetVersion.numberOf(p.getFileName().toString()))).toList();
+        } catch (IOException e) {
+            throw new DatasetException("cannot list " + versions + ": " + e.getMessage(), e);
+        }
+        for (Path f : files) {
+            ObjectNode v = list.addObject();
+            v.put("manifest", DatasetVersion.VERSIONS_DIR + "/" + f.getFileName());
+            try {
+                Manifest m = Manifest.fromJson(Files.readString(f), f.toString());
+                v.put("version", m.datasetVersion() == null ? -1 : m.datasetVersion().number());
+                v.put("shards", m.shards().size());
+                v.put("sequences", m.counts().sequences());
+                v.put("tokens", m.counts().tokens());
+                v.put("input_files", m.datasetVersion() == null ? 0 : m.datasetVersion().inputFiles().size());
+                v.put("fingerprint", m.datasetVersion() == null ? "" : m.datasetVersion().fingerprint());
+                v.put("current", m.datasetVersion() != null && m.datasetVersion().number() == read.datasetVersion().number());
+            } catch (IOException | DatasetException e) {
+                v.put("error", e.getMessage());
+            }
         }
     }
 

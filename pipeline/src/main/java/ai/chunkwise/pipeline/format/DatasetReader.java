@@ -64,8 +64,11 @@ public final class DatasetReader implements AutoCloseable {
      * (sizes, paths and schemas are still checked), for repeated opens of a dataset verified before.
      */
     public static DatasetReader open(Path datasetDir, boolean verifyChecksums) {
-        Path dir = datasetDir.toAbsolutePath().normalize();
-        Manifest manifest = readManifest(dir);
+        Path given = datasetDir.toAbsolutePath().normalize();
+        // the newest version: <dir>/manifest.json; an older one: <dir>/versions/vNNNN.json named directly
+        boolean olderVersion = DatasetVersion.isVersionManifest(given);
+        Path dir = olderVersion ? given.getParent().getParent() : given;
+        Manifest manifest = readManifest(dir, olderVersion ? given : dir.resolve(Manifest.FILE_NAME));
         List<Path> files = new ArrayList<>();
         Set<Path> seen = new HashSet<>();
         long rows = 0;
@@ -137,8 +140,7 @@ public final class DatasetReader implements AutoCloseable {
         allocator.close();
     }
 
-    private static Manifest readManifest(Path dir) {
-        Path file = dir.resolve(Manifest.FILE_NAME);
+    private static Manifest readManifest(Path dir, Path file) {
         if (!Files.isDirectory(dir)) {
             throw new DatasetException("dataset " + dir + " does not exist (no such directory); check the path");
         }

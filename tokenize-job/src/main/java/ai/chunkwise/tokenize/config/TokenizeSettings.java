@@ -3,6 +3,7 @@ package ai.chunkwise.tokenize.config;
 import ai.chunkwise.pipeline.config.StrictConfig;
 import ai.chunkwise.pipeline.packing.PackingPolicy;
 import ai.chunkwise.tokenize.Redact;
+import ai.chunkwise.tokenize.output.VersionPlan;
 import ai.chunkwise.tokenize.input.InputFormat;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
@@ -30,6 +31,7 @@ public record TokenizeSettings(
         InputFormat format,
         String textField,
         String output,
+        String mode,
         boolean overwrite,
         String tokenizer,
         int chunkSize,
@@ -49,7 +51,7 @@ public record TokenizeSettings(
 
     /** Every key, relative to {@link #ROOT}; one per command-line option. */
     public static final List<String> KEYS = List.of(
-            "input", "format", "text-field", "output", "overwrite", "tokenizer", "chunk-size", "chunks-per-seq",
+            "input", "format", "text-field", "output", "mode", "overwrite", "tokenizer", "chunk-size", "chunks-per-seq",
             "packing", "add-bos", "add-eos", "seed", "partitions", "shards", "rows-per-batch", "master");
 
     public TokenizeSettings {
@@ -77,6 +79,10 @@ public record TokenizeSettings(
             throw new IllegalArgumentException("tokenize.shards (--shards) must be >= 0 (0 = auto), got " + shards);
         }
         master = master == null ? "" : master;
+        mode = mode == null ? "full" : mode.trim();
+        if (!VersionPlan.MODES.contains(mode)) {
+            throw new IllegalArgumentException("tokenize.mode (--mode) must be one of " + VersionPlan.MODES + ", got '" + mode + "'");
+        }
     }
 
     private static void requirePositive(String key, int value) {
@@ -131,6 +137,7 @@ public record TokenizeSettings(
                     InputFormat.parse(t.getString("format")),
                     t.getString("text-field"),
                     t.hasPath("output") ? t.getString("output") : null,
+                    t.getString("mode"),
                     t.getBoolean("overwrite"),
                     t.getString("tokenizer"),
                     t.getInt("chunk-size"),
@@ -160,6 +167,7 @@ public record TokenizeSettings(
         m.put("format", format.configName());
         m.put("text-field", textField);
         m.put("output", Redact.uri(output));
+        m.put("mode", mode);
         m.put("overwrite", overwrite);
         m.put("tokenizer", Redact.uri(tokenizer));
         m.put("chunk-size", chunkSize);
@@ -175,9 +183,30 @@ public record TokenizeSettings(
         return m;
     }
 
+    /**
+     * Every setting that changes the bytes of the shards (not input/output locations, mode, partitions or master),
+     * for a dataset version's fingerprint; the tokenizer's identity is added by the plan.
+     */
+    public SortedMap<String, Object> producerSettings() {
+        SortedMap<String, Object> m = new TreeMap<>();
+        m.put("format", format.configName());
+        if (format.hasTextField()) {
+            m.put("text-field", textField);
+        }
+        m.put("chunk-size", chunkSize);
+        m.put("chunks-per-seq", chunksPerSeq);
+        m.put("packing", packing.configName());
+        m.put("add-bos", addBos);
+        m.put("add-eos", addEos);
+        m.put("seed", seed);
+        m.put("shards", shards);
+        m.put("rows-per-batch", rowsPerBatch);
+        return m;
+    }
+
     /** The same settings with the resolved shard count (auto replaced by the number actually used). */
     public TokenizeSettings withShards(int resolvedShards) {
-        return new TokenizeSettings(input, format, textField, output, overwrite, tokenizer, chunkSize, chunksPerSeq,
+        return new TokenizeSettings(input, format, textField, output, mode, overwrite, tokenizer, chunkSize, chunksPerSeq,
                 packing, addBos, addEos, seed, partitions, resolvedShards, rowsPerBatch, master);
     }
 }

@@ -75,14 +75,14 @@ class TokenizeSettingsTest {
     void everyKeyIsSettableInTheConfFile() throws IOException {
         File f = conf("""
                 tokenize {
-                  input = i, format = jsonl, text-field = body, output = o, overwrite = true,
+                  input = i, format = jsonl, text-field = body, output = o, mode = incremental, overwrite = true,
                   tokenizer = bytes, chunk-size = 3, chunks-per-seq = 5, packing = chunk-aligned,
                   add-bos = true, add-eos = false, seed = 99, partitions = 4, shards = 6, rows-per-batch = 2,
                   master = "local[1]"
                 }
                 """);
         TokenizeSettings s = TokenizeSettings.load(Map.of(), f);
-        assertEquals(new TokenizeSettings("i", InputFormat.JSONL, "body", "o", true, "bytes", 3, 5,
+        assertEquals(new TokenizeSettings("i", InputFormat.JSONL, "body", "o", "incremental", true, "bytes", 3, 5,
                 PackingPolicy.CHUNK_ALIGNED, true, false, 99, 4, 6, 2, "local[1]"), s);
         assertEquals(TokenizeSettings.KEYS.size(), s.toConfigMap().size());
     }
