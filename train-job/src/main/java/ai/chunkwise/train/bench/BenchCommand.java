@@ -10,7 +10,7 @@ import java.util.List;
 import java.util.concurrent.Callable;
 
 /**
- * {@code train-job bench --suite <name> [--quick]}: the performance benchmarks of notes/anchors.md, printed as one
+ * {@code train-job bench --suite <name> [--quick]}: the performance benchmarks of docs/anchors.md, printed as one
  * JSON object per line. Every ratio compares runs made side by side in this one invocation (these machines are
  * shared and noisy, so numbers from different runs are not compared).
  */

@@ -2,7 +2,7 @@ package ai.chunkwise.train.engine;
 
 /**
  * Which chunks pass 2 back-propagates, and the probability q with which each chunk is chosen (a visited
- * chunk's own loss and its injected K/V gradient are scaled by 1/q; notes/seco-spaco.md).
+ * chunk's own loss and its injected K/V gradient are scaled by 1/q; docs/seco-spaco.md).
  */
 record ChunkSelection(boolean[] visited, double inclusionProbability) {
 

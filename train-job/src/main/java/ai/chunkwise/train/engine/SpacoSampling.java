@@ -3,7 +3,7 @@ package ai.chunkwise.train.engine;
 import java.util.Locale;
 import java.util.SplittableRandom;
 
-/** How SpaCO draws the set of chunks pass 2 visits (notes/seco-spaco.md). */
+/** How SpaCO draws the set of chunks pass 2 visits (docs/seco-spaco.md). */
 public enum SpacoSampling {
     /**
      * Exactly t distinct chunks of k (the paper's Algorithm 2), q = t/k. Paths through several chunks survive
