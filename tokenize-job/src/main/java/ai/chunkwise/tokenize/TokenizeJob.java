@@ -1,6 +1,7 @@
 package ai.chunkwise.tokenize;
 
 import ai.chunkwise.tokenize.config.TokenizeSettings;
+import ai.chunkwise.tokenize.output.VersionPlan;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.sql.SparkSession;
 import picocli.CommandLine;
@@ -104,25 +105,15 @@ public final class TokenizeJob implements Callable<Integer> {
     @Override
     public Integer call() {
         TokenizeSettings settings = TokenizeSettings.load(overrides(), conf);
-        boolean ownSession = SparkSession.getDefaultSession().isEmpty();
-        TokenizePlan plan;
-        SparkSession spark;
-        if (LaunchMode.underSparkSubmit()) {
-            // the session first: files shipped with --files (an hf: tokenizer) reach the driver when it starts
-            spark = SparkSessions.open(settings.master());
-            try {
-                plan = TokenizePlan.prepare(settings, spark.sparkContext().hadoopConfiguration());
-            } catch (RuntimeException e) {
-                if (ownSession) {
-                    spark.stop();
-                }
-                throw e;
-            }
-        } else {
-            // embedded: every pre-flight check before Spark starts (a mistake costs no start-up)
-            plan = TokenizePlan.prepare(settings, SparkSessions.hadoopConfForPreflight());
-            spark = SparkSessions.open(settings.master());
+        // every pre-flight check before Spark starts: a mistake, or nothing to do, costs no cluster resources
+        TokenizePlan plan = TokenizePlan.prepare(settings, SparkSessions.hadoopConfForPreflight());
+        if (plan.version().kind() == VersionPlan.Kind.NOTHING) {
+            plan.output().leaveUnchanged();
+            System.out.println("tokenize-job: " + plan.version().reason());
+            return 0;
         }
+        boolean ownSession = SparkSession.getDefaultSession().isEmpty();
+        SparkSession spark = SparkSessions.open(settings.master());
         try {
             TokenizeResult result = TokenizeRunner.run(spark, plan);
             System.out.println(result.summary());

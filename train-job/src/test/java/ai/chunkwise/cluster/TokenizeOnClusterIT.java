@@ -57,8 +57,16 @@ class TokenizeOnClusterIT {
         local = Files.createDirectories(it.workDir().resolve("local"));
         processes = new ChildProcesses();
         long t0 = System.nanoTime();
-        hdfs = MiniHdfs.start(processes, it);
+        // HDFS and the Spark daemons start side by side (each waits for its own readiness)
+        var hdfsStart = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+            try {
+                return MiniHdfs.start(processes, it);
+            } catch (Exception e) {
+                throw new java.util.concurrent.CompletionException(e);
+            }
+        });
         spark = StandaloneSpark.start(it, processes);
+        hdfs = hdfsStart.join();
         System.out.printf("cluster-it: HDFS %s and Spark %s (2 workers) up in %.1f s%n", hdfs.url("/"),
                 spark.masterUrl(), (System.nanoTime() - t0) / 1e9);
 
@@ -134,23 +142,25 @@ class TokenizeOnClusterIT {
         writeDocuments(extra, 80, 3);
         // local reference: the same arrivals (three files, then a fourth) in local mode
         Files.copy(extra, local.resolve("corpus/part-3.txt"));
-        String localDigest = localRun("tiktoken", List.of("--tokenizer", "tiktoken:cl100k_base", "--mode", "incremental"));
+        String localDigest = localRun("hf", List.of("--tokenizer", "hf:" + tokenizerJson, "--mode", "incremental"));
         hdfs.put(extra, "/corpus/part-3.txt");
 
-        List<String> job = List.of("--input", hdfs.url("/corpus"), "--output", hdfs.url("/datasets/tiktoken"),
-                "--tokenizer", "tiktoken:cl100k_base", "--mode", "incremental");
-        assertEquals(0, submit("incremental-client", List.of(), job));
-        Path fetched = hdfs.fetch("/datasets/tiktoken", Files.createDirectories(local.resolve("fetched-2")));
+        List<String> job = List.of("--input", hdfs.url("/corpus"), "--output", hdfs.url("/datasets/hf-files"),
+                "--tokenizer", "hf:" + tokenizerJson.getFileName(), "--mode", "incremental");
+        List<String> files = List.of("--files", tokenizerJson.toString());
+        assertEquals(0, submit("incremental-client", files, job));
+        Path fetched = hdfs.fetch("/datasets/hf-files", Files.createDirectories(local.resolve("fetched-2")));
         JsonNode summary = new ObjectMapper().readTree(DatasetInspector.summaryJson(fetched));
         assertEquals(2, summary.get("dataset_version").asInt());
+        assertEquals(2, summary.get("versions").size());
         System.out.println("cluster-it: incremental version 2 local " + localDigest + " cluster "
                 + summary.get("content_digest").asText());
         assertEquals(localDigest, summary.get("content_digest").asText());
 
-        String manifestBefore = readHdfs("/datasets/tiktoken/manifest.json");
-        assertEquals(0, submit("incremental-nothing-to-do", List.of(), job));
+        String manifestBefore = readHdfs("/datasets/hf-files/manifest.json");
+        assertEquals(0, submit("incremental-nothing-to-do", files, job));
         assertTrue(Files.readString(it.workDir().resolve("incremental-nothing-to-do.log")).contains("nothing to do"));
-        assertEquals(manifestBefore, readHdfs("/datasets/tiktoken/manifest.json"));
+        assertEquals(manifestBefore, readHdfs("/datasets/hf-files/manifest.json"));
     }
 
     @Test

@@ -69,9 +69,9 @@ public final class ResolvedTokenizer implements Serializable {
             if (Files.isRegularFile(local)) {
                 return Files.readAllBytes(local);
             }
-            File shipped = shippedWithFiles(local.getFileName().toString());
+            byte[] shipped = shippedWithFiles(local.getFileName().toString(), hadoopConf);
             if (shipped != null) {
-                return Files.readAllBytes(shipped.toPath());
+                return shipped;
             }
         } catch (IOException e) {
             throw new IllegalArgumentException("cannot read Hugging Face tokenizer file " + shown + " (" + e.getMessage()
@@ -87,13 +87,29 @@ public final class ResolvedTokenizer implements Serializable {
         return location.length() > 1 && location.charAt(1) == ':';
     }
 
-    /** The driver's copy of a file given to spark-submit --files (SparkContext fetches them at start-up). */
-    private static File shippedWithFiles(String name) {
-        if (SparkEnv.get() == null) {
-            return null;
+    /**
+     * A file given to spark-submit --files, by its file name: the driver's copy once a SparkContext fetched it,
+     * else the location spark-submit recorded in spark.files (read through Hadoop, before any Spark start-up).
+     * On YARN, --files are localized into the driver's working directory, where the plain local lookup finds them.
+     */
+    private static byte[] shippedWithFiles(String name, Configuration hadoopConf) throws IOException {
+        if (SparkEnv.get() != null) {
+            File f = new File(SparkFiles.get(name));
+            if (f.isFile()) {
+                return Files.readAllBytes(f.toPath());
+            }
         }
-        File f = new File(SparkFiles.get(name));
-        return f.isFile() ? f : null;
+        String files = System.getProperty("spark.files", "");
+        for (String entry : files.split(",")) {
+            String e = entry.trim();
+            if (!e.isEmpty() && new Path(e).getName().equals(name)) {
+                Path p = new Path(e);
+                try (FSDataInputStream in = p.getFileSystem(hadoopConf).open(p)) {
+                    return in.readAllBytes();
+                }
+            }
+        }
+        return null;
     }
 
     public String spec() {
