@@ -100,6 +100,28 @@ class TokenizeOnClusterIT {
         String clusterDigest = digest(hdfs.fetch("/datasets/tiktoken", Files.createDirectories(local.resolve("fetched"))));
         System.out.println("cluster-it: tiktoken:cl100k_base local " + localDigest + " cluster " + clusterDigest);
         assertEquals(localDigest, clusterDigest);
+        // progress as log lines, not Spark's \r progress bar (the driver's output is not a terminal)
+        String log = Files.readString(it.workDir().resolve("tiktoken-client.log"));
+        assertTrue(log.contains("StageProgressLog: stage 0 done"), "stage progress lines in the driver log");
+        assertTrue(!log.contains("\r"), "no carriage returns in the driver log");
+    }
+
+    @Test
+    @Order(0)
+    void theJarRelocatesWhatItBundlesAndCarriesNoLoggingConfiguration() throws IOException {
+        List<String> offending = new ArrayList<>();
+        try (java.util.zip.ZipFile jar = new java.util.zip.ZipFile(it.tokenizeJar().toFile())) {
+            jar.stream().map(java.util.zip.ZipEntry::getName).forEach(n -> {
+                boolean logConfig = !n.contains("/") && n.matches("log4j2?(\\.properties|\\.xml|-test.*)|logback\\.xml");
+                boolean unrelocated = n.startsWith("picocli/") || n.startsWith("com/typesafe/") || n.startsWith("com/knuddels/")
+                        || n.startsWith("com/google/gson/") || n.startsWith("org/apache/commons/");
+                if (logConfig || unrelocated) {
+                    offending.add(n);
+                }
+            });
+            assertTrue(jar.getEntry("ai/chunkwise/shaded/picocli/CommandLine.class") != null);
+        }
+        assertEquals(List.of(), offending);
     }
 
     @Test
