@@ -91,12 +91,9 @@ public record DatasetVersion(int number, String fingerprint, SortedMap<String, O
         }
     }
 
-    /** Whether a path names a kept version manifest ({@code <dataset>/versions/vNNNN.json}). */
-    public static boolean isVersionManifest(java.nio.file.Path p) {
-        return p.getFileName() != null && p.getFileName().toString().endsWith(".json")
-                && numberOf(p.getFileName().toString()) > 0 && p.getParent() != null
-                && p.getParent().getFileName() != null && p.getParent().getFileName().toString().equals(VERSIONS_DIR)
-                && java.nio.file.Files.isRegularFile(p);
+    /** Whether a file name and its directory's name make a kept version manifest ({@code versions/vNNNN.json}). */
+    public static boolean isVersionManifestName(String fileName, String parentName) {
+        return fileName.endsWith(".json") && numberOf(fileName) > 0 && VERSIONS_DIR.equals(parentName);
     }
 
     /** Every input file of every increment, by path. */

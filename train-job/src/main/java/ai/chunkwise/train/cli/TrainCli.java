@@ -1,7 +1,6 @@
 package ai.chunkwise.train.cli;
 
 import ai.chunkwise.train.backend.GpuSupportCheck;
-import ai.chunkwise.train.bench.BenchCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -15,7 +14,7 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "train-job", mixinStandardHelpOptions = true, version = "chunkwise train-job 0.1.0",
         description = "Chunk-wise (SeCO / SpaCO) training of Llama models on ND4J/SameDiff.",
-        subcommands = {GradCommand.class, BenchCommand.class, TrainCommand.class, EvalCommand.class},
+        subcommands = {GradCommand.class, TrainCommand.class, EvalCommand.class},
         footer = {"", "Set OMP_NUM_THREADS (and OPENBLAS_NUM_THREADS) before starting java, e.g. "
                 + "OMP_NUM_THREADS=1 on 2 cores: ND4J reads them once, when it loads."})
 public final class TrainCli implements Runnable {
@@ -28,14 +27,24 @@ public final class TrainCli implements Runnable {
         throw new CommandLine.ParameterException(spec.commandLine(), "missing subcommand (try: grad --help)");
     }
 
+    /**
+     * Also the entry point under spark-submit ({@code --class ai.chunkwise.train.cli.TrainCli}), where the trainer runs
+     * inside the Spark driver. There success returns normally instead of calling System.exit(0): in cluster deploy
+     * mode Spark marks an application that exits the JVM itself as FAILED (and may retry it). Failures still end
+     * the JVM with the non-zero code, after the error line went to stderr (the driver log).
+     */
     public static void main(String[] args) {
+        int code;
         try {
             GpuSupportCheck.requireSupportedGpu();   // before ND4J loads: its CUDA build fails obscurely on new GPUs
+            code = commandLine().execute(args);
         } catch (IllegalStateException e) {
             System.err.println("error: " + e.getMessage());
-            System.exit(1);
+            code = 1;
         }
-        System.exit(commandLine().execute(args));
+        if (code != 0 || !ai.chunkwise.train.data.HadoopEnvironment.underSparkSubmit()) {
+            System.exit(code);
+        }
     }
 
     /** The configured picocli command line (also what the tests drive). */

@@ -9,6 +9,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.function.Function;
 
 /**
  * The two passes shared by SeCO and SpaCO (docs/seco-spaco.md):
@@ -34,25 +35,37 @@ final class ChunkwiseBackprop {
     }
 
     BatchGradients run(Batch batch, ChunkSelection selection) {
+        return run(batch, chunkLosses -> selection);
+    }
+
+    /**
+     * @param select chooses the chunks pass 2 visits, given pass 1's loss per chunk (its length is k)
+     */
+    BatchGradients run(Batch batch, Function<double[], ChunkSelection> select) {
         SequenceLayout layout = new SequenceLayout(batch);
         int s = layout.length();
         int k = chunksOf(batch);
-        if (selection.visited().length != k) {
-            throw new IllegalArgumentException("selection covers " + selection.visited().length + " chunks, batch has " + k);
-        }
         int rows = batch.rows();
         KeyValueBuffer cache = new KeyValueBuffer(model.config(), rows, s, model.dataType());
 
-        double loss = forwardPass(layout, cache);
+        double[] chunkLosses = forwardPass(layout, cache);
+        double loss = 0;
+        for (double l : chunkLosses) {
+            loss += l;
+        }
+        ChunkSelection selection = select.apply(chunkLosses);
+        if (selection.chunks() != k) {
+            throw new IllegalArgumentException("selection covers " + selection.chunks() + " chunks, batch has " + k);
+        }
 
         Map<String, INDArray> grads = new LinkedHashMap<>();
-        double scale = 1.0 / selection.inclusionProbability();
         KeyValueBuffer pastGradients = selection.visitedCount() > 0
                 ? new KeyValueBuffer(model.config(), rows, s, model.dataType()) : null;
         for (int j = k - 1; j >= 0; j--) {
             if (!selection.visited()[j]) {
                 continue;   // skipped chunk: no graph, no backward; its G is dropped
             }
+            double scale = selection.scale(j);
             int start = j * chunkSize;
             int end = Math.min(s, start + chunkSize);
             int pastStart = layout.pastStart(start);
@@ -69,23 +82,28 @@ final class ChunkwiseBackprop {
     /** Pass 1 alone: the exact mean loss of a batch, chunk by chunk, without any gradient (inference). */
     double forwardOnly(Batch batch) {
         SequenceLayout layout = new SequenceLayout(batch);
-        return forwardPass(layout, new KeyValueBuffer(model.config(), batch.rows(), layout.length(), model.dataType()));
+        double loss = 0;
+        for (double l : forwardPass(layout, new KeyValueBuffer(model.config(), batch.rows(), layout.length(),
+                model.dataType()))) {
+            loss += l;
+        }
+        return loss;
     }
 
-    /** Runs every chunk forward without gradients, storing its K/V in {@code cache}; returns the summed loss. */
-    private double forwardPass(SequenceLayout layout, KeyValueBuffer cache) {
+    /** Runs every chunk forward without gradients, storing its K/V in {@code cache}; returns each chunk's loss. */
+    private double[] forwardPass(SequenceLayout layout, KeyValueBuffer cache) {
         int s = layout.length();
         int rows = layout.rows();
-        double loss = 0;
+        double[] losses = new double[(s + chunkSize - 1) / chunkSize];
         for (int start = 0; start < s; start += chunkSize) {
             int end = Math.min(s, start + chunkSize);
             int pastStart = layout.pastStart(start);
             ChunkInput in = layout.chunk(start, end, pastStart, 1.0);
             ChunkForward out = model.forward(in, past(cache, pastStart, start, rows), false);
-            loss += out.loss();
+            losses[start / chunkSize] = out.loss();
             cache.put(start, out.present());
         }
-        return loss;
+        return losses;
     }
 
     private KeyValues past(KeyValueBuffer cache, int from, int to, int rows) {

@@ -1,7 +1,10 @@
 /**
  * Gradient engines: given a {@link ai.chunkwise.train.engine.Batch} (token ids, optional loss mask, optional
  * document starts per row) they return the exact mean loss and the gradients of every trainable tensor by
- * checkpoint name ({@link ai.chunkwise.train.engine.BatchGradients}).
+ * checkpoint name ({@link ai.chunkwise.train.engine.BatchGradients}). One place picks the engine:
+ * {@link ai.chunkwise.train.engine.EngineSpec} (a {@link ai.chunkwise.train.engine.Method} with its chunk size,
+ * budget and sampling) builds it for {@code train}, {@code grad} and the benchmarks alike; a randomized engine
+ * takes its seed with each batch.
  * <ul>
  *   <li>{@link ai.chunkwise.train.engine.FullBackprop}: the whole sequence as one chunk; the oracle.</li>
  *   <li>{@link ai.chunkwise.train.engine.SecoEngine}: exact chunk-wise back-propagation (docs/seco-spaco.md):

@@ -5,14 +5,13 @@ import ai.chunkwise.train.checkpoint.HfCheckpoint;
 import ai.chunkwise.train.checkpoint.PeftAdapter;
 import ai.chunkwise.train.data.BatchStream;
 import ai.chunkwise.train.data.DataPosition;
-import ai.chunkwise.train.data.EpochOrder;
+import ai.chunkwise.train.data.HadoopEnvironment;
 import ai.chunkwise.train.data.PositionedBatch;
-import ai.chunkwise.train.data.TrainingSequences;
+import ai.chunkwise.train.data.TrainingSources;
+import ai.chunkwise.train.data.TrainingStream;
 import ai.chunkwise.train.engine.BatchGradients;
-import ai.chunkwise.train.engine.FullBackprop;
+import ai.chunkwise.train.engine.EngineSpec;
 import ai.chunkwise.train.engine.GradientEngine;
-import ai.chunkwise.train.engine.SecoEngine;
-import ai.chunkwise.train.engine.SpacoEngine;
 import ai.chunkwise.train.model.LlamaConfig;
 import ai.chunkwise.train.model.LlamaModel;
 import ai.chunkwise.train.optim.AdamW;
@@ -63,24 +62,30 @@ public final class Trainer {
             throw new IllegalArgumentException("output " + s.output() + " already holds checkpoints (latest: "
                     + checkpoint.get().getFileName() + "): pass --resume to continue that run, or choose another output");
         }
-        TrainerState state = checkpoint.map(CheckpointStore::readState).orElse(new TrainerState(0, DataPosition.START,
-                0, s.dataSeed(), s.methodSeed(), s.initSeed(), s.loraSeed()));
+        TrainerState state = checkpoint.map(CheckpointStore::readState).orElse(new TrainerState(0,
+                DataPosition.start(s.sources().size()), 0, s.dataSeed(), s.methodSeed(), s.initSeed(), s.loraSeed()));
         requireSameSeeds(state, checkpoint);
 
-        TrainingSequences data = TrainingSequences.load(s.dataset(), s.maxSequences(), s.verifyChecksums());
+        // streamed: only manifests and shard sizes are read here; each shard is verified when first read
+        try (TrainingSources data = TrainingSources.open(s.sources(), HadoopEnvironment.configuration(),
+                s.maxSequences(), s.verifyChecksums())) {
+            data.requireBufferFits(s.shuffleBuffer(), s.shuffle(), Runtime.getRuntime().maxMemory());
+            return run(s, store, checkpoint, state, data, stopAtStep);
+        }
+    }
+
+    private ObjectNode run(TrainSettings s, CheckpointStore store, Optional<Path> checkpoint, TrainerState state,
+                           TrainingSources data, long stopAtStep) {
         ModelSetup setup = ModelSetup.create(s, checkpoint.orElse(null));
         LlamaModel model = setup.model();
         data.requireFits(model.config(), setup.source());
-        int chunkSize = s.chunkSize() == 0 ? data.header().chunkSize() : s.chunkSize();
+        EngineSpec engineSpec = s.engineSpec(data.header().chunkSize());
+        int chunkSize = engineSpec.chunkSize();
 
         AdamW optimizer = new AdamW(s.beta1(), s.beta2(), s.eps(), s.weightDecay());
         checkpoint.ifPresent(c -> optimizer.loadState(CheckpointStore.readOptimizerState(c, s.dataType())));
         LearningRateSchedule schedule = new LearningRateSchedule(s.lr(), s.minLr(), s.warmupSteps(), s.steps());
-        GradientEngine fixedEngine = switch (s.method()) {
-            case full -> new FullBackprop(model);
-            case seco -> new SecoEngine(model, chunkSize);
-            case spaco -> null;   // one engine per micro-batch, seeded from (seed, step): see spacoSeed
-        };
+        GradientEngine engine = engineSpec.create(model);
 
         long endStep = Math.min(s.steps(), stopAtStep);
         long seqLen = data.sequenceLength();
@@ -95,14 +100,13 @@ public final class Trainer {
         long peakPhysical = Pointer.physicalBytes();
         Path lastCheckpoint = checkpoint.orElse(null);
         GradientAccumulator accumulator = new GradientAccumulator();
-        EpochOrder order = new EpochOrder(data.size(), s.dataSeed(), s.shuffle());
-        try (BatchStream batches = new BatchStream(data, order, s.batchSize(), s.documentBoundaries(), state.position());
+        TrainingStream rows = data.stream(s.dataSeed(), s.shuffle(), s.shuffleBuffer(), state.position());
+        try (BatchStream batches = new BatchStream(rows, s.batchSize(), s.documentBoundaries());
              MetricsLog metrics = new MetricsLog(s.output(), startStep)) {
             for (long step = startStep; step < endStep; step++) {
                 long t0 = System.nanoTime();
                 double lr = schedule.lrAt(step);
-                StepOutcome o = trainStep(step, lr, batches, accumulator, model, optimizer, fixedEngine, chunkSize,
-                        state.position());
+                StepOutcome o = trainStep(step, lr, batches, accumulator, model, optimizer, engine, state.position());
                 state = new TrainerState(step + 1, o.position(), state.tokensSeen() + tokensPerStep, s.dataSeed(),
                         s.methodSeed(), s.initSeed(), s.loraSeed());
                 double seconds = (System.nanoTime() - t0) / 1e9;
@@ -146,14 +150,14 @@ public final class Trainer {
             m.put("epoch", position.epoch());
             m.put("physical_bytes", physical);
             m.put("heap_bytes", Runtime.getRuntime().totalMemory() - Runtime.getRuntime().freeMemory());
+            m.put("heap_after_gc_bytes", HeapAfterGc.usedBytes());
             return m;
         }
     }
 
     /** Gradients of {@code accumulation-steps} micro-batches, token-weighted; clipped; one AdamW update. */
     private StepOutcome trainStep(long step, double lr, BatchStream batches, GradientAccumulator accumulator,
-                                  LlamaModel model, AdamW optimizer, GradientEngine fixedEngine, int chunkSize,
-                                  DataPosition position) {
+                                  LlamaModel model, AdamW optimizer, GradientEngine engine, DataPosition position) {
         TrainSettings s = settings;
         accumulator.reset();
         double lossSum = 0;
@@ -161,9 +165,7 @@ public final class Trainer {
         int chunksVisited = 0;
         for (int micro = 0; micro < s.accumulationSteps(); micro++) {
             PositionedBatch pb = batches.next();
-            GradientEngine engine = fixedEngine != null ? fixedEngine
-                    : new SpacoEngine(model, chunkSize, s.budget(), s.sampling(), spacoSeed(step, micro));
-            BatchGradients g = engine.compute(pb.batch());
+            BatchGradients g = engine.compute(pb.batch(), methodSeed(step, micro));
             accumulator.add(g.gradients(), g.predictedTokens());
             lossSum += g.loss() * g.predictedTokens();
             predicted += g.predictedTokens();
@@ -192,8 +194,8 @@ public final class Trainer {
                 o.updated() ? "" : " | step skipped: non-finite gradient");
     }
 
-    /** SpaCO's chunk draws for (step, micro-batch): a function of the seed and the position alone, so resumable. */
-    private long spacoSeed(long step, int micro) {
+    /** The engine's random draws (SpaCO's chunks) for (step, micro-batch): a function of the seed and position alone, so resumable. */
+    private long methodSeed(long step, int micro) {
         return new SplittableRandom(settings.methodSeed()).split().nextLong()
                 ^ (step * settings.accumulationSteps() + micro) * 0x9E3779B97F4A7C15L;
     }
@@ -222,7 +224,7 @@ public final class Trainer {
         r.put("steps_done", endStep);
         r.put("resumed_from_step", startStep);
         r.put("model", source);
-        r.put("method", s.method().name());
+        r.put("method", s.method().configName());
         r.put("chunk_size", chunkSize);
         r.put("sequence_length", seqLen);
         r.put("batch_size", s.batchSize());

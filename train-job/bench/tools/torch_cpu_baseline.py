@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
-"""PyTorch CPU baseline for `train-job bench`: the same small Llama and the same training step, in PyTorch.
+"""PyTorch CPU baseline for the benchmarks (train-job/bench): the same small Llama and the same training step, in PyTorch.
 
 Run by the Java benchmark as a subprocess (so both sides are measured in one invocation on one machine), or alone:
-    /usr/bin/python3 train-job/tools/torch_cpu_baseline.py --tokens 4096 --chunk 256 --threads 1
+    python3 train-job/bench/tools/torch_cpu_baseline.py --tokens 4096 --chunk 256 --threads 1
 Needs Debian's python3-torch and libopenblas0-pthread (the benchmark script installs them; without OpenBLAS
 PyTorch 1.13 falls back to the reference BLAS and is ~10x slower). Prints one JSON object per method.
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs the PyTorch CPU baseline for `train-job bench` (Debian bookworm's python3-torch 1.13 with the pthread
+# Installs the PyTorch CPU baseline for the benchmarks (train-job/bench) (Debian bookworm's python3-torch 1.13 with the pthread
 # OpenBLAS: without libopenblas0-pthread PyTorch falls back to the reference BLAS and runs ~10x slower).
 # Kept out of the test run on purpose: only the benchmarks need it.
 set -euo pipefail

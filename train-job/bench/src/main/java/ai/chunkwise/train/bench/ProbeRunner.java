@@ -7,9 +7,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
-import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -32,18 +30,8 @@ final class ProbeRunner {
     }
 
     ObjectNode run(ProbeSpec spec) throws IOException, InterruptedException {
-        List<String> cmd = new ArrayList<>();
-        cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        // the parent's own -X/-D/--add-opens options (heap size, JavaCPP limits) apply to the child too
-        cmd.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments());
-        cmd.add("-cp");
-        cmd.add(System.getProperty("java.class.path"));
-        cmd.add(StepProbe.class.getName());
-        cmd.addAll(spec.toArgs());
-        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
-        pb.environment().put("OMP_NUM_THREADS", "1");
-        pb.environment().put("OPENBLAS_NUM_THREADS", "1");
-        Process child = pb.start();
+        // the parent's own -X/-D options (heap size, JavaCPP limits) apply to the child too
+        Process child = ChildJvm.of(StepProbe.class, spec.toArgs()).redirectErrorStream(true).start();
         ChildOutput output = new ChildOutput(child);
         output.start();
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(timeoutSeconds);

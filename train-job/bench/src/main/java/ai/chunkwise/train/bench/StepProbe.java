@@ -1,11 +1,10 @@
 package ai.chunkwise.train.bench;
 
 import ai.chunkwise.train.engine.Batch;
-import ai.chunkwise.train.engine.FullBackprop;
+import ai.chunkwise.train.engine.EngineSpec;
 import ai.chunkwise.train.engine.GradientEngine;
 import ai.chunkwise.train.engine.InferencePass;
-import ai.chunkwise.train.engine.SecoEngine;
-import ai.chunkwise.train.engine.SpacoEngine;
+import ai.chunkwise.train.engine.Method;
 import ai.chunkwise.train.engine.SpacoSampling;
 import ai.chunkwise.train.memory.PeakMemory;
 import ai.chunkwise.train.model.LlamaModel;
@@ -74,13 +73,10 @@ public final class StepProbe {
             InferencePass pass = new InferencePass(model, spec.chunk());
             return () -> pass.loss(batch);
         }
-        GradientEngine engine = switch (spec.method()) {
-            case "full" -> new FullBackprop(model);
-            case "seco" -> new SecoEngine(model, spec.chunk());
-            case "spaco" -> new SpacoEngine(model, spec.chunk(), spec.budget(), SpacoSampling.parse(spec.sampling()), 1);
-            default -> throw new IllegalArgumentException("unknown method '" + spec.method()
-                    + "': expected inference, full, seco or spaco");
-        };
-        return () -> engine.compute(batch);
+        Method method = Method.parse(spec.method());
+        GradientEngine engine = new EngineSpec(method, spec.chunk(), spec.budget(),
+                method.sampled() ? SpacoSampling.parse(spec.sampling()) : null).create(model);
+        long[] seed = {1};   // a fresh chunk draw for every step, reproducible from run to run
+        return () -> engine.compute(batch, seed[0]++);
     }
 }

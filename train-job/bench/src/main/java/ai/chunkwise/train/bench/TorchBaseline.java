@@ -5,21 +5,22 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
-import java.net.URISyntaxException;
+import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
 
 /**
- * The same model and step in PyTorch on this machine's CPU (train-job/tools/torch_cpu_baseline.py, Debian's
- * python3-torch + OpenBLAS, installed by train-job/tools/install-torch-cpu.sh), run from this invocation so the
- * Chunkwise-vs-PyTorch ratios compare runs made side by side.
+ * The same model and step in PyTorch on this machine's CPU (train-job/bench/tools/torch_cpu_baseline.py, carried
+ * inside this jar; Debian's python3-torch + OpenBLAS, installed by train-job/bench/tools/install-torch-cpu.sh),
+ * run from this invocation so the Chunkwise-vs-PyTorch ratios compare runs made side by side. The interpreter is
+ * {@code --python} (default: python3 on the PATH).
  */
 final class TorchBaseline {
-    private static final String PYTHON = "/usr/bin/python3";
+    private static final String SCRIPT_RESOURCE = "torch_cpu_baseline.py";
     private final BenchCommand bench;
     private final String suite;
 
@@ -29,20 +30,29 @@ final class TorchBaseline {
     }
 
     void compare(int tokens, int chunk, JsonNode chunkwiseSeco) throws Exception {
-        Path script = script();
+        String python = bench.python();
         ObjectNode ctx = bench.json().createObjectNode();
         ctx.put("tokens", tokens);
         ctx.put("chunk_size", chunk);
-        if (script == null || !torchAvailable()) {
+        if (!torchAvailable(python)) {
             ObjectNode n = bench.result(suite);
             n.put("framework", "pytorch");
             n.put("status", "unavailable");
-            n.put("hint", "run train-job/tools/install-torch-cpu.sh (Debian python3-torch + libopenblas0-pthread)");
+            n.put("python", python);
+            n.put("hint", "run train-job/bench/tools/install-torch-cpu.sh (Debian python3-torch + "
+                    + "libopenblas0-pthread), or name an interpreter that has torch with --python");
             bench.emit(n);
             return;
         }
         Map<String, JsonNode> byMethod = new HashMap<>();
-        ProcessBuilder pb = new ProcessBuilder(PYTHON, script.toString(), "--tokens", String.valueOf(tokens),
+        Path script = Files.createTempFile("torch_cpu_baseline", ".py");
+        try (InputStream in = TorchBaseline.class.getResourceAsStream(SCRIPT_RESOURCE)) {
+            if (in == null) {
+                throw new IllegalStateException(SCRIPT_RESOURCE + " is missing from the benchmark jar: rebuild it");
+            }
+            Files.copy(in, script, StandardCopyOption.REPLACE_EXISTING);
+        }
+        ProcessBuilder pb = new ProcessBuilder(python, script.toString(), "--tokens", String.valueOf(tokens),
                 "--chunk", String.valueOf(chunk), "--threads", "1", "--methods", "full,seco").redirectErrorStream(true);
         pb.environment().put("OMP_NUM_THREADS", "1");
         Process p = pb.start();
@@ -58,6 +68,7 @@ final class TorchBaseline {
             }
         }
         p.waitFor();
+        Files.deleteIfExists(script);
         if (chunkwiseSeco == null || !chunkwiseSeco.path("status").asText().equals("ok")) {
             return;
         }
@@ -74,25 +85,13 @@ final class TorchBaseline {
         }
     }
 
-    private static boolean torchAvailable() {
+    private static boolean torchAvailable(String python) {
         try {
-            Process p = new ProcessBuilder(PYTHON, "-c", "import torch").redirectErrorStream(true).start();
+            Process p = new ProcessBuilder(python, "-c", "import torch").redirectErrorStream(true).start();
             p.getInputStream().readAllBytes();
             return p.waitFor() == 0;
         } catch (Exception e) {
             return false;
         }
-    }
-
-    /** tools/ beside target/ of the train-job module (the jar lives in train-job/target), or from the repo root. */
-    static Path script() throws URISyntaxException {
-        Path jarOrClasses = Path.of(TorchBaseline.class.getProtectionDomain().getCodeSource().getLocation().toURI());
-        for (Path candidate : List.of(jarOrClasses.getParent().resolveSibling("tools").resolve("torch_cpu_baseline.py"),
-                Path.of("train-job", "tools", "torch_cpu_baseline.py"))) {
-            if (Files.isRegularFile(candidate)) {
-                return candidate;
-            }
-        }
-        return null;
     }
 }
