@@ -1,5 +1,6 @@
 package ai.chunkwise.tokenize;
 
+import ai.chunkwise.pipeline.cli.ChunkwiseVersion;
 import ai.chunkwise.tokenize.config.TokenizeSettings;
 import ai.chunkwise.tokenize.output.VersionPlan;
 import org.apache.hadoop.conf.Configuration;
@@ -25,7 +26,7 @@ import java.util.concurrent.Callable;
  * Exit codes: 0 done, 1 error (one line on stderr; --verbose adds the stack trace), 2 usage error.
  */
 @Command(name = "tokenize-job", mixinStandardHelpOptions = true, sortOptions = false, usageHelpAutoWidth = true,
-        versionProvider = TokenizeJob.Version.class,
+        versionProvider = ChunkwiseVersion.Provider.class,
         description = {"Tokenizes documents with Spark and packs them into chunk-aligned Arrow shards.",
                 "Every option can also be set in a HOCON file (--conf) under tokenize { ... }; the command line wins.",
                 "Defaults: conf/tokenize.conf."})
@@ -66,6 +67,11 @@ public final class TokenizeJob implements Callable<Integer> {
     @Option(names = "--overwrite", negatable = true,
             description = "Replace a dataset already in the output directory by a complete new version.")
     Boolean overwrite;
+    @Option(names = "--eval-fraction", paramLabel = "F",
+            description = "Hold out this fraction of the documents (by document hash) as an evaluation dataset (default 0: none).")
+    Double evalFraction;
+    @Option(names = "--eval-output", paramLabel = "DIR", description = "Held-out dataset directory (default <output>-eval).")
+    String evalOutput;
     @Option(names = "--master", paramLabel = "URL", description = "Spark master (default: spark-submit's, else local[*]).")
     String master;
     @Option(names = "--conf", paramLabel = "FILE", description = "HOCON config file (keys under tokenize { }).")
@@ -109,14 +115,21 @@ public final class TokenizeJob implements Callable<Integer> {
         TokenizePlan plan = TokenizePlan.prepare(settings, SparkSessions.hadoopConfForPreflight());
         if (plan.version().kind() == VersionPlan.Kind.NOTHING) {
             plan.output().leaveUnchanged();
+            if (plan.evalOutput() != null) {
+                plan.evalOutput().leaveUnchanged();
+            }
             System.out.println("tokenize-job: " + plan.version().reason());
             return 0;
         }
-        boolean ownSession = SparkSession.getDefaultSession().isEmpty();
-        SparkSession spark = SparkSessions.open(settings.master());
+        SparkSessions.Opened opened = SparkSessions.openForJob(settings.master());
+        boolean ownSession = opened.started();
+        SparkSession spark = opened.session();
         try {
             TokenizeResult result = TokenizeRunner.run(spark, plan);
             System.out.println(result.summary());
+            if (result.heldOut() != null) {
+                System.out.println(result.heldOut().summary("held-out set"));
+            }
         } finally {
             if (ownSession) {
                 spark.stop();
@@ -144,6 +157,8 @@ public final class TokenizeJob implements Callable<Integer> {
         put(m, "mode", mode);
         put(m, "overwrite", overwrite);
         put(m, "master", master);
+        put(m, "eval-fraction", evalFraction);
+        put(m, "eval-output", evalOutput);
         return m;
     }
 
@@ -155,18 +170,6 @@ public final class TokenizeJob implements Callable<Integer> {
 
     /** Recorded in manifest.json's created_by. */
     public static String createdBy() {
-        return "chunkwise tokenize-job " + version();
-    }
-
-    static String version() {
-        String v = TokenizeJob.class.getPackage().getImplementationVersion();
-        return v != null ? v : "dev";
-    }
-
-    static final class Version implements CommandLine.IVersionProvider {
-        @Override
-        public String[] getVersion() {
-            return new String[]{createdBy()};
-        }
+        return "chunkwise tokenize-job " + ChunkwiseVersion.version();
     }
 }

@@ -43,7 +43,9 @@ public record TokenizeSettings(
         int partitions,
         int shards,
         int rowsPerBatch,
-        String master) {
+        String master,
+        double evalFraction,
+        String evalOutput) {
 
     public static final String ROOT = "tokenize";
     /** The defaults: conf/tokenize.conf, copied into the jar by the build. */
@@ -52,7 +54,8 @@ public record TokenizeSettings(
     /** Every key, relative to {@link #ROOT}; one per command-line option. */
     public static final List<String> KEYS = List.of(
             "input", "format", "text-field", "output", "mode", "overwrite", "tokenizer", "chunk-size", "chunks-per-seq",
-            "packing", "add-bos", "add-eos", "seed", "partitions", "shards", "rows-per-batch", "master");
+            "packing", "add-bos", "add-eos", "seed", "partitions", "shards", "rows-per-batch", "master",
+            "eval-fraction", "eval-output");
 
     public TokenizeSettings {
         if (input == null || input.isBlank()) {
@@ -83,6 +86,23 @@ public record TokenizeSettings(
         if (!VersionPlan.MODES.contains(mode)) {
             throw new IllegalArgumentException("tokenize.mode (--mode) must be one of " + VersionPlan.MODES + ", got '" + mode + "'");
         }
+        if (!(evalFraction >= 0 && evalFraction < 1)) {
+            throw new IllegalArgumentException("tokenize.eval-fraction (--eval-fraction) must be in [0, 1) (0 = no "
+                    + "held-out set), got " + evalFraction);
+        }
+        evalOutput = evalOutput == null ? "" : evalOutput;
+    }
+
+    /** Where the held-out documents go: tokenize.eval-output, or the output directory's sibling {@code <output>-eval}. */
+    public String evalOutputPath() {
+        if (!evalOutput.isBlank()) {
+            return evalOutput;
+        }
+        String base = output;
+        while (base.length() > 1 && base.endsWith("/")) {
+            base = base.substring(0, base.length() - 1);
+        }
+        return base + "-eval";
     }
 
     private static void requirePositive(String key, int value) {
@@ -149,7 +169,9 @@ public record TokenizeSettings(
                     t.getInt("partitions"),
                     t.getInt("shards"),
                     t.getInt("rows-per-batch"),
-                    t.getString("master"));
+                    t.getString("master"),
+                    t.getDouble("eval-fraction"),
+                    t.getString("eval-output"));
         } catch (ConfigException e) {
             // Typesafe's message already carries the origin (file: line) and the key
             throw new IllegalArgumentException("invalid configuration: " + e.getMessage(), e);
@@ -180,6 +202,8 @@ public record TokenizeSettings(
         m.put("shards", shards);
         m.put("rows-per-batch", rowsPerBatch);
         m.put("master", master);
+        m.put("eval-fraction", evalFraction);
+        m.put("eval-output", evalFraction > 0 ? Redact.uri(evalOutputPath()) : "");
         return m;
     }
 
@@ -201,12 +225,13 @@ public record TokenizeSettings(
         m.put("seed", seed);
         m.put("shards", shards);
         m.put("rows-per-batch", rowsPerBatch);
+        m.put("eval-fraction", evalFraction);
         return m;
     }
 
     /** The same settings with the resolved shard count (auto replaced by the number actually used). */
     public TokenizeSettings withShards(int resolvedShards) {
         return new TokenizeSettings(input, format, textField, output, mode, overwrite, tokenizer, chunkSize, chunksPerSeq,
-                packing, addBos, addEos, seed, partitions, resolvedShards, rowsPerBatch, master);
+                packing, addBos, addEos, seed, partitions, resolvedShards, rowsPerBatch, master, evalFraction, evalOutput);
     }
 }

@@ -81,6 +81,18 @@ public record VersionPlan(Kind kind, int number, Manifest previous, List<FileSta
                 fresh.size() + " new input file(s) on top of version " + current.number());
     }
 
+    /** Whether two plans (the training and held-out halves of one split) publish the same kind over the same files. */
+    public boolean sameWork(VersionPlan other) {
+        return kind == other.kind && files.equals(other.files);
+    }
+
+    /** This output's complete new version over all the input files (--overwrite). */
+    public VersionPlan asFull(List<FileStatus> all) {
+        int next = previous == null || previous.datasetVersion() == null ? 1 : previous.datasetVersion().number() + 1;
+        return new VersionPlan(Kind.FULL, next, previous, all, "the training and held-out sets were not at the same "
+                + "input: both published anew (--overwrite)");
+    }
+
     /** The producer keys whose values differ, "chunk-size 128 -> 64, ...", or null when equal. */
     static String differences(SortedMap<String, Object> was, SortedMap<String, Object> now) {
         List<String> d = new ArrayList<>();

@@ -83,7 +83,7 @@ class TokenizeSettingsTest {
                 """);
         TokenizeSettings s = TokenizeSettings.load(Map.of(), f);
         assertEquals(new TokenizeSettings("i", InputFormat.JSONL, "body", "o", "incremental", true, "bytes", 3, 5,
-                PackingPolicy.CHUNK_ALIGNED, true, false, 99, 4, 6, 2, "local[1]"), s);
+                PackingPolicy.CHUNK_ALIGNED, true, false, 99, 4, 6, 2, "local[1]", 0.0, ""), s);
         assertEquals(TokenizeSettings.KEYS.size(), s.toConfigMap().size());
     }
 

@@ -38,7 +38,7 @@ public record TrainSettings(
         double maxGradNorm,
         int batchSize, int accumulationSteps, long steps,
         Path output, long checkpointEvery, int keepCheckpoints, long logEvery,
-        String rendered) {
+        String rendered, EvalSettings eval) {
 
     public static final String DEFAULTS_RESOURCE = "ai/chunkwise/train/train.conf";
 
@@ -144,7 +144,8 @@ public record TrainSettings(
                 (int) positive(root, "train.batch-size"), (int) positive(root, "train.accumulation-steps"), positive(root, "train.steps"),
                 Path.of(t.getString("output")), nonNegative(root, "train.checkpoint-every"),
                 (int) nonNegative(root, "train.keep-checkpoints"), positive(root, "train.log-every"),
-                root.withOnlyPath("train").root().render(ConfigRenderOptions.defaults().setOriginComments(false)));
+                root.withOnlyPath("train").root().render(ConfigRenderOptions.defaults().setOriginComments(false)),
+                EvalSettings.from(t));
         if (s.initStd <= 0) {
             throw new IllegalArgumentException("train.model.init-std must be > 0, got " + s.initStd);
         }

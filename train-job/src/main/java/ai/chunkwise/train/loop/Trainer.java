@@ -102,7 +102,13 @@ public final class Trainer {
         GradientAccumulator accumulator = new GradientAccumulator();
         TrainingStream rows = data.stream(s.dataSeed(), s.shuffle(), s.shuffleBuffer(), state.position());
         try (BatchStream batches = new BatchStream(rows, s.batchSize(), s.documentBoundaries());
-             MetricsLog metrics = new MetricsLog(s.output(), startStep)) {
+             MetricsLog metrics = new MetricsLog(s.output(), startStep);
+             HeldOutEvaluation heldOut = HeldOutEvaluation.open(s, model, chunkSize, setup.source())) {
+            if (heldOut != null) {
+                console.printf(Locale.ROOT, "eval: %d held-out sequences of %s, %s%n", heldOut.sequences(), s.eval().dataset(),
+                        s.eval().everySteps() > 0 ? "every " + s.eval().everySteps() + " steps and after the last"
+                                : "after the last step");
+            }
             for (long step = startStep; step < endStep; step++) {
                 long t0 = System.nanoTime();
                 double lr = schedule.lrAt(step);
@@ -112,13 +118,19 @@ public final class Trainer {
                 double seconds = (System.nanoTime() - t0) / 1e9;
                 long physical = Pointer.physicalBytes();
                 peakPhysical = Math.max(peakPhysical, physical);
-                metrics.append(o.metrics(step + 1, lr, tokensPerStep, seconds, physical));
-
+                ObjectNode entry = o.metrics(step + 1, lr, tokensPerStep, seconds, physical);
                 boolean last = step + 1 == endStep;
+                String evalLine = heldOut != null && s.eval().dueAfter(step + 1, last)
+                        ? heldOut.evaluateInto(entry, step + 1) : null;
+                metrics.append(entry);
+
                 if ((step + 1) % s.logEvery() == 0 || last) {
                     double elapsed = (System.nanoTime() - started) / 1e9;
                     printProgress(step + 1, o, lr, tokensPerStep / seconds, elapsed / (step + 1 - startStep)
-                            * (s.steps() - step - 1), physical);
+                            * (endStep - step - 1), physical);   // to the step this run stops at
+                }
+                if (evalLine != null) {
+                    console.println(evalLine);
                 }
                 if (last || s.checkpointEvery() > 0 && (step + 1) % s.checkpointEvery() == 0) {
                     lastCheckpoint = store.save(state, model.config(), s.lora(), setup.baseModel(),
@@ -247,6 +259,19 @@ public final class Trainer {
         if (first != null) {
             r.put("first_loss", first.path("loss").asDouble());
             r.put("last_loss", last.path("loss").asDouble());
+        }
+        ArrayNode evalCurve = null;
+        for (JsonNode e : metrics.entries()) {
+            if (e.has("eval_loss")) {
+                evalCurve = evalCurve != null ? evalCurve : r.putArray("eval_curve");
+                evalCurve.addObject().put("step", e.path("step").asLong()).put("loss", e.path("eval_loss").asDouble());
+                r.put("eval_loss", e.path("eval_loss").asDouble());
+                r.put("eval_perplexity", e.path("eval_perplexity").asDouble());
+                r.put("eval_step", e.path("step").asLong());
+            }
+        }
+        if (s.eval().enabled()) {
+            r.put("eval_dataset", s.eval().dataset().toString());
         }
         r.put("checkpoint", lastCheckpoint == null ? null : lastCheckpoint.toString());
         r.put("metrics", s.output().resolve(MetricsLog.FILE_NAME).toString());
