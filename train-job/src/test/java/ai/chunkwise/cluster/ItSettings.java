@@ -40,7 +40,7 @@ record ItSettings(Path tokenizeJar, Path sparkJars, Path hdfsJars, Path trainJar
     }
 
     void requireBuilt() {
-        for (Path p : List.of(tokenizeJar, sparkJars, hdfsJars)) {
+        for (Path p : List.of(tokenizeJar, sparkJars, hdfsJars, trainJar)) {
             if (!Files.exists(p)) {
                 throw new IllegalStateException(p + " does not exist: the cluster test needs the packaged jobs "
                         + "(mvn -B verify builds them before it runs)");

@@ -195,6 +195,54 @@ class TokenizeOnClusterIT {
         assertTrue(log.contains("tokenize-job: error: input " + hdfs.url("/no/such/corpus") + " does not exist"), log);
     }
 
+    @Test
+    @Order(6)
+    void theTrainerReadsTheHdfsDatasetAsASparkDriverApplicationAndResumes() throws Exception {
+        // a model for the hf tokenizer's 13 ids and the dataset's 64-token rows
+        Path config = Files.writeString(local.resolve("tiny-llama.json"), """
+                {"architectures": ["LlamaForCausalLM"], "model_type": "llama", "vocab_size": 13, "hidden_size": 16,
+                 "intermediate_size": 32, "num_hidden_layers": 2, "num_attention_heads": 2, "num_key_value_heads": 1,
+                 "head_dim": 8, "hidden_act": "silu", "rms_norm_eps": 1e-5, "rope_theta": 10000.0,
+                 "max_position_embeddings": 64, "tie_word_embeddings": true, "bos_token_id": 1, "eos_token_id": 2}
+                """);
+        Path out = local.resolve("train-run");
+        List<String> train = List.of("train", "--init-config", config.toString(), "--dataset", hdfs.url("/datasets/hf-files"),
+                "--out", out.toString(), "--method", "seco", "--set", "train.checkpoint-every=1");
+        List<String> first = new ArrayList<>(train);
+        first.addAll(List.of("--steps", "2"));
+        assertEquals(0, submitTrain("train-steps-1-2", first), "log " + it.workDir().resolve("train-steps-1-2.log"));
+        assertTrue(Files.isDirectory(out.resolve("checkpoints/step-000002")));
+
+        List<String> resumed = new ArrayList<>(train);
+        resumed.addAll(List.of("--steps", "3", "--resume"));
+        assertEquals(0, submitTrain("train-resume-3", resumed), "log " + it.workDir().resolve("train-resume-3.log"));
+        assertTrue(Files.isDirectory(out.resolve("checkpoints/step-000003")));
+        // one metrics line per step: the resumed run continued at step 3 instead of starting over
+        List<Long> steps = Files.readAllLines(out.resolve("metrics.jsonl")).stream().filter(l -> !l.isBlank())
+                .map(l -> {
+                    try {
+                        return new ObjectMapper().readTree(l).path("step").asLong();
+                    } catch (IOException e) {
+                        throw new java.io.UncheckedIOException(e);
+                    }
+                }).toList();
+        assertEquals(List.of(1L, 2L, 3L), steps);
+    }
+
+    /** train-job.jar through SparkSubmit against the standalone Master: the trainer runs in the driver (client mode). */
+    private int submitTrain(String name, List<String> args) throws Exception {
+        List<String> cmd = spark.javaWithSpark("1g");
+        cmd.addAll(List.of("org.apache.spark.deploy.SparkSubmit", "--master", spark.masterUrl(),
+                "--class", "ai.chunkwise.train.cli.TrainCli", "--conf", "spark.executor.memory=512m",
+                "--conf", "spark.ui.enabled=false", "--conf", "spark.driver.host=127.0.0.1",
+                "--conf", "spark.driver.bindAddress=127.0.0.1", it.trainJar().toString()));
+        cmd.addAll(args);
+        long t0 = System.nanoTime();
+        int code = processes.run(cmd, spark.env(), it.workDir(), it.workDir().resolve(name + ".log"), 420);
+        System.out.printf("cluster-it: %s: exit %d in %.1f s%n", name, code, (System.nanoTime() - t0) / 1e9);
+        return code;
+    }
+
     /** The job in Spark's embedded local mode on the local copy of the corpus; returns the content digest. */
     private String localRun(String name, List<String> tokenizer) throws Exception {
         List<String> cmd = new ArrayList<>(List.of(it.java(), "-Xmx512m", "-jar", it.tokenizeJar().toString(),
