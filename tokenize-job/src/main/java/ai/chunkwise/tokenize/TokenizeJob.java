@@ -23,7 +23,8 @@ import java.util.concurrent.Callable;
  *   --input hdfs:///corpus/*.jsonl --format jsonl --output hdfs:///datasets/x --tokenizer tiktoken:o200k_base \
  *   --chunk-size 1024 --chunks-per-seq 8
  * </pre>
- * Exit codes: 0 done, 1 error (one line on stderr; --verbose adds the stack trace), 2 usage error.
+ * Exit codes: 0 done or nothing to do, 1 error (one line on stderr; --verbose adds the stack trace), 2 usage error
+ * (docs/cluster.md).
  */
 @Command(name = "tokenize-job", mixinStandardHelpOptions = true, sortOptions = false, usageHelpAutoWidth = true,
         versionProvider = ChunkwiseVersion.Provider.class,
