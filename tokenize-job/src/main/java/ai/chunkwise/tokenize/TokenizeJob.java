@@ -44,6 +44,13 @@ public final class TokenizeJob implements Callable<Integer> {
     @Option(names = "--tokenizer", paramLabel = "SPEC",
             description = "tiktoken:r50k_base|p50k_base|p50k_edit|cl100k_base|o200k_base, hf:/path/tokenizer.json, or bytes.")
     String tokenizer;
+    @Option(names = "--bos-token", paramLabel = "TOKEN",
+            description = "hf: tokenizers: the BOS token string (default: bos_token of tokenizer_config.json beside tokenizer.json).")
+    String bosToken;
+    @Option(names = "--eos-token", paramLabel = "TOKEN", description = "hf: tokenizers: the EOS token string (default: eos_token).")
+    String eosToken;
+    @Option(names = "--pad-token", paramLabel = "TOKEN", description = "hf: tokenizers: the pad token string (default: pad_token, else EOS).")
+    String padToken;
     @Option(names = "--chunk-size", paramLabel = "N", description = "Tokens per chunk.")
     Integer chunkSize;
     @Option(names = "--chunks-per-seq", paramLabel = "K", description = "Chunks per row (seq_len = N x K).")
@@ -146,6 +153,9 @@ public final class TokenizeJob implements Callable<Integer> {
         put(m, "text-field", textField);
         put(m, "output", output);
         put(m, "tokenizer", tokenizer);
+        put(m, "bos-token", bosToken);
+        put(m, "eos-token", eosToken);
+        put(m, "pad-token", padToken);
         put(m, "chunk-size", chunkSize);
         put(m, "chunks-per-seq", chunksPerSeq);
         put(m, "packing", packing);

@@ -1,6 +1,7 @@
 package ai.chunkwise.tokenize;
 
 import ai.chunkwise.pipeline.packing.PackingSpec;
+import ai.chunkwise.pipeline.tokenizer.HuggingFaceTokenizerJson;
 import ai.chunkwise.pipeline.tokenizer.TextTokenizer;
 import ai.chunkwise.pipeline.tokenizer.TokenizerInfo;
 import ai.chunkwise.tokenize.config.TokenizeSettings;
@@ -14,6 +15,8 @@ import org.apache.hadoop.fs.FileStatus;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.SortedMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Everything checked before any Spark work: the tokenizer loads, the packing spec is valid for it, the input
@@ -33,6 +36,7 @@ public record TokenizePlan(TokenizeSettings settings, ResolvedTokenizer tokenize
 
     /** Input bytes per shard when tokenize.shards = 0 (auto). */
     public static final long AUTO_SHARD_INPUT_BYTES = 256L << 20;
+    private static final Logger LOG = LoggerFactory.getLogger(TokenizePlan.class);
 
     /** Shards of the held-out dataset: its share of the training shards, at least one. */
     public int evalShards() {
@@ -45,10 +49,15 @@ public record TokenizePlan(TokenizeSettings settings, ResolvedTokenizer tokenize
     }
 
     public static TokenizePlan prepare(TokenizeSettings settings, Configuration hadoopConf) {
-        ResolvedTokenizer source = ResolvedTokenizer.resolve(settings.tokenizer(), hadoopConf);
+        ResolvedTokenizer source = ResolvedTokenizer.resolve(settings.tokenizer(), settings.specialTokens(), hadoopConf);
         TokenizerInfo info;
         try (TextTokenizer t = source.open()) {
             info = t.info();
+            if (t instanceof HuggingFaceTokenizerJson hf && Boolean.TRUE.equals(hf.specialTokens().addBosToken())
+                    && !settings.addBos()) {
+                LOG.warn("{} says add_bos_token = true (the model expects BOS before every text) but add-bos is off:"
+                        + " pass --add-bos (tokenize.add-bos = true) to match", hf.specialTokens().source());
+            }
         }
         PackingSpec spec = new PackingSpec(settings.chunkSize(), settings.chunksPerSeq(), settings.packing(),
                 settings.addBos(), settings.addEos(), info);

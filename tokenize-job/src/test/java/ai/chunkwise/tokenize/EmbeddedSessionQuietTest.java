@@ -28,6 +28,9 @@ class EmbeddedSessionQuietTest {
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx512m"));
         ManagementFactory.getRuntimeMXBean().getInputArguments().stream()
                 .filter(a -> a.startsWith("--add-opens")).forEach(cmd::add);
+        // in a reactor build the class path holds pipeline.jar, whose manifest Class-Path adds pipeline's own CLI
+        // logging binding (slf4j-simple); tokenize-job.jar runs with Spark's (log4j), so choose that one explicitly
+        cmd.add("-Dslf4j.provider=org.apache.logging.slf4j.SLF4JServiceProvider");
         cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), TokenizeJob.class.getName(),
                 "--input", in.toString(), "--format", "text", "--tokenizer", "bytes", "--chunk-size", "8",
                 "--chunks-per-seq", "2", "--partitions", "1", "--output", tmp.resolve("out").toString()));

@@ -4,6 +4,7 @@ import ai.chunkwise.pipeline.config.StrictConfig;
 import ai.chunkwise.pipeline.packing.PackingPolicy;
 import ai.chunkwise.tokenize.Redact;
 import ai.chunkwise.tokenize.output.VersionPlan;
+import ai.chunkwise.pipeline.tokenizer.SpecialTokenNames;
 import ai.chunkwise.tokenize.input.InputFormat;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
@@ -34,6 +35,7 @@ public record TokenizeSettings(
         String mode,
         boolean overwrite,
         String tokenizer,
+        SpecialTokenNames specialTokens,
         int chunkSize,
         int chunksPerSeq,
         PackingPolicy packing,
@@ -53,9 +55,9 @@ public record TokenizeSettings(
 
     /** Every key, relative to {@link #ROOT}; one per command-line option. */
     public static final List<String> KEYS = List.of(
-            "input", "format", "text-field", "output", "mode", "overwrite", "tokenizer", "chunk-size", "chunks-per-seq",
-            "packing", "add-bos", "add-eos", "seed", "partitions", "shards", "rows-per-batch", "master",
-            "eval-fraction", "eval-output");
+            "input", "format", "text-field", "output", "mode", "overwrite", "tokenizer", "bos-token", "eos-token",
+            "pad-token", "chunk-size", "chunks-per-seq", "packing", "add-bos", "add-eos", "seed", "partitions",
+            "shards", "rows-per-batch", "master", "eval-fraction", "eval-output");
 
     public TokenizeSettings {
         if (input == null || input.isBlank()) {
@@ -86,6 +88,7 @@ public record TokenizeSettings(
         if (!VersionPlan.MODES.contains(mode)) {
             throw new IllegalArgumentException("tokenize.mode (--mode) must be one of " + VersionPlan.MODES + ", got '" + mode + "'");
         }
+        specialTokens = specialTokens == null ? SpecialTokenNames.NONE : specialTokens;
         if (!(evalFraction >= 0 && evalFraction < 1)) {
             throw new IllegalArgumentException("tokenize.eval-fraction (--eval-fraction) must be in [0, 1) (0 = no "
                     + "held-out set), got " + evalFraction);
@@ -160,6 +163,7 @@ public record TokenizeSettings(
                     t.getString("mode"),
                     t.getBoolean("overwrite"),
                     t.getString("tokenizer"),
+                    new SpecialTokenNames(t.getString("bos-token"), t.getString("eos-token"), t.getString("pad-token")),
                     t.getInt("chunk-size"),
                     t.getInt("chunks-per-seq"),
                     PackingPolicy.parse(t.getString("packing")),
@@ -192,6 +196,9 @@ public record TokenizeSettings(
         m.put("mode", mode);
         m.put("overwrite", overwrite);
         m.put("tokenizer", Redact.uri(tokenizer));
+        m.put("bos-token", specialTokens.bos() == null ? "" : specialTokens.bos());
+        m.put("eos-token", specialTokens.eos() == null ? "" : specialTokens.eos());
+        m.put("pad-token", specialTokens.pad() == null ? "" : specialTokens.pad());
         m.put("chunk-size", chunkSize);
         m.put("chunks-per-seq", chunksPerSeq);
         m.put("packing", packing.configName());
@@ -231,7 +238,8 @@ public record TokenizeSettings(
 
     /** The same settings with the resolved shard count (auto replaced by the number actually used). */
     public TokenizeSettings withShards(int resolvedShards) {
-        return new TokenizeSettings(input, format, textField, output, mode, overwrite, tokenizer, chunkSize, chunksPerSeq,
-                packing, addBos, addEos, seed, partitions, resolvedShards, rowsPerBatch, master, evalFraction, evalOutput);
+        return new TokenizeSettings(input, format, textField, output, mode, overwrite, tokenizer, specialTokens, chunkSize,
+                chunksPerSeq, packing, addBos, addEos, seed, partitions, resolvedShards, rowsPerBatch, master,
+                evalFraction, evalOutput);
     }
 }

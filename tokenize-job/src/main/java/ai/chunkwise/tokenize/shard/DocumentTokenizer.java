@@ -1,5 +1,6 @@
 package ai.chunkwise.tokenize.shard;
 
+import ai.chunkwise.pipeline.tokenizer.SpecialTokenNames;
 import ai.chunkwise.pipeline.tokenizer.TextTokenizer;
 import ai.chunkwise.pipeline.tokenizer.TokenizerInfo;
 import ai.chunkwise.tokenize.input.InputFormat;

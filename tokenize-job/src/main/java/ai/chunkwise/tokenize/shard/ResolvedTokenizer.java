@@ -1,6 +1,7 @@
 package ai.chunkwise.tokenize.shard;
 
 import ai.chunkwise.pipeline.tokenizer.HuggingFaceTokenizerJson;
+import ai.chunkwise.pipeline.tokenizer.SpecialTokenNames;
 import ai.chunkwise.pipeline.tokenizer.TextTokenizer;
 import ai.chunkwise.tokenize.Redact;
 import org.apache.hadoop.conf.Configuration;
@@ -26,25 +27,48 @@ public final class ResolvedTokenizer implements Serializable {
     private static final long serialVersionUID = 1L;
 
     private final String spec;
+    private final SpecialTokenNames specialTokens;
     /** The tokenizer.json bytes of an hf: spec; null for the built-in tokenizers. */
     private final byte[] hfJson;
+    /**
+     * The local directory of an hf: tokenizer.json read from the driver's disk: its tokenizer_config.json /
+     * special_tokens_map.json name the special tokens. Executors need not find it: they only encode (special ids
+     * come from the driver's identity, and the vocabulary SHA-256 is checked).
+     */
+    private final String localDir;
 
-    private ResolvedTokenizer(String spec, byte[] hfJson) {
+    private ResolvedTokenizer(String spec, SpecialTokenNames specialTokens, byte[] hfJson, String localDir) {
         this.spec = spec;
+        this.specialTokens = specialTokens;
         this.hfJson = hfJson;
+        this.localDir = localDir;
     }
 
-    public static ResolvedTokenizer resolve(String spec, Configuration hadoopConf) {
+    public static ResolvedTokenizer resolve(String spec, SpecialTokenNames specialTokens, Configuration hadoopConf) {
         String s = spec == null ? null : spec.trim();
         if (s == null || !s.startsWith(HuggingFaceTokenizerJson.PREFIX)) {
-            return new ResolvedTokenizer(s, null); // TextTokenizer.fromSpec validates it
+            return new ResolvedTokenizer(s, specialTokens, null, null); // TextTokenizer.fromSpec validates it
         }
         String location = s.substring(HuggingFaceTokenizerJson.PREFIX.length()).trim();
         if (location.isEmpty()) {
             throw new IllegalArgumentException("tokenizer spec '" + spec + "' names no file; expected hf:/path/to/tokenizer.json "
                     + "or hf:hdfs:///path/to/tokenizer.json");
         }
-        return new ResolvedTokenizer(HuggingFaceTokenizerJson.PREFIX + Redact.uri(location), readHf(location, hadoopConf));
+        java.nio.file.Path local = localFile(location);
+        return new ResolvedTokenizer(HuggingFaceTokenizerJson.PREFIX + Redact.uri(location), specialTokens,
+                readHf(location, hadoopConf), local == null ? null : local.toAbsolutePath().getParent().toString());
+    }
+
+    private static java.nio.file.Path localFile(String location) {
+        try {
+            if (location.startsWith("file:")) {
+                return java.nio.file.Path.of(URI.create(location));
+            }
+            java.nio.file.Path p = java.nio.file.Path.of(location);
+            return Files.isRegularFile(p) ? p : null;
+        } catch (RuntimeException e) {
+            return null;
+        }
     }
 
     private static byte[] readHf(String location, Configuration hadoopConf) {
@@ -118,6 +142,11 @@ public final class ResolvedTokenizer implements Serializable {
 
     /** A new tokenizer (one per task: tokenizers need not be thread-safe). */
     public TextTokenizer open() {
-        return hfJson == null ? TextTokenizer.fromSpec(spec) : HuggingFaceTokenizerJson.fromBytes(spec, hfJson);
+        if (hfJson == null) {
+            return TextTokenizer.fromSpec(spec, specialTokens);
+        }
+        java.nio.file.Path dir = localDir == null ? null : java.nio.file.Path.of(localDir);
+        return HuggingFaceTokenizerJson.fromBytes(spec, hfJson, dir != null && Files.isDirectory(dir) ? dir : null,
+                specialTokens);
     }
 }

@@ -13,6 +13,8 @@ final class QuietLogging {
     static final String DEFAULT_LEVEL = "org.slf4j.simpleLogger.defaultLogLevel";
     /** Where ND4J's "Duplicate TF op mapping" warnings come from. */
     static final String OP_MAPPING_LOGGER = "org.slf4j.simpleLogger.log.org.nd4j.imports.converters.ImportClassMapping";
+    /** Hadoop's client warns at every start that it found no native library; reading datasets needs none. */
+    static final String HADOOP_NATIVE_LOGGER = "org.slf4j.simpleLogger.log.org.apache.hadoop.util.NativeCodeLoader";
 
     private QuietLogging() {
     }
@@ -21,6 +23,7 @@ final class QuietLogging {
         boolean verbose = Arrays.asList(args).contains("--verbose");
         setIfAbsent(DEFAULT_LEVEL, verbose ? "info" : "warn");
         setIfAbsent(OP_MAPPING_LOGGER, verbose ? "info" : "error");
+        setIfAbsent(HADOOP_NATIVE_LOGGER, verbose ? "info" : "error");
     }
 
     private static void setIfAbsent(String key, String value) {

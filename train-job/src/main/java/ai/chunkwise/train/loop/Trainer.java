@@ -1,12 +1,16 @@
 package ai.chunkwise.train.loop;
 
 import ai.chunkwise.train.checkpoint.AtomicFiles;
+import ai.chunkwise.pipeline.tokenizer.TokenizerInfo;
 import ai.chunkwise.train.checkpoint.HfCheckpoint;
+import ai.chunkwise.train.checkpoint.ModelExport;
+import ai.chunkwise.train.checkpoint.TrainedModelFiles;
 import ai.chunkwise.train.checkpoint.PeftAdapter;
 import ai.chunkwise.train.data.BatchStream;
 import ai.chunkwise.train.data.DataPosition;
 import ai.chunkwise.train.data.HadoopEnvironment;
 import ai.chunkwise.train.data.PositionedBatch;
+import ai.chunkwise.train.data.TokenizerMatch;
 import ai.chunkwise.train.data.TrainingSources;
 import ai.chunkwise.train.data.TrainingStream;
 import ai.chunkwise.train.engine.BatchGradients;
@@ -18,6 +22,7 @@ import ai.chunkwise.train.optim.AdamW;
 import ai.chunkwise.train.optim.GradientAccumulator;
 import ai.chunkwise.train.optim.GradientClipping;
 import ai.chunkwise.train.optim.LearningRateSchedule;
+import ai.chunkwise.train.report.RunReportPage;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -76,6 +81,16 @@ public final class Trainer {
 
     private ObjectNode run(TrainSettings s, CheckpointStore store, Optional<Path> checkpoint, TrainerState state,
                            TrainingSources data, long stopAtStep) {
+        TokenizerInfo datasetTokenizer = data.header().tokenizer();
+        String dataset = s.sources().get(0).path();
+        if (s.checkTokenizer()) {
+            TokenizerMatch.require(dataset, datasetTokenizer, s.modelPath());
+        } else {
+            TokenizerMatch.mismatch(dataset, datasetTokenizer, s.modelPath())
+                    .ifPresent(m -> console.println("warning (" + TokenizerMatch.OVERRIDE_KEY + " = false): " + m));
+        }
+        ModelExport export = new ModelExport(s.saveDtype(), s.saveMaxShardBytes(), s.modelPath(),
+                TokenizerMatch.tokenizerFilesDir(s.modelPath(), datasetTokenizer));
         ModelSetup setup = ModelSetup.create(s, checkpoint.orElse(null));
         LlamaModel model = setup.model();
         data.requireFits(model.config(), setup.source());
@@ -134,12 +149,14 @@ public final class Trainer {
                 }
                 if (last || s.checkpointEvery() > 0 && (step + 1) % s.checkpointEvery() == 0) {
                     lastCheckpoint = store.save(state, model.config(), s.lora(), setup.baseModel(),
-                            model.trainableParameters(), optimizer.state(), s.dataType(), s.rendered());
+                            model.trainableParameters(), optimizer.state(), s.dataType(), s.rendered(), export);
                 }
             }
             ObjectNode report = report(metrics, startStep, endStep, started, peakPhysical, lastCheckpoint,
                     chunkSize, seqLen, setup.source());
             AtomicFiles.writeString(s.output().resolve(REPORT_FILE), report.toPrettyString() + "\n");
+            RunReportPage.write(s.output(), report, metrics.entries(),
+                    s.method() == ai.chunkwise.train.engine.Method.SPACO ? s.budget() * s.accumulationSteps() : Double.NaN);
             return report;
         }
     }
@@ -302,7 +319,7 @@ public final class Trainer {
             Map<String, INDArray> weights;
             String source;
             if (checkpoint != null && s.lora() == null) {
-                HfCheckpoint hf = HfCheckpoint.load(checkpoint.resolve(CheckpointStore.MODEL_DIR), s.dataType());
+                HfCheckpoint hf = TrainedModelFiles.loadForResume(checkpoint, CheckpointStore.MODEL_DIR, s.dataType());
                 config = hf.config();
                 weights = hf.weights();
                 source = s.modelPath() != null ? s.modelPath().toString() : "from scratch (" + s.initConfig() + ")";

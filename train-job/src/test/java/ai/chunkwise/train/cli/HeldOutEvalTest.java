@@ -10,6 +10,7 @@ import ai.chunkwise.train.engine.Batch;
 import ai.chunkwise.train.engine.BatchGradients;
 import ai.chunkwise.train.engine.FullBackprop;
 import ai.chunkwise.train.model.LlamaModel;
+import ai.chunkwise.train.report.ReportPlotCheck;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import org.junit.jupiter.api.Test;
@@ -28,7 +29,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** train.eval: held-out loss in metrics.jsonl every N steps and at the end, equal to `eval --checkpoint`'s. */
+/**
+ * train.eval: held-out loss in metrics.jsonl every N steps and at the end, equal to `eval --checkpoint`'s; and the
+ * run's report.html plots exactly those figures.
+ */
 class HeldOutEvalTest {
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -89,6 +93,10 @@ class HeldOutEvalTest {
         JsonNode report = JSON.readTree(Files.readString(tmp.resolve("with-eval/report.json")));
         assertEquals(logged, report.get("eval_loss").asDouble(), 0.0);
         assertEquals(3, report.get("eval_curve").size());
+
+        // report.html: the plots, drawn from exactly these metrics (no SpaCO plot for a SeCO run)
+        ReportPlotCheck.check(tmp.resolve("with-eval"), List.of("Loss against step", "Loss against tokens seen",
+                "Throughput", "Memory", "Learning rate"));
     }
 
     private static List<JsonNode> train(Path tmp, Path modelConfig, Path dataset, String out, Path eval) throws Exception {
