@@ -27,7 +27,10 @@ public final class ResolvedTokenizer implements Serializable {
     private static final long serialVersionUID = 1L;
 
     private final String spec;
-    private final SpecialTokenNames specialTokens;
+    // the explicit special token names as plain strings: Spark's Kryo cannot serialize a Java record
+    private final String bosToken;
+    private final String eosToken;
+    private final String padToken;
     /** The tokenizer.json bytes of an hf: spec; null for the built-in tokenizers. */
     private final byte[] hfJson;
     /**
@@ -39,7 +42,9 @@ public final class ResolvedTokenizer implements Serializable {
 
     private ResolvedTokenizer(String spec, SpecialTokenNames specialTokens, byte[] hfJson, String localDir) {
         this.spec = spec;
-        this.specialTokens = specialTokens;
+        this.bosToken = specialTokens == null ? null : specialTokens.bos();
+        this.eosToken = specialTokens == null ? null : specialTokens.eos();
+        this.padToken = specialTokens == null ? null : specialTokens.pad();
         this.hfJson = hfJson;
         this.localDir = localDir;
     }
@@ -142,6 +147,7 @@ public final class ResolvedTokenizer implements Serializable {
 
     /** A new tokenizer (one per task: tokenizers need not be thread-safe). */
     public TextTokenizer open() {
+        SpecialTokenNames specialTokens = new SpecialTokenNames(bosToken, eosToken, padToken);
         if (hfJson == null) {
             return TextTokenizer.fromSpec(spec, specialTokens);
         }
