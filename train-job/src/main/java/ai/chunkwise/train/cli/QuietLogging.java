@@ -4,8 +4,9 @@ import java.util.Arrays;
 
 /**
  * train-job's console is for the user's progress and errors: ND4J and Arrow log their start-up at INFO (backend,
- * thread counts, build flags), and ND4J warns twice about "Duplicate TF op mapping" in its own TensorFlow import
- * table, which this program never uses. Both are hidden unless {@code --verbose} is given. Logging goes through
+ * thread counts, build flags), ND4J warns twice about "Duplicate TF op mapping" in its own TensorFlow import
+ * table, which this program never uses, and Hadoop warns that it has no native library (it needs none here). All
+ * are hidden unless {@code --verbose} is given. Logging goes through
  * slf4j-simple, which reads its levels from system properties the first time a logger is made; so this must run
  * before anything touches ND4J, and a level the user set with {@code -D} is left alone.
  */

@@ -43,6 +43,7 @@ class QuietCommandLineTest {
         assertTrue(quiet.contains("step 1/1"), quiet);
         assertFalse(quiet.contains(" INFO "), "INFO lines in the default output:\n" + quiet);
         assertFalse(quiet.contains("Duplicate TF op mapping"), quiet);
+        assertFalse(quiet.contains("native-hadoop"), quiet);
 
         String verbose = trainInNewJvm(tmp, modelConfig, ds, "verbose", true);
         assertTrue(verbose.contains("step 1/1"), verbose);
