@@ -1,5 +1,6 @@
 package ai.chunkwise.train.cli;
 
+import ai.chunkwise.train.backend.CpuBuild;
 import ai.chunkwise.train.backend.GpuSupportCheck;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -28,6 +29,7 @@ public final class TrainCli implements Runnable {
     }
 
     public static void main(String[] args) {
+        CpuBuild.select();   // before ND4J loads: oneDNN/AVX2 where the CPU has it, the plain build elsewhere
         try {
             GpuSupportCheck.requireSupportedGpu();   // before ND4J loads: its CUDA build fails obscurely on new GPUs
         } catch (IllegalStateException e) {

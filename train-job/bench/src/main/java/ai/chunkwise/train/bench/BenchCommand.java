@@ -35,6 +35,7 @@ public final class BenchCommand implements Callable<Integer> {
     picocli.CommandLine.Model.CommandSpec spec;
 
     public static void main(String[] args) {
+        ai.chunkwise.train.backend.CpuBuild.select();   // before ND4J loads; child JVMs get the choice as a -D
         System.exit(new picocli.CommandLine(new BenchCommand()).execute(args));
     }
 

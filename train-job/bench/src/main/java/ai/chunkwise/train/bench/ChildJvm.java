@@ -1,5 +1,7 @@
 package ai.chunkwise.train.bench;
 
+import ai.chunkwise.train.backend.CpuBuild;
+
 import java.io.File;
 import java.lang.management.ManagementFactory;
 import java.net.URISyntaxException;
@@ -31,6 +33,10 @@ final class ChildJvm {
             cmd.add("--add-opens=" + opens + "=ALL-UNNAMED");
         }
         cmd.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments());
+        String build = System.getProperty(CpuBuild.PROPERTY);   // the parent's choice of ND4J's native build
+        if (build != null) {
+            cmd.add("-D" + CpuBuild.PROPERTY + "=" + build);
+        }
         cmd.add("-cp");
         cmd.add(classPath());
         cmd.add(mainClass.getName());
