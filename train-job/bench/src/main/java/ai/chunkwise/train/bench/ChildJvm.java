@@ -27,6 +27,11 @@ final class ChildJvm {
     }
 
     static ProcessBuilder of(Class<?> mainClass, List<String> args) {
+        return of(mainClass, args, List.of());
+    }
+
+    /** @param jvmOptions added after the parent's options, so they win (e.g. another -D value) */
+    static ProcessBuilder of(Class<?> mainClass, List<String> args, List<String> jvmOptions) {
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         for (String opens : OPENS) {
@@ -37,6 +42,7 @@ final class ChildJvm {
         if (build != null) {
             cmd.add("-D" + CpuBuild.PROPERTY + "=" + build);
         }
+        cmd.addAll(jvmOptions);
         cmd.add("-cp");
         cmd.add(classPath());
         cmd.add(mainClass.getName());

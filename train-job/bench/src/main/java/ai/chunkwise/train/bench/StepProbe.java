@@ -54,6 +54,8 @@ public final class StepProbe {
             out.put("seconds_p50", times.median());
             out.put("seconds_p95", times.percentile(95));
             out.putPOJO("seconds", times.seconds());
+            out.put("cpu_seconds_p50", times.cpuMedian());
+            out.putPOJO("cpu_seconds", times.cpuSeconds());
             out.put("peak_rss_bytes", memory.peakResidentBytes());
             out.put("peak_offheap_bytes", memory.peakOffHeapBytes());
             out.put("peak_heap_bytes", memory.peakHeapBytes());
