@@ -2,7 +2,7 @@ package ai.chunkwise.train.loop;
 
 import ai.chunkwise.train.checkpoint.AtomicFiles;
 import ai.chunkwise.train.checkpoint.HfCheckpoint;
-import ai.chunkwise.train.checkpoint.LoraConfig;
+import ai.chunkwise.train.model.LoraConfig;
 import ai.chunkwise.train.checkpoint.PeftAdapter;
 import ai.chunkwise.train.checkpoint.SafeTensors;
 import ai.chunkwise.train.model.LlamaConfig;
@@ -65,7 +65,7 @@ public final class CheckpointStore {
             if (lora == null) {
                 Path model = tmp.resolve(MODEL_DIR);
                 Files.createDirectories(model);
-                config.writeJson(model.resolve(HfCheckpoint.CONFIG_FILE));
+                HfCheckpoint.writeConfig(config, model.resolve(HfCheckpoint.CONFIG_FILE));
                 SafeTensors.write(model.resolve(HfCheckpoint.WEIGHTS_FILE), trainable, Map.of("format", "pt"), dataType);
             } else {
                 Path adapter = tmp.resolve(ADAPTER_DIR);
