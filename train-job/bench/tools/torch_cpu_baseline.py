@@ -8,7 +8,7 @@ PyTorch 1.13 falls back to the reference BLAS and is ~10x slower). Prints one JS
 
 The model is a plain re-statement of HF's LlamaForCausalLM (RMSNorm, RoPE, GQA, SwiGLU, untied head), random
 weights, float32, every parameter trainable. Methods: inference (forward only), full (plain back-propagation),
-seco (chunk-wise exact gradients, notes/seco-spaco.md), spaco (t chunks visited, bernoulli sampling).
+seco (chunk-wise exact gradients, docs/seco-spaco.md), spaco (t chunks visited, bernoulli sampling).
 """
 import argparse, json, math, random, statistics, time
 

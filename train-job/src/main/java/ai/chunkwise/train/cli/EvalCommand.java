@@ -3,7 +3,9 @@ package ai.chunkwise.train.cli;
 import ai.chunkwise.train.checkpoint.HfCheckpoint;
 import ai.chunkwise.train.checkpoint.PeftAdapter;
 import ai.chunkwise.train.data.BatchAssembler;
-import ai.chunkwise.train.data.TrainingSequences;
+import ai.chunkwise.pipeline.packing.PackedSequence;
+import ai.chunkwise.train.data.DatasetSource;
+import ai.chunkwise.train.data.HadoopEnvironment;
 import ai.chunkwise.train.engine.Batch;
 import ai.chunkwise.train.engine.InferencePass;
 import ai.chunkwise.train.model.LlamaModel;
@@ -16,6 +18,7 @@ import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.List;
 import java.util.concurrent.Callable;
 
@@ -34,8 +37,9 @@ final class EvalCommand implements Callable<Integer> {
     @Option(names = "--adapter", description = "PEFT LoRA adapter directory applied to the model")
     Path adapter;
 
-    @Option(names = "--dataset", required = true, description = "dataset directory")
-    Path dataset;
+    @Option(names = "--dataset", required = true, description = "dataset directory, local or any Hadoop file system "
+            + "path (hdfs://..., s3a://...); streamed, each shard verified when first read")
+    String dataset;
 
     @Option(names = "--max-sequences", defaultValue = "0", description = "evaluate the first N sequences (0 = all)")
     long maxSequences;
@@ -72,30 +76,37 @@ final class EvalCommand implements Callable<Integer> {
         DataType dt = dtype.dataType;
         HfCheckpoint hf = HfCheckpoint.load(model, dt);
         PeftAdapter lora = adapter == null ? null : PeftAdapter.load(adapter, dt);
-        TrainingSequences data = TrainingSequences.load(dataset, maxSequences, true);
-        data.requireFits(hf.config(), model.toString());
-        int chunk = chunkSize == 0 ? data.header().chunkSize() : chunkSize;
-        int rows = Math.min(batchSize, data.size());
-        LlamaModel llama = new LlamaModel(hf.config(), hf.weights(), lora, dt, rows);
-        InferencePass pass = new InferencePass(llama, chunk);
-        BatchAssembler assembler = new BatchAssembler(boundaries);
-
         double lossSum = 0;
         long predicted = 0;
-        int evaluated = 0;
-        // sequences that do not fill a last batch are dropped: the graph's batch size is fixed (notes/dl4j-m2.1.md)
-        for (int start = 0; start + rows <= data.size(); start += rows) {
-            List<ai.chunkwise.pipeline.packing.PackedSequence> group = new ArrayList<>();
-            for (int i = start; i < start + rows; i++) {
-                group.add(data.get(i));
+        long evaluated = 0;
+        long size;
+        int chunk;
+        int seqLen;
+        // streamed in dataset order, one batch of rows in memory; each shard verified when first read
+        try (DatasetSource data = DatasetSource.open(dataset, HadoopEnvironment.configuration(), maxSequences, true)) {
+            data.requireFits(hf.config(), model.toString());
+            size = data.size();
+            seqLen = data.sequenceLength();
+            chunk = chunkSize == 0 ? data.header().chunkSize() : chunkSize;
+            int rows = (int) Math.min(batchSize, data.size());
+            LlamaModel llama = new LlamaModel(hf.config(), hf.weights(), lora, dt, rows);
+            InferencePass pass = new InferencePass(llama, chunk);
+            BatchAssembler assembler = new BatchAssembler(boundaries);
+            Iterator<PackedSequence> it = data.rowsInOrder();
+            // sequences that do not fill a last batch are dropped: the graph's batch size is fixed (docs/dl4j-m2.1.md)
+            for (long start = 0; start + rows <= size; start += rows) {
+                List<PackedSequence> group = new ArrayList<>();
+                for (int i = 0; i < rows; i++) {
+                    group.add(it.next());
+                }
+                Batch batch = assembler.assemble(group);
+                long n = BatchAssembler.predictedTokens(batch);
+                if (n > 0) {
+                    lossSum += pass.loss(batch) * n;
+                    predicted += n;
+                }
+                evaluated += rows;
             }
-            Batch batch = assembler.assemble(group);
-            long n = BatchAssembler.predictedTokens(batch);
-            if (n > 0) {
-                lossSum += pass.loss(batch) * n;
-                predicted += n;
-            }
-            evaluated += rows;
         }
         if (predicted == 0) {
             throw new IllegalArgumentException("dataset " + dataset + " has no predicted token in the sequences "
@@ -104,19 +115,19 @@ final class EvalCommand implements Callable<Integer> {
         double loss = lossSum / predicted;
         double seconds = (System.nanoTime() - t0) / 1e9;
         ObjectNode o = JSON.createObjectNode();
-        o.put("dataset", dataset.toString());
+        o.put("dataset", dataset);
         o.put("model", model.toString());
         if (adapter != null) {
             o.put("adapter", adapter.toString());
         }
         o.put("sequences", evaluated);
-        o.put("sequences_dropped", data.size() - evaluated);
+        o.put("sequences_dropped", size - evaluated);
         o.put("predicted_tokens", predicted);
         o.put("loss", loss);
         o.put("perplexity", Math.exp(loss));
         o.put("chunk_size", chunk);
         o.put("seconds", seconds);
-        o.put("tokens_per_s", (double) evaluated * data.sequenceLength() / seconds);
+        o.put("tokens_per_s", (double) evaluated * seqLen / seconds);
         spec.commandLine().getOut().println(o.toString());
         spec.commandLine().getOut().flush();
         return 0;

@@ -10,8 +10,8 @@ import picocli.CommandLine.Command;
  * against another framework).
  *
  * <p>Threads: ND4J reads OMP_NUM_THREADS when it loads, so it must be set in the environment of the java
- * process. On a 2-core machine OMP_NUM_THREADS=1 is about 3x faster than ND4J's default for chunk-sized work
- * (OpenMP and OpenBLAS threads oversubscribe the cores; notes/dl4j-m2.1.md).
+ * process. On a 2-core machine OMP_NUM_THREADS=1 is faster than ND4J's default for chunk-sized work
+ * (OpenMP and OpenBLAS threads oversubscribe the cores; docs/dl4j-m2.1.md).
  */
 @Command(name = "train-job", mixinStandardHelpOptions = true, version = "chunkwise train-job 0.1.0",
         description = "Chunk-wise (SeCO / SpaCO) training of Llama models on ND4J/SameDiff.",
@@ -28,15 +28,25 @@ public final class TrainCli implements Runnable {
         throw new CommandLine.ParameterException(spec.commandLine(), "missing subcommand (try: grad --help)");
     }
 
+    /**
+     * Also the entry point under spark-submit ({@code --class ai.chunkwise.train.cli.TrainCli}), where the trainer runs
+     * inside the Spark driver. There success returns normally instead of calling System.exit(0): in cluster deploy
+     * mode Spark marks an application that exits the JVM itself as FAILED (and may retry it). Failures still end
+     * the JVM with the non-zero code, after the error line went to stderr (the driver log).
+     */
     public static void main(String[] args) {
         CpuBuild.select();   // before ND4J loads: oneDNN/AVX2 where the CPU has it, the plain build elsewhere
+        int code;
         try {
             GpuSupportCheck.requireSupportedGpu();   // before ND4J loads: its CUDA build fails obscurely on new GPUs
+            code = commandLine().execute(args);
         } catch (IllegalStateException e) {
             System.err.println("error: " + e.getMessage());
-            System.exit(1);
+            code = 1;
         }
-        System.exit(commandLine().execute(args));
+        if (code != 0 || !ai.chunkwise.train.data.HadoopEnvironment.underSparkSubmit()) {
+            System.exit(code);
+        }
     }
 
     /** The configured picocli command line (also what the tests drive). */

@@ -4,7 +4,7 @@ import java.util.Arrays;
 
 /**
  * Which chunks pass 2 back-propagates, and the probability q_j with which chunk j was chosen: a visited chunk's
- * own loss and the K/V gradient injected into it are scaled by 1/q_j (notes/seco-spaco.md). With independent
+ * own loss and the K/V gradient injected into it are scaled by 1/q_j (docs/seco-spaco.md). With independent
  * draws a path through chunks j1 > j2 > ... survives with probability q_j1 q_j2 ... and carries exactly the
  * inverse scale, so the estimate is unbiased whatever the q_j (a sampler may make them unequal).
  */

@@ -12,7 +12,7 @@ import java.util.Map;
 import java.util.function.Function;
 
 /**
- * The two passes shared by SeCO and SpaCO (notes/seco-spaco.md):
+ * The two passes shared by SeCO and SpaCO (docs/seco-spaco.md):
  * pass 1 runs every chunk forward without gradients, keeping its K/V and summing the exact loss;
  * pass 2 walks the selected chunks in reverse, re-runs each with the cached past as gradient-receiving input,
  * injects the K/V gradient G that later chunks accumulated for it, and adds the gradient it yields for the

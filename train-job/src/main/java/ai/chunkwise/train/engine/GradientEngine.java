@@ -3,7 +3,7 @@ package ai.chunkwise.train.engine;
 /**
  * Computes the loss of a batch and the gradients of all trainable tensors. Built by {@link EngineSpec#create};
  * implementations: {@link FullBackprop} (plain back-propagation, the oracle), {@link SecoEngine} (exact,
- * chunk-wise), {@link SpacoEngine} (sparse, unbiased with Bernoulli sampling). See notes/seco-spaco.md.
+ * chunk-wise), {@link SpacoEngine} (sparse, unbiased with Bernoulli sampling). See docs/seco-spaco.md.
  */
 public interface GradientEngine {
     /**

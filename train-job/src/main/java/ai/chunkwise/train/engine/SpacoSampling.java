@@ -4,7 +4,7 @@ import java.util.Locale;
 import java.util.SplittableRandom;
 
 /**
- * How SpaCO draws the set of chunks pass 2 visits (notes/seco-spaco.md). A sampler sees pass 1's loss per chunk,
+ * How SpaCO draws the set of chunks pass 2 visits (docs/seco-spaco.md). A sampler sees pass 1's loss per chunk,
  * so one that weighs chunks unequally (per-chunk q_j in its {@link ChunkSelection}) is one more constant here.
  */
 public enum SpacoSampling {

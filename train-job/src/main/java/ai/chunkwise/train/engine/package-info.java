@@ -7,7 +7,7 @@
  * takes its seed with each batch.
  * <ul>
  *   <li>{@link ai.chunkwise.train.engine.FullBackprop}: the whole sequence as one chunk; the oracle.</li>
- *   <li>{@link ai.chunkwise.train.engine.SecoEngine}: exact chunk-wise back-propagation (notes/seco-spaco.md):
+ *   <li>{@link ai.chunkwise.train.engine.SecoEngine}: exact chunk-wise back-propagation (docs/seco-spaco.md):
  *       pass 1 forward keeping K/V, pass 2 in reverse with the K/V gradient injected.</li>
  *   <li>{@link ai.chunkwise.train.engine.SpacoEngine}: pass 2 over a random subset of chunks, scaled by 1/q
  *       per hop; {@link ai.chunkwise.train.engine.SpacoSampling#BERNOULLI} (default) is exactly unbiased,

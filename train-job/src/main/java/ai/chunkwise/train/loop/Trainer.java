@@ -5,9 +5,10 @@ import ai.chunkwise.train.checkpoint.HfCheckpoint;
 import ai.chunkwise.train.checkpoint.PeftAdapter;
 import ai.chunkwise.train.data.BatchStream;
 import ai.chunkwise.train.data.DataPosition;
-import ai.chunkwise.train.data.EpochOrder;
+import ai.chunkwise.train.data.HadoopEnvironment;
 import ai.chunkwise.train.data.PositionedBatch;
-import ai.chunkwise.train.data.TrainingSequences;
+import ai.chunkwise.train.data.TrainingSources;
+import ai.chunkwise.train.data.TrainingStream;
 import ai.chunkwise.train.engine.BatchGradients;
 import ai.chunkwise.train.engine.EngineSpec;
 import ai.chunkwise.train.engine.GradientEngine;
@@ -61,11 +62,20 @@ public final class Trainer {
             throw new IllegalArgumentException("output " + s.output() + " already holds checkpoints (latest: "
                     + checkpoint.get().getFileName() + "): pass --resume to continue that run, or choose another output");
         }
-        TrainerState state = checkpoint.map(CheckpointStore::readState).orElse(new TrainerState(0, DataPosition.START,
-                0, s.dataSeed(), s.methodSeed(), s.initSeed(), s.loraSeed()));
+        TrainerState state = checkpoint.map(CheckpointStore::readState).orElse(new TrainerState(0,
+                DataPosition.start(s.sources().size()), 0, s.dataSeed(), s.methodSeed(), s.initSeed(), s.loraSeed()));
         requireSameSeeds(state, checkpoint);
 
-        TrainingSequences data = TrainingSequences.load(s.dataset(), s.maxSequences(), s.verifyChecksums());
+        // streamed: only manifests and shard sizes are read here; each shard is verified when first read
+        try (TrainingSources data = TrainingSources.open(s.sources(), HadoopEnvironment.configuration(),
+                s.maxSequences(), s.verifyChecksums())) {
+            data.requireBufferFits(s.shuffleBuffer(), s.shuffle(), Runtime.getRuntime().maxMemory());
+            return run(s, store, checkpoint, state, data, stopAtStep);
+        }
+    }
+
+    private ObjectNode run(TrainSettings s, CheckpointStore store, Optional<Path> checkpoint, TrainerState state,
+                           TrainingSources data, long stopAtStep) {
         ModelSetup setup = ModelSetup.create(s, checkpoint.orElse(null));
         LlamaModel model = setup.model();
         data.requireFits(model.config(), setup.source());
@@ -90,8 +100,8 @@ public final class Trainer {
         long peakPhysical = Pointer.physicalBytes();
         Path lastCheckpoint = checkpoint.orElse(null);
         GradientAccumulator accumulator = new GradientAccumulator();
-        EpochOrder order = new EpochOrder(data.size(), s.dataSeed(), s.shuffle());
-        try (BatchStream batches = new BatchStream(data, order, s.batchSize(), s.documentBoundaries(), state.position());
+        TrainingStream rows = data.stream(s.dataSeed(), s.shuffle(), s.shuffleBuffer(), state.position());
+        try (BatchStream batches = new BatchStream(rows, s.batchSize(), s.documentBoundaries());
              MetricsLog metrics = new MetricsLog(s.output(), startStep)) {
             for (long step = startStep; step < endStep; step++) {
                 long t0 = System.nanoTime();
@@ -140,6 +150,7 @@ public final class Trainer {
             m.put("epoch", position.epoch());
             m.put("physical_bytes", physical);
             m.put("heap_bytes", Runtime.getRuntime().totalMemory() - Runtime.getRuntime().freeMemory());
+            m.put("heap_after_gc_bytes", HeapAfterGc.usedBytes());
             return m;
         }
     }

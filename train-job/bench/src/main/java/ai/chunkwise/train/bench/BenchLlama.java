@@ -13,7 +13,7 @@ import java.util.Map;
 import java.util.SplittableRandom;
 
 /**
- * The fixed small Llama every CPU benchmark uses (the shape of notes/anchors.md, so the PyTorch baseline in
+ * The fixed small Llama every CPU benchmark uses (the shape of docs/anchors.md, so the PyTorch baseline in
  * train-job/bench/tools/torch_cpu_baseline.py runs the very same model): 4 layers, hidden 256, 4 heads (no GQA),
  * FFN 688, vocab 8192, untied head, float32, every parameter trainable, random weights.
  */
