@@ -24,8 +24,14 @@ public final class CpuBuild {
     private CpuBuild() {
     }
 
-    /** Sets {@value #PROPERTY} unless already set; returns the extension in force ("" = the plain build). */
+    /**
+     * Sets {@value #PROPERTY} unless already set (or the CUDA build is on the class path, which has one native
+     * build); returns the extension in force ("" = the plain build).
+     */
     public static synchronized String select() {
+        if (GpuSupportCheck.cudaBackendOnClasspath()) {
+            return "";
+        }
         String chosen = System.getProperty(PROPERTY);
         if (chosen == null) {
             chosen = choose(cpuFlags(), onClassPath(ONEDNN_AVX2));
