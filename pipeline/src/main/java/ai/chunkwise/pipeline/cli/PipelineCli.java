@@ -20,7 +20,7 @@ import java.util.concurrent.Callable;
  * {@code run <pipeline.conf>}: tokenize -> verify -> train ({@link PipelineRunner}).
  * Failures print one line ({@code error: ...}); {@code --verbose} adds the stack trace.
  */
-@Command(name = "chunkwise-pipeline", mixinStandardHelpOptions = true,
+@Command(name = "chunkwise-pipeline", mixinStandardHelpOptions = true, versionProvider = ChunkwiseVersion.Provider.class,
         description = "Chunkwise dataset tools.", subcommands = {PipelineCli.Inspect.class, PipelineCli.Run.class})
 public final class PipelineCli {
 

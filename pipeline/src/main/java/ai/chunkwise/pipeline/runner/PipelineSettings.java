@@ -44,7 +44,7 @@ public record PipelineSettings(String java, List<String> javaOptions, Map<String
             Config t = p.getConfig("tokenize");
             Config tr = p.getConfig("train");
             return new PipelineSettings(p.getString("java"), p.getStringList("java-options"), env,
-                    required(p, "dataset", file).toString(), required(t, "jar", file), required(t, "conf", file),
+                    requiredString(p, "dataset", file), required(t, "jar", file), required(t, "conf", file),
                     t.getStringList("args"), t.getString("spark-submit"), t.getStringList("spark-args"),
                     required(tr, "jar", file), required(tr, "conf", file), requiredString(tr, "output", file),
                     tr.getStringList("args"), tr.getString("spark-submit"), tr.getStringList("spark-args"));

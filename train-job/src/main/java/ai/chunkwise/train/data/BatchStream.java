@@ -67,10 +67,11 @@ public final class BatchStream implements AutoCloseable {
 
     @Override
     public void close() {
-        prefetcher.shutdownNow();
+        // no interrupt: an interrupted read closes the file channel under Arrow, which then leaks the buffer it was
+        // filling. The batch being prefetched (one at most) is finished, then the reader is closed.
+        prefetcher.shutdown();
         try {
-            // the reader must not be closed under the background thread's feet
-            prefetcher.awaitTermination(30, java.util.concurrent.TimeUnit.SECONDS);
+            prefetcher.awaitTermination(5, java.util.concurrent.TimeUnit.MINUTES);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }

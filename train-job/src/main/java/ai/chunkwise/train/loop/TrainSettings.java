@@ -2,6 +2,7 @@ package ai.chunkwise.train.loop;
 
 import ai.chunkwise.pipeline.config.StrictConfig;
 import ai.chunkwise.train.model.LoraConfig;
+import ai.chunkwise.train.checkpoint.ModelExport;
 import ai.chunkwise.train.engine.EngineSpec;
 import ai.chunkwise.train.engine.Method;
 import ai.chunkwise.train.data.SourceSpec;
@@ -38,7 +39,8 @@ public record TrainSettings(
         double maxGradNorm,
         int batchSize, int accumulationSteps, long steps,
         Path output, long checkpointEvery, int keepCheckpoints, long logEvery,
-        String rendered) {
+        boolean checkTokenizer, String saveDtype, long saveMaxShardBytes,
+        String rendered, EvalSettings eval) {
 
     public static final String DEFAULTS_RESOURCE = "ai/chunkwise/train/train.conf";
 
@@ -144,7 +146,10 @@ public record TrainSettings(
                 (int) positive(root, "train.batch-size"), (int) positive(root, "train.accumulation-steps"), positive(root, "train.steps"),
                 Path.of(t.getString("output")), nonNegative(root, "train.checkpoint-every"),
                 (int) nonNegative(root, "train.keep-checkpoints"), positive(root, "train.log-every"),
-                root.withOnlyPath("train").root().render(ConfigRenderOptions.defaults().setOriginComments(false)));
+                d.getBoolean("check-tokenizer"), t.getString("save.dtype"), t.getBytes("save.max-shard-size"),
+                root.withOnlyPath("train").root().render(ConfigRenderOptions.defaults().setOriginComments(false)),
+                EvalSettings.from(t));
+        new ModelExport(s.saveDtype, s.saveMaxShardBytes, null, null);   // validates both keys
         if (s.initStd <= 0) {
             throw new IllegalArgumentException("train.model.init-std must be > 0, got " + s.initStd);
         }

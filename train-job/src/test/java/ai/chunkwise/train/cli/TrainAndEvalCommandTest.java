@@ -82,6 +82,8 @@ class TrainAndEvalCommandTest {
         assertEquals("0", ok[0], ok[2]);
         assertTrue(Files.isRegularFile(tmp.resolve("out/checkpoints/step-000002/trainer_state.json")));
         assertEquals("step-000002", Files.readString(tmp.resolve("out/checkpoints/latest")).trim());
+        String page = Files.readString(tmp.resolve("out/report.html"));
+        assertTrue(page.contains("alt=\"SpaCO: chunks back-propagated per step\""), "a SpaCO run plots its budget");
 
         String[] bad = run("train", "--conf", conf.toString(), "--set", "train.optimizer.lr-max=1");
         assertEquals("2", bad[0]);

@@ -215,6 +215,20 @@ class TrainerTest {
                 () -> TrainSettings.load(null, Map.of("train.model.init-config", "x.json")));
         assertTrue(noData.getMessage().contains("train.data.dataset"), noData.getMessage());
 
+        IllegalArgumentException sourceKey = assertThrows(IllegalArgumentException.class,
+                () -> TrainSettings.load(null, Map.of("train.model.init-config", "x.json",
+                        "train.data.sources", "[{path = a, weight = 1}, {path = b, wieght = 2}]")));
+        assertTrue(sourceKey.getMessage().contains("train.data.sources[1]") && sourceKey.getMessage().contains("'wieght'"),
+                sourceKey.getMessage());
+        IllegalArgumentException bothData = assertThrows(IllegalArgumentException.class,
+                () -> TrainSettings.load(null, Map.of("train.model.init-config", "x.json", "train.data.dataset", "d",
+                        "train.data.sources", "[{path = a}]")));
+        assertTrue(bothData.getMessage().contains("not both"), bothData.getMessage());
+        TrainSettings two = TrainSettings.load(null, Map.of("train.model.init-config", "x.json",
+                "train.data.sources", "[{path = \"hdfs://nn:8020/a\", weight = 3}, {path = b}]"));
+        assertEquals(List.of(new ai.chunkwise.train.data.SourceSpec("hdfs://nn:8020/a", 3),
+                new ai.chunkwise.train.data.SourceSpec("b", 1)), two.sources(), "a URI is kept as written");
+
         IllegalArgumentException method = assertThrows(IllegalArgumentException.class,
                 () -> TrainSettings.load(null, Map.of("train.data.dataset", "d", "train.model.init-config", "x.json",
                         "train.method.name", "sec0")));

@@ -55,29 +55,34 @@ class BoundedHeapTest {
         assertFlat(drainAfterGc, "reading the whole epoch");
         long t2 = System.nanoTime();
 
-        // (2) the trainer itself on the same dataset (a tiny model, so that most of the heap is the data path's)
+        // (2) the trainer itself on the same dataset (a tiny model, so that most of the heap is the data path's). Only
+        // its peak is bounded here: ND4J's own bookkeeping grows the live heap by ~0.1 MiB a step whatever the data
+        // (same on a build before streaming; measured over 300 steps of a 40-row dataset), which a few steps cannot
+        // tell from a data leak. The data path's flatness is (1), over a whole epoch of 4x the heap.
         Path config = tmp.resolve("config.json");
         ai.chunkwise.train.checkpoint.HfCheckpoint.writeConfig(new LlamaConfig(TinyDatasets.VOCAB, 16, 32, 2, 2, 1, 8,
                 1e-5, 10000.0, null, false, LargeDatasets.CHUNK * LargeDatasets.CHUNKS, 1, 2), config);
         Path gcTrain = tmp.resolve("gc-train.log");
         Path output = tmp.resolve("out");
         runChild(gcTrain, List.of(TrainCli.class.getName(), "train", "--init-config", config.toString(),
-                "--dataset", ds.toString(), "--out", output.toString(), "--steps", "24",
+                "--dataset", ds.toString(), "--out", output.toString(), "--steps", "16",
                 "--set", "train.batch-size=2", "--set", "train.checkpoint-every=0", "--set", "train.log-every=8",
+                "--set", "train.method.chunk-size=256", "--set", "train.model.gc-threshold-mb=64",
                 "--set", "train.data.shuffle-buffer=512"));
         List<Long> trainAfterGc = afterGcMiB(gcTrain);
         System.out.printf("bounded-heap: seconds: write dataset %.1f, stream it %.1f, train %.1f%n", (t1 - t0) / 1e9,
                 (t2 - t1) / 1e9, (System.nanoTime() - t2) / 1e9);
         List<String> metrics = Files.readAllLines(output.resolve("metrics.jsonl"));
-        assertEquals(24, metrics.size());
+        assertEquals(16, metrics.size());
         List<Long> metricAfterGc = new ArrayList<>();
         ObjectMapper json = new ObjectMapper();
         for (String line : metrics) {
             JsonNode e = json.readTree(line);
             metricAfterGc.add(e.get("heap_after_gc_bytes").asLong() >> 20);
         }
-        System.out.printf("bounded-heap: trained 24 steps on it with -Xmx%dm: %d GCs, heap after GC peak %d MiB; "
+        System.out.printf("bounded-heap: trained 16 steps on it with -Xmx%dm: %d GCs, heap after GC peak %d MiB; "
                 + "metrics heap_after_gc per step %s%n", HEAP_MIB, trainAfterGc.size(), max(trainAfterGc), metricAfterGc);
+        assertTrue(trainAfterGc.size() >= 4, "training collected garbage: " + trainAfterGc);
         assertTrue(max(trainAfterGc) < HEAP_MIB * 3 / 4, "training: heap after GC " + trainAfterGc);
     }
 
