@@ -1,5 +1,6 @@
 package ai.chunkwise.train.checkpoint;
 
+import ai.chunkwise.train.model.LlamaTensorLayout;
 import ai.chunkwise.train.model.LlamaConfig;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -85,7 +86,7 @@ public final class HfCheckpoint {
     public static void save(Path modelDir, LlamaConfig config, Map<String, INDArray> weights) {
         LinkedHashMap<String, INDArray> ordered = checkedForSaving(modelDir, config, weights);
         AtomicFiles.writeDirectory(modelDir, tmp -> {
-            config.writeJson(tmp.resolve(CONFIG_FILE));
+            writeConfig(config, tmp.resolve(CONFIG_FILE));
             SafeTensors.write(tmp.resolve(WEIGHTS_FILE), ordered, Map.of("format", "pt"), DataType.FLOAT);
         });
     }
@@ -246,5 +247,15 @@ public final class HfCheckpoint {
     private static boolean hasPickleWeights(Path modelDir) {
         return Files.exists(modelDir.resolve("pytorch_model.bin"))
                 || Files.exists(modelDir.resolve("pytorch_model.bin.index.json"));
+    }
+
+    /** Writes {@code config} as a config.json that transformers 4.x and 5.x load as a LlamaForCausalLM, atomically. */
+    public static void writeConfig(LlamaConfig config, Path configJson) {
+        AtomicFiles.writeString(configJson, config.toJson());
+    }
+
+    /** As {@link #writeConfig(LlamaConfig, Path)}, naming the weights' type ("float32", "bfloat16", ...). */
+    public static void writeConfig(LlamaConfig config, Path configJson, String torchDtype) {
+        AtomicFiles.writeString(configJson, config.toJson(torchDtype));
     }
 }

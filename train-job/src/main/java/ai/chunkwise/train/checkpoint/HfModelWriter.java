@@ -44,7 +44,7 @@ public final class HfModelWriter {
     public static void write(Path dir, LlamaConfig config, Map<String, INDArray> weights, DataType trainingType,
                              ModelExport export) throws IOException {
         DataType storeAs = export.storeAs(trainingType);
-        config.writeJson(dir.resolve(HfCheckpoint.CONFIG_FILE), ModelExport.torchName(storeAs));
+        HfCheckpoint.writeConfig(config, dir.resolve(HfCheckpoint.CONFIG_FILE), ModelExport.torchName(storeAs));
         writeWeights(dir, weights, storeAs, export.maxShardBytes());
         writeGenerationConfig(dir, config, export.sourceModel());
         copyTokenizerFiles(export.tokenizerDir(), dir);

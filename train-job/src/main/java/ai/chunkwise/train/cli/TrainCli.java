@@ -1,5 +1,6 @@
 package ai.chunkwise.train.cli;
 
+import ai.chunkwise.train.backend.CpuBuild;
 import ai.chunkwise.train.backend.GpuSupportCheck;
 import ai.chunkwise.pipeline.cli.ChunkwiseVersion;
 import picocli.CommandLine;
@@ -44,6 +45,7 @@ public final class TrainCli implements Callable<Integer> {
      * the JVM with the non-zero code, after the error line went to stderr (the driver log).
      */
     public static void main(String[] args) {
+        CpuBuild.select();   // before ND4J loads: oneDNN/AVX2 where the CPU has it, the plain build elsewhere
         QuietLogging.configure(args);   // before anything loads ND4J
         int code;
         try {

@@ -3,7 +3,7 @@ package ai.chunkwise.train.loop;
 import ai.chunkwise.train.checkpoint.AtomicFiles;
 import ai.chunkwise.train.checkpoint.HfModelWriter;
 import ai.chunkwise.train.checkpoint.ModelExport;
-import ai.chunkwise.train.checkpoint.LoraConfig;
+import ai.chunkwise.train.model.LoraConfig;
 import ai.chunkwise.train.checkpoint.PeftAdapter;
 import ai.chunkwise.train.checkpoint.SafeTensors;
 import ai.chunkwise.train.checkpoint.TrainedModelFiles;

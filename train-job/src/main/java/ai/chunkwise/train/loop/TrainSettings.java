@@ -1,7 +1,7 @@
 package ai.chunkwise.train.loop;
 
 import ai.chunkwise.pipeline.config.StrictConfig;
-import ai.chunkwise.train.checkpoint.LoraConfig;
+import ai.chunkwise.train.model.LoraConfig;
 import ai.chunkwise.train.checkpoint.ModelExport;
 import ai.chunkwise.train.engine.EngineSpec;
 import ai.chunkwise.train.engine.Method;

@@ -1,6 +1,5 @@
 package ai.chunkwise.train.model;
 
-import ai.chunkwise.train.checkpoint.AtomicFiles;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -91,13 +90,16 @@ public record LlamaConfig(int vocabSize, int hiddenSize, int intermediateSize, i
         return new ConfigReader(configJson, root).read();
     }
 
-    /** Writes a config.json that transformers 4.x and 5.x both load as a LlamaForCausalLM (atomically). */
-    public void writeJson(Path configJson) {
-        writeJson(configJson, "float32");
+    /**
+     * The text of a config.json that transformers 4.x and 5.x both load as a LlamaForCausalLM, weights in float32
+     * ({@code HfCheckpoint.writeConfig} writes it to a file, atomically).
+     */
+    public String toJson() {
+        return toJson("float32");
     }
 
-    /** As {@link #writeJson(Path)}, naming the weights' type ("float32", "bfloat16", "float16", "float64"). */
-    public void writeJson(Path configJson, String torchDtype) {
+    /** As {@link #toJson()}, naming the weights' type ("float32", "bfloat16", "float16", "float64"). */
+    public String toJson(String torchDtype) {
         ObjectNode o = JSON.createObjectNode();
         o.putArray("architectures").add("LlamaForCausalLM");
         o.put("model_type", "llama");
@@ -139,7 +141,7 @@ public record LlamaConfig(int vocabSize, int hiddenSize, int intermediateSize, i
                 target.put("original_max_position_embeddings", ropeScaling.originalMaxPositionEmbeddings());
             }
         }
-        AtomicFiles.writeString(configJson, o.toPrettyString() + "\n");
+        return o.toPrettyString() + "\n";
     }
 
     private static void putTokenId(ObjectNode o, String key, int id) {

@@ -39,7 +39,7 @@ class HeldOutEvalTest {
     @Test
     void evalLossIsLoggedEveryNStepsAndMatchesTheEvalCommandAndAnIndependentForward(@TempDir Path tmp) throws Exception {
         Path modelConfig = tmp.resolve("config.json");
-        TinyDatasets.tinyModel().writeJson(modelConfig);
+        ai.chunkwise.train.checkpoint.HfCheckpoint.writeConfig(TinyDatasets.tinyModel(), modelConfig);
         Path train = TinyDatasets.write(tmp.resolve("train"), 4);
         Path eval = TinyDatasets.write(tmp.resolve("eval"), TinyDatasets.rows(9).subList(4, 9), TinyDatasets.TOKENIZER);
 

@@ -36,7 +36,7 @@ class QuietCommandLineTest {
     @Test
     void trainIsQuietByDefaultAndVerboseShowsTheLibrariesLogging(@TempDir Path tmp) throws Exception {
         Path modelConfig = tmp.resolve("config.json");
-        TinyDatasets.tinyModel().writeJson(modelConfig);
+        ai.chunkwise.train.checkpoint.HfCheckpoint.writeConfig(TinyDatasets.tinyModel(), modelConfig);
         Path ds = TinyDatasets.write(tmp.resolve("ds"), 2);
 
         String quiet = trainInNewJvm(tmp, modelConfig, ds, "quiet", false);
@@ -95,7 +95,7 @@ class QuietCommandLineTest {
     @Test
     void theEtaCountsToTheStepTheRunStopsAt(@TempDir Path tmp) throws Exception {
         Path modelConfig = tmp.resolve("config.json");
-        TinyDatasets.tinyModel().writeJson(modelConfig);
+        ai.chunkwise.train.checkpoint.HfCheckpoint.writeConfig(TinyDatasets.tinyModel(), modelConfig);
         Path ds = TinyDatasets.write(tmp.resolve("ds"), 2);
         TrainSettings s = TrainSettings.load(null, Map.of("train.model.init-config", "\"" + modelConfig + "\"",
                 "train.data.dataset", "\"" + ds + "\"", "train.output", "\"" + tmp.resolve("out") + "\"",

@@ -73,7 +73,7 @@ class TrainAndEvalCommandTest {
     @Test
     void trainSubcommandRunsFromTheCommandLineAndReportsBadKeysInOneLine(@TempDir Path tmp) throws Exception {
         Path modelConfig = tmp.resolve("config.json");
-        TinyDatasets.tinyModel().writeJson(modelConfig);
+        HfCheckpoint.writeConfig(TinyDatasets.tinyModel(), modelConfig);
         Path ds = TinyDatasets.write(tmp.resolve("ds"), 4);
         Path conf = tmp.resolve("t.conf");
         Files.writeString(conf, "train { steps = 2, method { name = spaco, budget = 1 } }\n");

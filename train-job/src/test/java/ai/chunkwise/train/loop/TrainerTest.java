@@ -33,7 +33,7 @@ class TrainerTest {
 
     private static Path modelConfig(Path dir) {
         Path file = dir.resolve("tiny-config.json");
-        TinyDatasets.tinyModel().writeJson(file);
+        HfCheckpoint.writeConfig(TinyDatasets.tinyModel(), file);
         return file;
     }
 

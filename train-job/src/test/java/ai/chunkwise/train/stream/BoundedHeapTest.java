@@ -60,8 +60,8 @@ class BoundedHeapTest {
         // (same on a build before streaming; measured over 300 steps of a 40-row dataset), which a few steps cannot
         // tell from a data leak. The data path's flatness is (1), over a whole epoch of 4x the heap.
         Path config = tmp.resolve("config.json");
-        new LlamaConfig(TinyDatasets.VOCAB, 16, 32, 2, 2, 1, 8, 1e-5, 10000.0, null, false,
-                LargeDatasets.CHUNK * LargeDatasets.CHUNKS, 1, 2).writeJson(config);
+        ai.chunkwise.train.checkpoint.HfCheckpoint.writeConfig(new LlamaConfig(TinyDatasets.VOCAB, 16, 32, 2, 2, 1, 8,
+                1e-5, 10000.0, null, false, LargeDatasets.CHUNK * LargeDatasets.CHUNKS, 1, 2), config);
         Path gcTrain = tmp.resolve("gc-train.log");
         Path output = tmp.resolve("out");
         runChild(gcTrain, List.of(TrainCli.class.getName(), "train", "--init-config", config.toString(),

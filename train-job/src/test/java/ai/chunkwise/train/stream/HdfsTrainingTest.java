@@ -95,7 +95,7 @@ class HdfsTrainingTest {
         assertEquals(here.get("content_digest"), remote.get("content_digest"), "the same rows, read through HDFS");
 
         Path config = tmp.resolve("config.json");
-        TinyDatasets.tinyModel().writeJson(config);
+        ai.chunkwise.train.checkpoint.HfCheckpoint.writeConfig(TinyDatasets.tinyModel(), config);
         train(settings(local.toString(), config, tmp.resolve("local")), false, Long.MAX_VALUE);
         Map<String, String> onHdfs = settings(uri, config, tmp.resolve("hdfs"));
         train(onHdfs, false, 2);    // stops mid-epoch (4 of 7 rows read)

@@ -1,5 +1,7 @@
 package ai.chunkwise.train.bench;
 
+import ai.chunkwise.train.backend.CpuBuild;
+
 import java.io.File;
 import java.lang.management.ManagementFactory;
 import java.net.URISyntaxException;
@@ -25,12 +27,22 @@ final class ChildJvm {
     }
 
     static ProcessBuilder of(Class<?> mainClass, List<String> args) {
+        return of(mainClass, args, List.of());
+    }
+
+    /** @param jvmOptions added after the parent's options, so they win (e.g. another -D value) */
+    static ProcessBuilder of(Class<?> mainClass, List<String> args, List<String> jvmOptions) {
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         for (String opens : OPENS) {
             cmd.add("--add-opens=" + opens + "=ALL-UNNAMED");
         }
         cmd.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments());
+        String build = System.getProperty(CpuBuild.PROPERTY);   // the parent's choice of ND4J's native build
+        if (build != null) {
+            cmd.add("-D" + CpuBuild.PROPERTY + "=" + build);
+        }
+        cmd.addAll(jvmOptions);
         cmd.add("-cp");
         cmd.add(classPath());
         cmd.add(mainClass.getName());

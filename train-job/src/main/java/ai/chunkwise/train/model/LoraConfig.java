@@ -1,4 +1,4 @@
-package ai.chunkwise.train.checkpoint;
+package ai.chunkwise.train.model;
 
 import java.util.Arrays;
 import java.util.HashSet;

@@ -1,6 +1,5 @@
-package ai.chunkwise.train.checkpoint;
+package ai.chunkwise.train.model;
 
-import ai.chunkwise.train.model.LlamaConfig;
 
 import java.util.Arrays;
 import java.util.Optional;
