@@ -33,33 +33,48 @@ final class ChunkwiseBackprop {
         return (batch.length() + chunkSize - 1) / chunkSize;
     }
 
+    /** Chooses pass 2's chunks once pass 1 has measured every chunk's share of the loss. */
+    interface ChunkSampler {
+        ChunkSelection select(double[] chunkLosses);
+    }
+
     BatchGradients run(Batch batch, ChunkSelection selection) {
+        return run(batch, losses -> selection, true);
+    }
+
+    /**
+     * @param kvGradients false drops the K/V gradients a chunk yields for earlier chunks, so each chunk
+     *                    back-propagates only into itself (truncated back-propagation through the cache)
+     */
+    BatchGradients run(Batch batch, ChunkSampler sampler, boolean kvGradients) {
         SequenceLayout layout = new SequenceLayout(batch);
         int s = layout.length();
         int k = chunksOf(batch);
-        if (selection.visited().length != k) {
-            throw new IllegalArgumentException("selection covers " + selection.visited().length + " chunks, batch has " + k);
-        }
         int rows = batch.rows();
         KeyValueBuffer cache = new KeyValueBuffer(model.config(), rows, s, model.dataType());
 
-        double loss = forwardPass(layout, cache);
+        double[] chunkLosses = new double[k];
+        double loss = forwardPass(layout, cache, chunkLosses);
+        ChunkSelection selection = sampler.select(chunkLosses);
+        if (selection.visited().length != k) {
+            throw new IllegalArgumentException("selection covers " + selection.visited().length + " chunks, batch has " + k);
+        }
 
         Map<String, INDArray> grads = new LinkedHashMap<>();
-        double scale = 1.0 / selection.inclusionProbability();
-        KeyValueBuffer pastGradients = selection.visitedCount() > 0
+        KeyValueBuffer pastGradients = kvGradients && selection.visitedCount() > 0
                 ? new KeyValueBuffer(model.config(), rows, s, model.dataType()) : null;
         for (int j = k - 1; j >= 0; j--) {
             if (!selection.visited()[j]) {
                 continue;   // skipped chunk: no graph, no backward; its G is dropped
             }
+            double scale = 1.0 / selection.inclusionProbabilities()[j];
             int start = j * chunkSize;
             int end = Math.min(s, start + chunkSize);
             int pastStart = layout.pastStart(start);
             ChunkInput in = layout.chunk(start, end, pastStart, scale);
-            KeyValues upstream = j == k - 1 ? null : pastGradients.copy(start, end, scale);
+            KeyValues upstream = j == k - 1 || pastGradients == null ? null : pastGradients.copy(start, end, scale);
             ChunkBackward back = model.backward(in, past(cache, pastStart, start, rows), upstream, grads);
-            if (back.pastGrads() != null) {
+            if (back.pastGrads() != null && pastGradients != null) {
                 pastGradients.add(pastStart, back.pastGrads());
             }
         }
@@ -69,11 +84,15 @@ final class ChunkwiseBackprop {
     /** Pass 1 alone: the exact mean loss of a batch, chunk by chunk, without any gradient (inference). */
     double forwardOnly(Batch batch) {
         SequenceLayout layout = new SequenceLayout(batch);
-        return forwardPass(layout, new KeyValueBuffer(model.config(), batch.rows(), layout.length(), model.dataType()));
+        return forwardPass(layout, new KeyValueBuffer(model.config(), batch.rows(), layout.length(), model.dataType()),
+                new double[chunksOf(batch)]);
     }
 
-    /** Runs every chunk forward without gradients, storing its K/V in {@code cache}; returns the summed loss. */
-    private double forwardPass(SequenceLayout layout, KeyValueBuffer cache) {
+    /**
+     * Runs every chunk forward without gradients, storing its K/V in {@code cache} and each chunk's share of the
+     * mean loss in {@code chunkLosses}; returns the mean loss.
+     */
+    private double forwardPass(SequenceLayout layout, KeyValueBuffer cache, double[] chunkLosses) {
         int s = layout.length();
         int rows = layout.rows();
         double loss = 0;
@@ -83,6 +102,7 @@ final class ChunkwiseBackprop {
             ChunkInput in = layout.chunk(start, end, pastStart, 1.0);
             ChunkForward out = model.forward(in, past(cache, pastStart, start, rows), false);
             loss += out.loss();
+            chunkLosses[start / chunkSize] = out.loss();
             cache.put(start, out.present());
         }
         return loss;

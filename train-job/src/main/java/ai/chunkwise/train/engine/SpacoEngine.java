@@ -34,7 +34,6 @@ public final class SpacoEngine implements GradientEngine {
 
     @Override
     public BatchGradients compute(Batch batch) {
-        int chunks = backprop.chunksOf(batch);
-        return backprop.run(batch, sampling.draw(chunks, budget, random));
+        return backprop.run(batch, losses -> sampling.draw(losses, budget, random), true);
     }
 }

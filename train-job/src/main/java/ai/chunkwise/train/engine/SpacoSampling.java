@@ -11,7 +11,8 @@ public enum SpacoSampling {
      */
     UNIFORM {
         @Override
-        ChunkSelection draw(int chunks, double budget, SplittableRandom random) {
+        ChunkSelection draw(double[] chunkLosses, double budget, SplittableRandom random) {
+            int chunks = chunkLosses.length;
             if (budget != Math.rint(budget)) {
                 throw new IllegalArgumentException("uniform sampling visits exactly t chunks: the budget must be "
                         + "a whole number, got " + budget);
@@ -38,7 +39,8 @@ public enum SpacoSampling {
      */
     BERNOULLI {
         @Override
-        ChunkSelection draw(int chunks, double budget, SplittableRandom random) {
+        ChunkSelection draw(double[] chunkLosses, double budget, SplittableRandom random) {
+            int chunks = chunkLosses.length;
             double q = Math.min(1.0, budget / chunks);
             boolean[] visited = new boolean[chunks];
             for (int i = 0; i < chunks; i++) {
@@ -46,9 +48,25 @@ public enum SpacoSampling {
             }
             return new ChunkSelection(visited, q);
         }
+    },
+    /**
+     * Every chunk independently with its own probability q_j ({@link ImportanceProbabilities}: more often where
+     * pass 1 measured more loss, sum q_j = t), scaled by 1/q_j: exactly unbiased like {@link #BERNOULLI}.
+     */
+    IMPORTANCE {
+        @Override
+        ChunkSelection draw(double[] chunkLosses, double budget, SplittableRandom random) {
+            double[] q = ImportanceProbabilities.of(chunkLosses, budget);
+            boolean[] visited = new boolean[q.length];
+            for (int i = 0; i < q.length; i++) {
+                visited[i] = q[i] >= 1.0 || random.nextDouble() < q[i];
+            }
+            return new ChunkSelection(visited, q);
+        }
     };
 
-    abstract ChunkSelection draw(int chunks, double budget, SplittableRandom random);
+    /** @param chunkLosses each chunk's pass-1 share of the loss (its length is the chunk count k) */
+    abstract ChunkSelection draw(double[] chunkLosses, double budget, SplittableRandom random);
 
     /** Parses "uniform" or "bernoulli" (case-insensitive). */
     public static SpacoSampling parse(String name) {
@@ -57,7 +75,7 @@ public enum SpacoSampling {
                 return s;
             }
         }
-        throw new IllegalArgumentException("unknown SpaCO sampling '" + name + "': use uniform or bernoulli");
+        throw new IllegalArgumentException("unknown SpaCO sampling '" + name + "': use uniform, bernoulli or importance");
     }
 
     public String configName() {
