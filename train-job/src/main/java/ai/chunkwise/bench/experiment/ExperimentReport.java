@@ -165,8 +165,8 @@ final class ExperimentReport {
         }
         JsonNode variance = results.get("gradient_variance");
         if (variance != null && variance.size() > 0) {
-            List<String> head = List.of("sampling", "budget t", "relative MSE E|g^-g|²/|g|²",
-                    "|mean of draws - g|/|g|", "chunks visited", "CPU s per draw", "seco CPU s");
+            List<String> head = List.of("sampling", "budget t", "relative MSE: mean of ‖ĝ-g‖²/‖g‖²",
+                    "‖mean of draws - g‖/‖g‖", "chunks visited", "CPU s per draw", "seco CPU s");
             List<List<String>> rows = new ArrayList<>();
             Map<String, XYSeries> bySampling = new LinkedHashMap<>();
             for (JsonNode v : variance) {
@@ -182,7 +182,7 @@ final class ExperimentReport {
             XYSeriesCollection c = new XYSeriesCollection();
             bySampling.values().forEach(c::addSeries);
             charts.put("ttq-variance.png", lines("Relative MSE of the SpaCO gradient vs budget", "budget t (chunks)",
-                    "E|g^ - g|² / |g|²", c));
+                    "mean of ‖ĝ - g‖² / ‖g‖²", c));
         }
         charts.put("ttq-loss-vs-step.png", lines("Held-out loss vs step (mean over seeds)", "step",
                 "held-out loss (nats/byte)", meanCurves("step")));

@@ -33,7 +33,8 @@ final class RetrievalExperiment {
     }
 
     /** Appends one record per method/seed/distance to {@code records} and training curves to {@code curves}. */
-    void run(ArrayNode records, ArrayNode curves) {
+    /** @param shard which of the runs (numbered seed-major, method-minor from 0) this process does */
+    void run(ArrayNode records, ArrayNode curves, java.util.function.IntPredicate shard, Runnable afterEachRun) {
         Settings s = settings;
         RetrievalTask task = new RetrievalTask(s.chunkSize(), s.chunks(), s.keyDigits());
         int[] trainText = EuroparlDocuments.concatenated(corpus.training());
@@ -47,9 +48,14 @@ final class RetrievalExperiment {
                 eval[d][i] = task.example(heldOutText, d, evalRandom);
             }
         }
+        int index = 0;
+        warmUp(task, trainText);
         for (int seed = 0; seed < s.seeds(); seed++) {
             for (MethodSpec method : s.methods()) {
-                runOne(task, method, seed, trainText, eval, records, curves);
+                if (shard.test(index++)) {
+                    runOne(task, method, seed, trainText, eval, records, curves);
+                    afterEachRun.run();
+                }
             }
         }
     }
@@ -109,6 +115,15 @@ final class RetrievalExperiment {
             r.put("train_cpu_s", run.cpuSeconds()).put("train_wall_s", run.wallSeconds());
             log.printf(Locale.ROOT, "retrieval %s seed %d distance %d: accuracy %s, answer loss %.3f%n",
                     method.label(), seed, d, acc, lossSum / (n * s.keyDigits()));
+        }
+    }
+
+    /** A few untimed steps of every engine, so that no timed run pays the JIT compilation of the code paths. */
+    private void warmUp(RetrievalTask task, int[] trainText) {
+        for (MethodSpec method : settings.methods()) {
+            LlamaModel model = TinyByteLlama.create(99, settings.batch());
+            new TrainingRun(model, method.engine(model, settings.chunkSize(), 99), settings.lr(), 2, 1.0)
+                    .train(2, st -> trainingBatch(task, trainText, 99, st), 2, null);
         }
     }
 

@@ -42,16 +42,27 @@ final class TimeToQualityExperiment {
         this.log = log;
     }
 
-    void run(ArrayNode records, ArrayNode curves, ArrayNode variance, ObjectNode summary) {
+    /**
+     * @param shard which of the runs (numbered seed-major, method-minor from 0) this process does; the one that
+     *              does run 0 (SeCO, seed 0) also measures the gradient variance on its trained weights
+     */
+    void run(ArrayNode records, ArrayNode curves, ArrayNode variance, java.util.function.IntPredicate shard,
+             Runnable afterEachRun) {
         Settings s = settings;
         int length = s.chunkSize() * s.chunks();
         int[] trainText = EuroparlDocuments.concatenated(corpus.training());
         int[] heldOutText = EuroparlDocuments.concatenated(corpus.heldOut());
         long[][] eval = windows(heldOutText, s.evalSequences(), length, new SplittableRandom(0x5EEDL));
         Map<String, INDArray> trainedSeco = null;
+        warmUp(trainText, length);
+        int index = 0;
         for (int seed = 0; seed < s.seeds(); seed++) {
             for (MethodSpec method : s.methods()) {
+                if (!shard.test(index++)) {
+                    continue;
+                }
                 LlamaModel model = runOne(method, seed, trainText, eval, records, curves);
+                afterEachRun.run();
                 if (seed == 0 && method.method().equals("seco")) {
                     trainedSeco = model.trainableParameters();
                 }
@@ -60,7 +71,6 @@ final class TimeToQualityExperiment {
         if (trainedSeco != null) {
             measureVariance(trainedSeco, trainText, variance);
         }
-        summarize(records, curves, summary);
     }
 
     private LlamaModel runOne(MethodSpec method, int seed, int[] trainText, long[][] eval, ArrayNode records,
@@ -93,6 +103,15 @@ final class TimeToQualityExperiment {
         r.put("chunks_visited_per_sequence", run.chunksVisited() / (double) s.steps());
         r.put("train_cpu_s", run.cpuSeconds()).put("train_wall_s", run.wallSeconds());
         return model;
+    }
+
+    /** A few untimed steps of every engine, so that no timed run pays the JIT compilation of the code paths. */
+    private void warmUp(int[] trainText, int length) {
+        for (MethodSpec method : settings.methods()) {
+            LlamaModel model = TinyByteLlama.create(99, settings.batch());
+            new TrainingRun(model, method.engine(model, settings.chunkSize(), 99), settings.lr(), 2, 1.0).train(2,
+                    st -> Batch.of(windows(trainText, settings.batch(), length, new SplittableRandom(st))), 2, null);
+        }
     }
 
     private double evalLoss(LlamaModel model, long[][] eval) {
