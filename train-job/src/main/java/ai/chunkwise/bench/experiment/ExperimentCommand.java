@@ -54,7 +54,7 @@ public final class ExperimentCommand implements Callable<Integer> {
     @Option(names = "--chunk-size", description = "tokens per chunk c (default: per experiment)")
     Integer chunkSize;
 
-    @Option(names = "--chunks", description = "chunks per sequence k (default: retrieval 4, time-to-quality 16)")
+    @Option(names = "--chunks", description = "chunks per sequence k (default: retrieval 4, time-to-quality 8)")
     Integer chunks;
 
     @Option(names = "--methods", split = ",", description = "run only these method labels (default: all)")
@@ -225,12 +225,12 @@ public final class ExperimentCommand implements Callable<Integer> {
                     seeds != null ? seeds : 1, 4, 1, onlyMethods != null ? methods
                     : List.of(methods.get(0), methods.get(1), methods.get(5)));
         }
-        return new RetrievalExperiment.Settings(chunkSize != null ? chunkSize : 16, k, 2, batch != null ? batch : 64,
-                steps != null ? steps : 160, 3e-3, seeds != null ? seeds : 3, 64, 20, methods);
+        return new RetrievalExperiment.Settings(chunkSize != null ? chunkSize : 16, k, 2, batch != null ? batch : 32,
+                steps != null ? steps : 100, 5e-3, seeds != null ? seeds : 3, 64, 20, methods);
     }
 
     private TimeToQualityExperiment.Settings timeToQualitySettings() {
-        int k = chunks != null ? chunks : 16;
+        int k = chunks != null ? chunks : 8;
         List<MethodSpec> methods = new ArrayList<>();
         methods.add(MethodSpec.seco());
         for (SpacoSampling sampling : new SpacoSampling[]{SpacoSampling.BERNOULLI, SpacoSampling.UNIFORM,
@@ -245,8 +245,8 @@ public final class ExperimentCommand implements Callable<Integer> {
                     seeds != null ? seeds : 1, 4, 1, 2, onlyMethods != null ? methods
                     : List.of(methods.get(0), methods.get(1), methods.get(7)));
         }
-        return new TimeToQualityExperiment.Settings(chunkSize != null ? chunkSize : 16, k, batch != null ? batch : 8,
-                steps != null ? steps : 50, 3e-3, seeds != null ? seeds : 3, 32, 5, 16, methods);
+        return new TimeToQualityExperiment.Settings(chunkSize != null ? chunkSize : 32, k, batch != null ? batch : 8,
+                steps != null ? steps : 30, 3e-3, seeds != null ? seeds : 3, 32, 5, 8, methods);
     }
 
     private List<MethodSpec> selected(List<MethodSpec> all) {

@@ -50,6 +50,15 @@ final class ExperimentReport {
         Path tmp = dir.resolveSibling(dir.getFileName() + ".tmp-" + ProcessHandle.current().pid());
         deleteTree(tmp);
         Files.createDirectories(tmp);
+        try {
+            writeInto(tmp, dir);
+        } catch (IOException | RuntimeException e) {
+            deleteTree(tmp);
+            throw e;
+        }
+    }
+
+    private void writeInto(Path tmp, Path dir) throws IOException {
         nanToNull(results);
         if (retrieval) {
             retrievalReport();
