@@ -83,7 +83,7 @@ final class EvalCommand implements Callable<Integer> {
         double lossSum = 0;
         long predicted = 0;
         int evaluated = 0;
-        // sequences that do not fill a last batch are dropped: the graph's batch size is fixed (notes/dl4j-m2.1.md)
+        // sequences that do not fill a last batch are dropped: the graph's batch size is fixed (docs/dl4j-m2.1.md)
         for (int start = 0; start + rows <= data.size(); start += rows) {
             List<ai.chunkwise.pipeline.packing.PackedSequence> group = new ArrayList<>();
             for (int i = start; i < start + rows; i++) {

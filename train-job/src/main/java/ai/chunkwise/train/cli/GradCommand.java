@@ -3,12 +3,12 @@ package ai.chunkwise.train.cli;
 import ai.chunkwise.train.checkpoint.HfCheckpoint;
 import ai.chunkwise.train.checkpoint.PeftAdapter;
 import ai.chunkwise.train.checkpoint.SafeTensors;
+import ai.chunkwise.train.data.InputIdsFile;
 import ai.chunkwise.train.engine.Batch;
 import ai.chunkwise.train.engine.BatchGradients;
-import ai.chunkwise.train.engine.FullBackprop;
+import ai.chunkwise.train.engine.EngineSpec;
 import ai.chunkwise.train.engine.GradientEngine;
-import ai.chunkwise.train.engine.SecoEngine;
-import ai.chunkwise.train.engine.SpacoEngine;
+import ai.chunkwise.train.engine.Method;
 import ai.chunkwise.train.engine.SpacoSampling;
 import ai.chunkwise.train.memory.PeakMemory;
 import ai.chunkwise.train.model.LlamaModel;
@@ -36,8 +36,6 @@ import java.util.concurrent.Callable;
 final class GradCommand implements Callable<Integer> {
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    enum Method { full, seco, spaco }
-
     enum Precision {
         float32(DataType.FLOAT), float64(DataType.DOUBLE);
 
@@ -59,7 +57,10 @@ final class GradCommand implements Callable<Integer> {
     Path input;
 
     @Option(names = "--method", required = true, description = "full | seco | spaco")
-    Method method;
+    String methodName;
+
+    private Method method;
+    private EngineSpec engineSpec;
 
     @Option(names = "--chunk-size", description = "tokens per chunk (seco, spaco)")
     Integer chunkSize;
@@ -88,10 +89,6 @@ final class GradCommand implements Callable<Integer> {
                     + "release SameDiff's native buffers (default 0: after every chunk)")
     long gcThresholdMb;
 
-    @Option(names = "--repeat", defaultValue = "1",
-            description = "run the whole computation this many times and report every duration (benchmarking)")
-    int repeat;
-
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
@@ -104,7 +101,7 @@ final class GradCommand implements Callable<Integer> {
             DataType dt = dtype.dataType;
             HfCheckpoint checkpoint = HfCheckpoint.load(model, dt);
             PeftAdapter lora = adapter == null ? null : PeftAdapter.load(adapter, dt);
-            long[][] tokens = readInputIds(input);
+            long[][] tokens = InputIdsFile.read(input);
             LlamaModel llama = new LlamaModel(checkpoint.config(), checkpoint.weights(), lora, dt, tokens.length);
             llama.setNativeMemoryCollectionThreshold(gcThresholdMb << 20);
             Batch batch = Batch.of(tokens);
@@ -115,17 +112,10 @@ final class GradCommand implements Callable<Integer> {
             Map<String, INDArray>[] estimates = samplesOf(method);
             BatchGradients first = null;
             double visited = 0;
-            com.fasterxml.jackson.databind.node.ArrayNode durations = JSON.createArrayNode();
-            for (int r = 1; r < repeat; r++) {   // extra timed runs; the last run below produces the output
-                long s = System.nanoTime();
-                for (int i = 0; i < estimates.length; i++) {
-                    engine(llama, seed + i).compute(batch);
-                }
-                durations.add((System.nanoTime() - s) / 1e9);
-            }
+            GradientEngine engine = engineSpec.create(llama);
             t1 = System.nanoTime();
             for (int i = 0; i < estimates.length; i++) {
-                BatchGradients g = engine(llama, seed + i).compute(batch);
+                BatchGradients g = engine.compute(batch, seed + i);
                 first = first == null ? g : first;
                 visited += g.chunksVisited();
                 Map<String, INDArray> asDouble = new LinkedHashMap<>();
@@ -142,16 +132,16 @@ final class GradCommand implements Callable<Integer> {
             mean.forEach((n, t) -> tensors.put("grad." + n, t));
             Map<String, String> metadata = new LinkedHashMap<>();
             metadata.put("format", "pt");
-            metadata.put("method", method.name());
+            metadata.put("method", method.configName());
             metadata.put("dtype", dtype.name());
             SafeTensors.write(out, tensors, metadata, DataType.DOUBLE);
 
             ObjectNode summary = JSON.createObjectNode();
-            summary.put("method", method.name());
+            summary.put("method", method.configName());
             summary.put("dtype", dtype.name());
             summary.put("batch", tokens.length);
             summary.put("seq_len", tokens[0].length);
-            if (method != Method.full) {
+            if (method.chunked()) {
                 summary.put("chunk_size", chunkSize);
             }
             summary.put("chunks", first.chunks());
@@ -163,11 +153,7 @@ final class GradCommand implements Callable<Integer> {
                 summary.put("samples", estimates.length);
                 summary.put("relative_spread", relativeSpread(estimates, mean));
             }
-            durations.add((t2 - t1) / 1e9);
             summary.put("seconds", (t2 - t1) / 1e9);
-            if (repeat > 1) {
-                summary.set("seconds_per_run", durations);
-            }
             summary.put("load_seconds", (loaded - t0) / 1e9);
             summary.put("peak_heap_bytes", memory.peakHeapBytes());
             summary.put("peak_physical_bytes", memory.peakResidentBytes());
@@ -183,20 +169,26 @@ final class GradCommand implements Callable<Integer> {
 
     private void validateOptions() {
         CommandLine cl = spec.commandLine();
-        if (method != Method.full && (chunkSize == null || chunkSize < 1)) {
+        try {
+            method = Method.parse(methodName);
+        } catch (IllegalArgumentException e) {
+            throw new CommandLine.ParameterException(cl, e.getMessage());
+        }
+        if (method.chunked() && (chunkSize == null || chunkSize < 1)) {
             throw new CommandLine.ParameterException(cl, "--method " + method + " needs --chunk-size N (N >= 1)");
         }
-        if (method == Method.spaco && (budget == null || !(budget > 0))) {
-            throw new CommandLine.ParameterException(cl, "--method spaco needs --budget t (t > 0 chunks)");
+        if (method.sampled() && (budget == null || !(budget > 0))) {
+            throw new CommandLine.ParameterException(cl, "--method " + method + " needs --budget t (t > 0 chunks)");
         }
-        if (method != Method.spaco && (budget != null || samples != 1)) {
+        if (!method.sampled() && (budget != null || samples != 1)) {
             throw new CommandLine.ParameterException(cl, "--budget and --samples apply to --method spaco only");
         }
         if (samples < 1) {
             throw new CommandLine.ParameterException(cl, "--samples must be >= 1, got " + samples);
         }
         try {
-            SpacoSampling.parse(sampling);
+            engineSpec = new EngineSpec(method, chunkSize == null ? 0 : chunkSize, budget == null ? 0 : budget,
+                    SpacoSampling.parse(sampling));
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(cl, e.getMessage());
         }
@@ -204,34 +196,7 @@ final class GradCommand implements Callable<Integer> {
 
     @SuppressWarnings("unchecked")
     private Map<String, INDArray>[] samplesOf(Method m) {
-        return new Map[m == Method.spaco ? samples : 1];
-    }
-
-    private GradientEngine engine(LlamaModel llama, long engineSeed) {
-        return switch (method) {
-            case full -> new FullBackprop(llama);
-            case seco -> new SecoEngine(llama, chunkSize);
-            case spaco -> new SpacoEngine(llama, chunkSize, budget, SpacoSampling.parse(sampling), engineSeed);
-        };
-    }
-
-    /** input_ids as long[batch][seq]; errors name the file and what is wrong. */
-    static long[][] readInputIds(Path file) {
-        Map<String, INDArray> tensors = SafeTensors.read(file, DataType.DOUBLE);
-        INDArray ids = tensors.get("input_ids");
-        if (ids == null) {
-            throw new IllegalArgumentException(file + " has no tensor \"input_ids\" (found " + tensors.keySet()
-                    + "): store the token ids as int64 input_ids [batch, seq]");
-        }
-        if (ids.rank() != 2 || ids.size(1) < 2 || (ids.dataType() != DataType.LONG && ids.dataType() != DataType.INT)) {
-            throw new IllegalArgumentException(file + ": input_ids must be an int64 or int32 tensor [batch, seq >= 2],"
-                    + " got " + ids.dataType() + " " + java.util.Arrays.toString(ids.shape()));
-        }
-        long[][] tokens = new long[(int) ids.size(0)][];
-        for (int b = 0; b < tokens.length; b++) {
-            tokens[b] = ids.getRow(b).dup().toLongVector();
-        }
-        return tokens;
+        return new Map[m.sampled() ? samples : 1];
     }
 
     private static void putNorms(ObjectNode summary, Map<String, INDArray> grads) {

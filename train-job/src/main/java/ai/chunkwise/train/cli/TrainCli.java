@@ -1,7 +1,6 @@
 package ai.chunkwise.train.cli;
 
 import ai.chunkwise.train.backend.GpuSupportCheck;
-import ai.chunkwise.train.bench.BenchCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -10,12 +9,12 @@ import picocli.CommandLine.Command;
  * against another framework).
  *
  * <p>Threads: ND4J reads OMP_NUM_THREADS when it loads, so it must be set in the environment of the java
- * process. On a 2-core machine OMP_NUM_THREADS=1 is about 3x faster than ND4J's default for chunk-sized work
- * (OpenMP and OpenBLAS threads oversubscribe the cores; notes/dl4j-m2.1.md).
+ * process. On a 2-core machine OMP_NUM_THREADS=1 is faster than ND4J's default for chunk-sized work
+ * (OpenMP and OpenBLAS threads oversubscribe the cores; docs/dl4j-m2.1.md).
  */
 @Command(name = "train-job", mixinStandardHelpOptions = true, version = "chunkwise train-job 0.1.0",
         description = "Chunk-wise (SeCO / SpaCO) training of Llama models on ND4J/SameDiff.",
-        subcommands = {GradCommand.class, BenchCommand.class, TrainCommand.class, EvalCommand.class},
+        subcommands = {GradCommand.class, TrainCommand.class, EvalCommand.class},
         footer = {"", "Set OMP_NUM_THREADS (and OPENBLAS_NUM_THREADS) before starting java, e.g. "
                 + "OMP_NUM_THREADS=1 on 2 cores: ND4J reads them once, when it loads."})
 public final class TrainCli implements Runnable {

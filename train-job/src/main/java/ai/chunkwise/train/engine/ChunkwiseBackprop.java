@@ -9,9 +9,10 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.function.Function;
 
 /**
- * The two passes shared by SeCO and SpaCO (notes/seco-spaco.md):
+ * The two passes shared by SeCO and SpaCO (docs/seco-spaco.md):
  * pass 1 runs every chunk forward without gradients, keeping its K/V and summing the exact loss;
  * pass 2 walks the selected chunks in reverse, re-runs each with the cached past as gradient-receiving input,
  * injects the K/V gradient G that later chunks accumulated for it, and adds the gradient it yields for the
@@ -33,31 +34,37 @@ final class ChunkwiseBackprop {
         return (batch.length() + chunkSize - 1) / chunkSize;
     }
 
-    /** Chooses pass 2's chunks once pass 1 has measured every chunk's share of the loss. */
-    interface ChunkSampler {
-        ChunkSelection select(double[] chunkLosses);
+    BatchGradients run(Batch batch, ChunkSelection selection) {
+        return run(batch, chunkLosses -> selection);
     }
 
-    BatchGradients run(Batch batch, ChunkSelection selection) {
-        return run(batch, losses -> selection, true);
+    /**
+     * @param select chooses the chunks pass 2 visits, given pass 1's loss per chunk (its length is k)
+     */
+    BatchGradients run(Batch batch, Function<double[], ChunkSelection> select) {
+        return run(batch, select, true);
     }
 
     /**
      * @param kvGradients false drops the K/V gradients a chunk yields for earlier chunks, so each chunk
-     *                    back-propagates only into itself (truncated back-propagation through the cache)
+     *                    back-propagates only into itself (truncated back-propagation through the cache: the
+     *                    ablation {@link TruncatedSecoEngine})
      */
-    BatchGradients run(Batch batch, ChunkSampler sampler, boolean kvGradients) {
+    BatchGradients run(Batch batch, Function<double[], ChunkSelection> select, boolean kvGradients) {
         SequenceLayout layout = new SequenceLayout(batch);
         int s = layout.length();
         int k = chunksOf(batch);
         int rows = batch.rows();
         KeyValueBuffer cache = new KeyValueBuffer(model.config(), rows, s, model.dataType());
 
-        double[] chunkLosses = new double[k];
-        double loss = forwardPass(layout, cache, chunkLosses);
-        ChunkSelection selection = sampler.select(chunkLosses);
-        if (selection.visited().length != k) {
-            throw new IllegalArgumentException("selection covers " + selection.visited().length + " chunks, batch has " + k);
+        double[] chunkLosses = forwardPass(layout, cache);
+        double loss = 0;
+        for (double l : chunkLosses) {
+            loss += l;
+        }
+        ChunkSelection selection = select.apply(chunkLosses);
+        if (selection.chunks() != k) {
+            throw new IllegalArgumentException("selection covers " + selection.chunks() + " chunks, batch has " + k);
         }
 
         Map<String, INDArray> grads = new LinkedHashMap<>();
@@ -67,7 +74,7 @@ final class ChunkwiseBackprop {
             if (!selection.visited()[j]) {
                 continue;   // skipped chunk: no graph, no backward; its G is dropped
             }
-            double scale = 1.0 / selection.inclusionProbabilities()[j];
+            double scale = selection.scale(j);
             int start = j * chunkSize;
             int end = Math.min(s, start + chunkSize);
             int pastStart = layout.pastStart(start);
@@ -84,28 +91,28 @@ final class ChunkwiseBackprop {
     /** Pass 1 alone: the exact mean loss of a batch, chunk by chunk, without any gradient (inference). */
     double forwardOnly(Batch batch) {
         SequenceLayout layout = new SequenceLayout(batch);
-        return forwardPass(layout, new KeyValueBuffer(model.config(), batch.rows(), layout.length(), model.dataType()),
-                new double[chunksOf(batch)]);
+        double loss = 0;
+        for (double l : forwardPass(layout, new KeyValueBuffer(model.config(), batch.rows(), layout.length(),
+                model.dataType()))) {
+            loss += l;
+        }
+        return loss;
     }
 
-    /**
-     * Runs every chunk forward without gradients, storing its K/V in {@code cache} and each chunk's share of the
-     * mean loss in {@code chunkLosses}; returns the mean loss.
-     */
-    private double forwardPass(SequenceLayout layout, KeyValueBuffer cache, double[] chunkLosses) {
+    /** Runs every chunk forward without gradients, storing its K/V in {@code cache}; returns each chunk's loss. */
+    private double[] forwardPass(SequenceLayout layout, KeyValueBuffer cache) {
         int s = layout.length();
         int rows = layout.rows();
-        double loss = 0;
+        double[] losses = new double[(s + chunkSize - 1) / chunkSize];
         for (int start = 0; start < s; start += chunkSize) {
             int end = Math.min(s, start + chunkSize);
             int pastStart = layout.pastStart(start);
             ChunkInput in = layout.chunk(start, end, pastStart, 1.0);
             ChunkForward out = model.forward(in, past(cache, pastStart, start, rows), false);
-            loss += out.loss();
-            chunkLosses[start / chunkSize] = out.loss();
+            losses[start / chunkSize] = out.loss();
             cache.put(start, out.present());
         }
-        return loss;
+        return losses;
     }
 
     private KeyValues past(KeyValueBuffer cache, int from, int to, int rows) {

@@ -17,7 +17,7 @@ public final class FullBackprop implements GradientEngine {
     }
 
     @Override
-    public BatchGradients compute(Batch batch) {
+    public BatchGradients compute(Batch batch, long seed) {
         SequenceLayout layout = new SequenceLayout(batch);
         Map<String, INDArray> grads = new LinkedHashMap<>();
         ChunkBackward back = model.backward(layout.chunk(0, batch.length(), 0, 1.0),

@@ -3,7 +3,10 @@ package ai.chunkwise.train.engine;
 import java.util.Locale;
 import java.util.SplittableRandom;
 
-/** How SpaCO draws the set of chunks pass 2 visits (notes/seco-spaco.md). */
+/**
+ * How SpaCO draws the set of chunks pass 2 visits (docs/seco-spaco.md). A sampler sees pass 1's loss per chunk,
+ * so one that weighs chunks unequally (per-chunk q_j in its {@link ChunkSelection}) is one more constant here.
+ */
 public enum SpacoSampling {
     /**
      * Exactly t distinct chunks of k (the paper's Algorithm 2), q = t/k. Paths through several chunks survive
@@ -11,12 +14,16 @@ public enum SpacoSampling {
      */
     UNIFORM {
         @Override
-        ChunkSelection draw(double[] chunkLosses, double budget, SplittableRandom random) {
-            int chunks = chunkLosses.length;
+        void requireValidBudget(double budget) {
             if (budget != Math.rint(budget)) {
                 throw new IllegalArgumentException("uniform sampling visits exactly t chunks: the budget must be "
                         + "a whole number, got " + budget);
             }
+        }
+
+        @Override
+        ChunkSelection draw(double[] chunkLosses, double budget, SplittableRandom random) {
+            int chunks = chunkLosses.length;
             int t = (int) Math.min(chunks, budget);
             int[] order = new int[chunks];
             for (int i = 0; i < chunks; i++) {
@@ -65,10 +72,17 @@ public enum SpacoSampling {
         }
     };
 
-    /** @param chunkLosses each chunk's pass-1 share of the loss (its length is the chunk count k) */
+    /**
+     * @param chunkLosses pass 1's share of the batch loss per chunk (its length is k, the number of chunks)
+     * @param budget      t, the number of chunks to visit (expected or exact, as the sampling defines it)
+     */
     abstract ChunkSelection draw(double[] chunkLosses, double budget, SplittableRandom random);
 
-    /** Parses "uniform" or "bernoulli" (case-insensitive). */
+    /** Rejects a budget this sampling cannot honour, naming why. */
+    void requireValidBudget(double budget) {
+    }
+
+    /** Parses "uniform", "bernoulli" or "importance" (case-insensitive). */
     public static SpacoSampling parse(String name) {
         for (SpacoSampling s : values()) {
             if (s.name().equalsIgnoreCase(name)) {

@@ -19,7 +19,7 @@ public final class TruncatedSecoEngine implements GradientEngine {
     }
 
     @Override
-    public BatchGradients compute(Batch batch) {
+    public BatchGradients compute(Batch batch, long seed) {
         return backprop.run(batch, losses -> ChunkSelection.all(losses.length), false);
     }
 }

@@ -2,6 +2,8 @@ package ai.chunkwise.train.loop;
 
 import ai.chunkwise.pipeline.config.StrictConfig;
 import ai.chunkwise.train.checkpoint.LoraConfig;
+import ai.chunkwise.train.engine.EngineSpec;
+import ai.chunkwise.train.engine.Method;
 import ai.chunkwise.train.engine.SpacoSampling;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
@@ -36,9 +38,6 @@ public record TrainSettings(
 
     public static final String DEFAULTS_RESOURCE = "ai/chunkwise/train/train.conf";
 
-    /** How a batch's gradient is computed. */
-    public enum Method { full, seco, spaco }
-
     /** Loads {@code confFile} (may be null) with {@code overrides} (config path -> value, strings parsed as HOCON). */
     public static TrainSettings load(Path confFile, Map<String, String> overrides) {
         Config defaults = ConfigFactory.parseResources(TrainSettings.class.getClassLoader(), DEFAULTS_RESOURCE,
@@ -68,6 +67,19 @@ public record TrainSettings(
             return from(c);
         } catch (ConfigException e) {
             throw new IllegalArgumentException("configuration error: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * The gradient engine this run uses; {@code datasetChunkSize} stands in for train.method.chunk-size = 0.
+     * Invalid combinations fail here with the configuration key to fix.
+     */
+    public EngineSpec engineSpec(int datasetChunkSize) {
+        int size = chunkSize == 0 ? datasetChunkSize : chunkSize;
+        try {
+            return new EngineSpec(method, size, budget, sampling);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("train.method: " + e.getMessage());
         }
     }
 
@@ -106,15 +118,15 @@ public record TrainSettings(
         }
         Method method;
         try {
-            method = Method.valueOf(me.getString("name"));
+            method = Method.parse(me.getString("name"));
         } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("train.method.name must be full, seco or spaco, got '"
+            throw new IllegalArgumentException("train.method.name must be " + Method.names() + ", got '"
                     + me.getString("name") + "'");
         }
         SpacoSampling sampling = SpacoSampling.parse(me.getString("sampling"));
         double budget = me.getDouble("budget");
-        if (method == Method.spaco && !(budget > 0)) {
-            throw new IllegalArgumentException("train.method.budget must be > 0 chunks for spaco, got " + budget);
+        if (method.sampled() && !(budget > 0)) {
+            throw new IllegalArgumentException("train.method.budget must be > 0 chunks for " + method + ", got " + budget);
         }
         double maxGradNorm = o.getDouble("max-grad-norm");
         if (!(maxGradNorm >= 0)) {

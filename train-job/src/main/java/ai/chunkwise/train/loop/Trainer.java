@@ -9,10 +9,8 @@ import ai.chunkwise.train.data.EpochOrder;
 import ai.chunkwise.train.data.PositionedBatch;
 import ai.chunkwise.train.data.TrainingSequences;
 import ai.chunkwise.train.engine.BatchGradients;
-import ai.chunkwise.train.engine.FullBackprop;
+import ai.chunkwise.train.engine.EngineSpec;
 import ai.chunkwise.train.engine.GradientEngine;
-import ai.chunkwise.train.engine.SecoEngine;
-import ai.chunkwise.train.engine.SpacoEngine;
 import ai.chunkwise.train.model.LlamaConfig;
 import ai.chunkwise.train.model.LlamaModel;
 import ai.chunkwise.train.optim.AdamW;
@@ -71,16 +69,13 @@ public final class Trainer {
         ModelSetup setup = ModelSetup.create(s, checkpoint.orElse(null));
         LlamaModel model = setup.model();
         data.requireFits(model.config(), setup.source());
-        int chunkSize = s.chunkSize() == 0 ? data.header().chunkSize() : s.chunkSize();
+        EngineSpec engineSpec = s.engineSpec(data.header().chunkSize());
+        int chunkSize = engineSpec.chunkSize();
 
         AdamW optimizer = new AdamW(s.beta1(), s.beta2(), s.eps(), s.weightDecay());
         checkpoint.ifPresent(c -> optimizer.loadState(CheckpointStore.readOptimizerState(c, s.dataType())));
         LearningRateSchedule schedule = new LearningRateSchedule(s.lr(), s.minLr(), s.warmupSteps(), s.steps());
-        GradientEngine fixedEngine = switch (s.method()) {
-            case full -> new FullBackprop(model);
-            case seco -> new SecoEngine(model, chunkSize);
-            case spaco -> null;   // one engine per micro-batch, seeded from (seed, step): see spacoSeed
-        };
+        GradientEngine engine = engineSpec.create(model);
 
         long endStep = Math.min(s.steps(), stopAtStep);
         long seqLen = data.sequenceLength();
@@ -101,8 +96,7 @@ public final class Trainer {
             for (long step = startStep; step < endStep; step++) {
                 long t0 = System.nanoTime();
                 double lr = schedule.lrAt(step);
-                StepOutcome o = trainStep(step, lr, batches, accumulator, model, optimizer, fixedEngine, chunkSize,
-                        state.position());
+                StepOutcome o = trainStep(step, lr, batches, accumulator, model, optimizer, engine, state.position());
                 state = new TrainerState(step + 1, o.position(), state.tokensSeen() + tokensPerStep, s.dataSeed(),
                         s.methodSeed(), s.initSeed(), s.loraSeed());
                 double seconds = (System.nanoTime() - t0) / 1e9;
@@ -152,8 +146,7 @@ public final class Trainer {
 
     /** Gradients of {@code accumulation-steps} micro-batches, token-weighted; clipped; one AdamW update. */
     private StepOutcome trainStep(long step, double lr, BatchStream batches, GradientAccumulator accumulator,
-                                  LlamaModel model, AdamW optimizer, GradientEngine fixedEngine, int chunkSize,
-                                  DataPosition position) {
+                                  LlamaModel model, AdamW optimizer, GradientEngine engine, DataPosition position) {
         TrainSettings s = settings;
         accumulator.reset();
         double lossSum = 0;
@@ -161,9 +154,7 @@ public final class Trainer {
         int chunksVisited = 0;
         for (int micro = 0; micro < s.accumulationSteps(); micro++) {
             PositionedBatch pb = batches.next();
-            GradientEngine engine = fixedEngine != null ? fixedEngine
-                    : new SpacoEngine(model, chunkSize, s.budget(), s.sampling(), spacoSeed(step, micro));
-            BatchGradients g = engine.compute(pb.batch());
+            BatchGradients g = engine.compute(pb.batch(), methodSeed(step, micro));
             accumulator.add(g.gradients(), g.predictedTokens());
             lossSum += g.loss() * g.predictedTokens();
             predicted += g.predictedTokens();
@@ -192,8 +183,8 @@ public final class Trainer {
                 o.updated() ? "" : " | step skipped: non-finite gradient");
     }
 
-    /** SpaCO's chunk draws for (step, micro-batch): a function of the seed and the position alone, so resumable. */
-    private long spacoSeed(long step, int micro) {
+    /** The engine's random draws (SpaCO's chunks) for (step, micro-batch): a function of the seed and position alone, so resumable. */
+    private long methodSeed(long step, int micro) {
         return new SplittableRandom(settings.methodSeed()).split().nextLong()
                 ^ (step * settings.accumulationSteps() + micro) * 0x9E3779B97F4A7C15L;
     }
@@ -222,7 +213,7 @@ public final class Trainer {
         r.put("steps_done", endStep);
         r.put("resumed_from_step", startStep);
         r.put("model", source);
-        r.put("method", s.method().name());
+        r.put("method", s.method().configName());
         r.put("chunk_size", chunkSize);
         r.put("sequence_length", seqLen);
         r.put("batch_size", s.batchSize());

@@ -17,8 +17,8 @@ import java.util.Map;
  *
  * <p>Why not {@code calculateGradientsAndOutputs}: in M2.1 it switches the gradient function's array cache off,
  * and then the session keeps every intermediate array of the call alive until the call ends and frees it only
- * when the GC collects the wrappers: one chunk's backward held all ~600 of its buffers at once (~0.45 GB at past
- * 1024, growing with the past), on fresh pages that fault on first touch (notes/dl4j-m2.1.md). With the cache on,
+ * when the GC collects the wrappers: one chunk's backward held all of its buffers at once, growing with the past,
+ * on fresh pages that fault on first touch (docs/dl4j-m2.1.md). With the cache on,
  * the session hands each array back to its memory manager as soon as its last consumer has run, and the manager
  * reuses it for a later allocation of up to twice the size: the working set stays small within a call and across
  * calls (SeCO's past lengths only shrink in pass 2, so earlier buffers fit later requests).
@@ -72,7 +72,7 @@ final class GradientFunction {
     /**
      * Gives this thread's session of {@code graph} an array cache of at most {@link #CACHE_BYTES}. M2.1's default
      * bound is 90% of JavaCPP's physical-memory limit (i.e. none): every distinct array size that SeCO's changing
-     * past length produces stayed cached, and a 4096-token step grew from 2.1 to 3.5 GB over four repeats.
+     * past length produces stayed cached and the resident set grew with every repeat (docs/dl4j-m2.1.md).
      */
     static void boundCache(SameDiff graph) {
         long thread = Thread.currentThread().getId();

@@ -23,11 +23,11 @@ import java.util.Map;
  * <p>Placeholders (N = B*T rows, row = b*T + t; nRep = heads / kvHeads):
  * <ul>
  *   <li>{@link #INPUTS_EMBEDS} [N, hidden]: embedding rows, looked up in Java (sd.gather's backward is broken
- *       in M2.1, notes/dl4j-m2.1.md);</li>
+ *       in M2.1, docs/dl4j-m2.1.md);</li>
  *   <li>{@link #ROPE_COS_Q}, {@link #ROPE_SIN_Q} [B, T, heads, headDim] and {@link #ROPE_COS_K},
  *       {@link #ROPE_SIN_K} [B, T, kvHeads, headDim]: rotary tables of the chunk's positions (see
- *       {@link RotaryEmbedding}), repeated per head in Java: a broadcast multiply's backward costs M2.1 ~1.5 ms
- *       where the same multiply without broadcasting costs ~0.05 ms;</li>
+ *       {@link RotaryEmbedding}), repeated per head in Java: M2.1's backward of a broadcast multiply is many times
+ *       slower than the same multiply without broadcasting (docs/dl4j-m2.1.md);</li>
  *   <li>{@link #ATTENTION_MASK} [B, 1, nRep*T, P+T]: additive mask (0 visible, large negative hidden),
  *       rows repeated per query head of a KV group (see {@link #attention});</li>
  *   <li>{@link #LABELS} int [N] and {@link #LOSS_WEIGHTS} [N, 1]: next-token targets and their weights;</li>
@@ -38,7 +38,7 @@ import java.util.Map;
  * Outputs: {@link #LOSS} = sum of weighted token losses, {@link #LOGITS} [N, vocab], {@link #presentKey} /
  * {@link #presentValue} per layer, and the training objective
  * {@link #OBJECTIVE} = loss + sum(K * gK) + sum(V * gV) whose gradient is the chain rule with the injected
- * upstream gradient (the surrogate-loss trick of notes/dl4j-m2.1.md).
+ * upstream gradient (the surrogate-loss trick of docs/dl4j-m2.1.md).
  */
 final class LlamaChunkGraph {
     static final String INPUTS_EMBEDS = "inputs_embeds";
@@ -205,7 +205,7 @@ final class LlamaChunkGraph {
      * HF LlamaRMSNorm: x * rsqrt(mean(x^2) + eps) * w, in the working dtype. The per-row factor r [N, 1] and the
      * weight w [hidden] meet in ONE outer product r w^T [N, hidden] (a K=1 matmul: each entry is the single product
      * r_i * w_j, no sum), so x is scaled by one multiply without broadcasting: M2.1's backward of a broadcast
-     * multiply costs ~1.2 ms at [256, 256], 20x the plain one, and the two of them per norm were ~15% of a step.
+     * multiply is many times slower than the plain one (docs/dl4j-m2.1.md).
      */
     private SDVariable rmsNorm(SDVariable x, SDVariable w) {
         SDVariable meanSquare = sd.mean(sd.math.square(x), true, 1);
@@ -239,7 +239,7 @@ final class LlamaChunkGraph {
     /**
      * HF apply_rotary_pos_emb on [B, T, h, hd]: x*cos + rotate_half(x)*sin. rotate_half(x) = [-x2, x1] is a
      * signed permutation, applied as a matmul with the constant matrix {@link #rotateHalfMatrix} (exact: one
-     * +-1 product per output); M2.1's reverse op, the obvious alternative, cost 17 ms per call at chunk 128.
+     * +-1 product per output); M2.1's reverse op, the obvious alternative, is slow (docs/dl4j-m2.1.md).
      */
     private SDVariable rope(SDVariable x, SDVariable cos, SDVariable sin, int numHeads) {
         int headDim = config.headDim();

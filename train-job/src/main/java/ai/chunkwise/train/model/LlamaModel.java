@@ -31,9 +31,9 @@ public final class LlamaModel {
     /** Resident-memory growth after which a backward pass triggers a GC (see releaseNativeMemoryIfGrown). */
     public static final long DEFAULT_COLLECTION_THRESHOLD_BYTES = 0;
     /**
-     * Smallest resident-memory growth after which a forward pass triggers a GC: a forward chunk leaves ~100 MB of
-     * native garbage (bench model, chunk 256), so without this SeCO's pass 1 grew by ~0.5 GB per 1K tokens before
-     * its first backward; collecting after every forward chunk instead would cost ~25 ms per ~100 ms chunk.
+     * Smallest resident-memory growth after which a forward pass triggers a GC: a forward chunk leaves native
+     * garbage, so without this SeCO's pass 1 grew with the sequence before its first backward; collecting after
+     * every forward chunk instead would cost a large share of the chunk's time (docs/dl4j-m2.1.md).
      */
     static final long MIN_FORWARD_COLLECTION_BYTES = 256L << 20;
 
@@ -216,15 +216,11 @@ public final class LlamaModel {
     /**
      * SameDiff M2.1 frees the ~600 native buffers of a backward pass only when the GC collects their small Java
      * wrappers, which a roomy heap rarely does: native memory then grows to GBs and fresh pages fault on every
-     * step (notes/dl4j-m2.1.md). So: when the resident set has grown by more than the threshold since the last
-     * collection, collect now (default 0: after every backward pass, the notes' measured best). A collection
-     * costs ~40-90 ms, which a tiny model may prefer to skip. Measured on a loaded 2-core machine (4 layers,
-     * hidden 256, vocab 8192, 1024 tokens, SeCO chunk 128, float32, peak resident set): 1.0-1.4 GB collecting
-     * after every chunk, 1.9 GB with a 256 MB threshold, 2.3-2.6 GB never collecting.
-     * No deterministic alternative was found: INDArray.close() does not return the memory in M2.1 on CPU
-     * (measured: closing 4 MB arrays as they are made still grows the resident set by 4 MB each; so does
-     * deallocating their OpaqueDataBuffer), and running the gradient function with its session's memory manager
-     * closing every released array only halved the growth. Only the GC-driven deallocator frees it.
+     * step (docs/dl4j-m2.1.md). So: when the resident set has grown by more than the threshold since the last
+     * collection, collect now (default 0: after every backward pass, the lowest peak memory measured; a tiny
+     * model may prefer to skip the collection's cost). No deterministic alternative was found: INDArray.close()
+     * does not return the memory in M2.1 on CPU (nor does deallocating the OpaqueDataBuffer), and running the
+     * gradient function with its session's memory manager closing every released array only halved the growth. Only the GC-driven deallocator frees it.
      */
     private void releaseNativeMemoryIfGrown(long thresholdBytes) {
         long resident = Pointer.physicalBytes();

@@ -86,7 +86,7 @@ class ImportanceSamplingTest {
             backprop.run(batch, losses -> {
                 q[0] = ImportanceProbabilities.of(losses, 2);
                 return ChunkSelection.all(losses.length);
-            }, true);
+            });
             double sum = 0;
             for (double p : q[0]) {
                 assertTrue(p > 0 && p <= 1, "probability " + p);
@@ -107,7 +107,7 @@ class ImportanceSamplingTest {
                 }
                 totalProbability += probability;
                 ChunkSelection selection = new ChunkSelection(visited, q[0]);
-                BatchGradients g = backprop.run(batch, losses -> selection, true);
+                BatchGradients g = backprop.run(batch, selection);
                 double weight = probability;
                 g.gradients().forEach((n, t) -> expectation.merge(n, t.mul(weight), INDArray::addi));
             }

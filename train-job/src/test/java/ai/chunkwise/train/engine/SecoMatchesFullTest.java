@@ -59,7 +59,7 @@ class SecoMatchesFullTest {
         Batch batch = Batch.of(RandomLlama.tokens(2, 23, config.vocabSize(), 9));
         BatchGradients seco = new SecoEngine(model, 7).compute(batch);
         for (SpacoSampling sampling : SpacoSampling.values()) {
-            BatchGradients spaco = new SpacoEngine(model, 7, 4, sampling, 42).compute(batch);
+            BatchGradients spaco = new SpacoEngine(model, 7, 4, sampling).compute(batch, 42);
             assertEquals(4, spaco.chunksVisited());
             assertEquals(seco.loss(), spaco.loss(), 0.0);
             for (Map.Entry<String, INDArray> e : seco.gradients().entrySet()) {

@@ -1,0 +1,97 @@
+package ai.chunkwise.train.bench;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * The same model and step in PyTorch on this machine's CPU (train-job/bench/tools/torch_cpu_baseline.py, carried
+ * inside this jar; Debian's python3-torch + OpenBLAS, installed by train-job/bench/tools/install-torch-cpu.sh),
+ * run from this invocation so the Chunkwise-vs-PyTorch ratios compare runs made side by side. The interpreter is
+ * {@code --python} (default: python3 on the PATH).
+ */
+final class TorchBaseline {
+    private static final String SCRIPT_RESOURCE = "torch_cpu_baseline.py";
+    private final BenchCommand bench;
+    private final String suite;
+
+    TorchBaseline(BenchCommand bench, String suite) {
+        this.bench = bench;
+        this.suite = suite;
+    }
+
+    void compare(int tokens, int chunk, JsonNode chunkwiseSeco) throws Exception {
+        String python = bench.python();
+        ObjectNode ctx = bench.json().createObjectNode();
+        ctx.put("tokens", tokens);
+        ctx.put("chunk_size", chunk);
+        if (!torchAvailable(python)) {
+            ObjectNode n = bench.result(suite);
+            n.put("framework", "pytorch");
+            n.put("status", "unavailable");
+            n.put("python", python);
+            n.put("hint", "run train-job/bench/tools/install-torch-cpu.sh (Debian python3-torch + "
+                    + "libopenblas0-pthread), or name an interpreter that has torch with --python");
+            bench.emit(n);
+            return;
+        }
+        Map<String, JsonNode> byMethod = new HashMap<>();
+        Path script = Files.createTempFile("torch_cpu_baseline", ".py");
+        try (InputStream in = TorchBaseline.class.getResourceAsStream(SCRIPT_RESOURCE)) {
+            if (in == null) {
+                throw new IllegalStateException(SCRIPT_RESOURCE + " is missing from the benchmark jar: rebuild it");
+            }
+            Files.copy(in, script, StandardCopyOption.REPLACE_EXISTING);
+        }
+        ProcessBuilder pb = new ProcessBuilder(python, script.toString(), "--tokens", String.valueOf(tokens),
+                "--chunk", String.valueOf(chunk), "--threads", "1", "--methods", "full,seco").redirectErrorStream(true);
+        pb.environment().put("OMP_NUM_THREADS", "1");
+        Process p = pb.start();
+        try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+            for (String line; (line = r.readLine()) != null; ) {
+                if (line.startsWith("{")) {
+                    ObjectNode n = (ObjectNode) bench.json().readTree(line);
+                    byMethod.put(n.path("method").asText(), n);
+                    ObjectNode out = bench.result(suite);
+                    out.setAll(n);
+                    bench.emit(out);
+                }
+            }
+        }
+        p.waitFor();
+        Files.deleteIfExists(script);
+        if (chunkwiseSeco == null || !chunkwiseSeco.path("status").asText().equals("ok")) {
+            return;
+        }
+        double ours = tokens / chunkwiseSeco.get("seconds_p50").asDouble();
+        JsonNode full = byMethod.get("full");
+        JsonNode seco = byMethod.get("seco");
+        if (full != null && full.has("tokens_per_s")) {
+            double v = ours / full.get("tokens_per_s").asDouble();
+            bench.emitRatio(suite, "chunkwise seco tok/s / pytorch full-backprop tok/s", v, ">= 1.0", v >= 1.0, ctx);
+        }
+        if (seco != null && seco.has("tokens_per_s")) {
+            double v = ours / seco.get("tokens_per_s").asDouble();
+            bench.emitRatio(suite, "chunkwise seco tok/s / pytorch seco tok/s", v, "close to 1.0", v >= 0.9, ctx);
+        }
+    }
+
+    private static boolean torchAvailable(String python) {
+        try {
+            Process p = new ProcessBuilder(python, "-c", "import torch").redirectErrorStream(true).start();
+            p.getInputStream().readAllBytes();
+            return p.waitFor() == 0;
+        } catch (Exception e) {
+            return false;
+        }
+    }
+}

@@ -1,0 +1,55 @@
+package ai.chunkwise.train.engine;
+
+import ai.chunkwise.train.model.LlamaModel;
+
+/**
+ * Everything that decides a gradient engine, validated once: the method, its chunk size (chunked methods), and
+ * SpaCO's budget t and sampling. {@code train}, {@code grad} and the benchmarks all build their engine here.
+ *
+ * @param chunkSize tokens per chunk; ignored (may be 0) for {@link Method#FULL}
+ * @param budget    SpaCO's t, the expected (bernoulli) or exact (uniform) number of chunks back-propagated per
+ *                  sequence; ignored by the other methods
+ * @param sampling  SpaCO's chunk draw; ignored by the other methods
+ */
+public record EngineSpec(Method method, int chunkSize, double budget, SpacoSampling sampling) {
+
+    public EngineSpec {
+        if (method == null) {
+            throw new IllegalArgumentException("no gradient method given: use " + Method.names());
+        }
+        if (method.chunked() && chunkSize < 1) {
+            throw new IllegalArgumentException("method " + method + " needs a chunk size >= 1, got " + chunkSize);
+        }
+        if (method.sampled()) {
+            if (!(budget > 0)) {
+                throw new IllegalArgumentException("method " + method + " needs a budget t > 0 chunks, got " + budget);
+            }
+            if (sampling == null) {
+                throw new IllegalArgumentException("method " + method + " needs a sampling: uniform or bernoulli");
+            }
+            sampling.requireValidBudget(budget);
+        }
+    }
+
+    public static EngineSpec full() {
+        return new EngineSpec(Method.FULL, 0, 0, null);
+    }
+
+    public static EngineSpec seco(int chunkSize) {
+        return new EngineSpec(Method.SECO, chunkSize, 0, null);
+    }
+
+    public static EngineSpec spaco(int chunkSize, double budget, SpacoSampling sampling) {
+        return new EngineSpec(Method.SPACO, chunkSize, budget, sampling);
+    }
+
+    /** The same choice with another chunk size (e.g. the dataset's, when the configuration leaves it at 0). */
+    public EngineSpec withChunkSize(int size) {
+        return new EngineSpec(method, size, budget, sampling);
+    }
+
+    /** The engine for {@code model}; it may be reused for every batch (randomness comes with each call's seed). */
+    public GradientEngine create(LlamaModel model) {
+        return method.create(model, this);
+    }
+}
