@@ -225,8 +225,8 @@ public final class ExperimentCommand implements Callable<Integer> {
                     seeds != null ? seeds : 1, 4, 1, onlyMethods != null ? methods
                     : List.of(methods.get(0), methods.get(1), methods.get(5)));
         }
-        return new RetrievalExperiment.Settings(chunkSize != null ? chunkSize : 16, k, 2, batch != null ? batch : 32,
-                steps != null ? steps : 100, 5e-3, seeds != null ? seeds : 3, 64, 20, methods);
+        return new RetrievalExperiment.Settings(chunkSize != null ? chunkSize : 16, k, 2, batch != null ? batch : 16,
+                steps != null ? steps : 40, 5e-3, seeds != null ? seeds : 3, 32, 10, methods);
     }
 
     private TimeToQualityExperiment.Settings timeToQualitySettings() {
@@ -246,7 +246,7 @@ public final class ExperimentCommand implements Callable<Integer> {
                     : List.of(methods.get(0), methods.get(1), methods.get(7)));
         }
         return new TimeToQualityExperiment.Settings(chunkSize != null ? chunkSize : 32, k, batch != null ? batch : 8,
-                steps != null ? steps : 30, 3e-3, seeds != null ? seeds : 3, 32, 5, 8, methods);
+                steps != null ? steps : 20, 3e-3, seeds != null ? seeds : 3, 16, 5, 4, methods);
     }
 
     private List<MethodSpec> selected(List<MethodSpec> all) {

@@ -1,5 +1,6 @@
 package ai.chunkwise.train.bench.experiment;
 
+import ai.chunkwise.train.bench.ChildJvm;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -43,14 +44,11 @@ final class ShardedRuns {
         Path parts = dir.resolveSibling(dir.getFileName() + ".parts-" + ProcessHandle.current().pid());
         try {
             Files.createDirectories(parts);
-            String javaBin = ProcessHandle.current().info().command().orElse("java");
             List<Process> processes = new ArrayList<>();
             for (int i = 0; i < workers; i++) {
-                List<String> cmd = new ArrayList<>(List.of(javaBin, "-Xmx1g", "-cp",
-                        System.getProperty("java.class.path"), ExperimentCommand.class.getName()));
-                cmd.addAll(arguments);
-                cmd.addAll(List.of("--shard", i + "/" + workers, "--part", parts.resolve("part-" + i + ".json").toString()));
-                processes.add(new ProcessBuilder(cmd).inheritIO().start());
+                List<String> args = new ArrayList<>(arguments);
+                args.addAll(List.of("--shard", i + "/" + workers, "--part", parts.resolve("part-" + i + ".json").toString()));
+                processes.add(ChildJvm.of(ExperimentCommand.class, args).inheritIO().start());
             }
             for (int i = 0; i < workers; i++) {
                 int rc = processes.get(i).waitFor();
