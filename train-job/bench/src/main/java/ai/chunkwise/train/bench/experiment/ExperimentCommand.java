@@ -70,6 +70,10 @@ public final class ExperimentCommand implements Callable<Integer> {
             + "this directory (OUT.parts-PID) instead of running")
     Path mergeParts;
 
+    @Option(names = "--variance-only", hidden = true, description = "time-to-quality: only SeCO seed 0 and the "
+            + "gradient-variance measurement on its weights (with --shard/--part: a part holding only the variance)")
+    boolean varianceOnly;
+
     @Option(names = "--part", hidden = true, description = "internal: where a shard writes its records")
     Path part;
 
@@ -114,8 +118,8 @@ public final class ExperimentCommand implements Callable<Integer> {
                         .run(records, curves, i -> i % sh[1] == sh[0], afterRun(json, records, curves, variance));
             } else {
                 new TimeToQualityExperiment((TimeToQualityExperiment.Settings) settings, docs, System.out)
-                        .run(records, curves, variance, i -> i % sh[1] == sh[0],
-                                afterRun(json, records, curves, variance));
+                        .run(records, curves, variance, varianceOnly ? i -> i == 0 : i -> i % sh[1] == sh[0],
+                                afterRun(json, records, curves, variance), varianceOnly);
             }
             if (shard != null) {
                 return 0;   // the part file is complete: written after the last run

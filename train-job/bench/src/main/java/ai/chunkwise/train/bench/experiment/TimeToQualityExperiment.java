@@ -48,12 +48,17 @@ final class TimeToQualityExperiment {
      */
     void run(ArrayNode records, ArrayNode curves, ArrayNode variance, java.util.function.IntPredicate shard,
              Runnable afterEachRun) {
+        run(records, curves, variance, shard, afterEachRun, false);
+    }
+
+    /** @param varianceOnly train SeCO seed 0 (run 0) for the variance measurement, and record only that */
+    void run(ArrayNode records, ArrayNode curves, ArrayNode variance, java.util.function.IntPredicate shard,
+             Runnable afterEachRun, boolean varianceOnly) {
         Settings s = settings;
         int length = s.chunkSize() * s.chunks();
         int[] trainText = EuroparlDocuments.concatenated(corpus.training());
         int[] heldOutText = EuroparlDocuments.concatenated(corpus.heldOut());
         long[][] eval = windows(heldOutText, s.evalSequences(), length, new SplittableRandom(0x5EEDL));
-        Map<String, INDArray> trainedSeco = null;
         warmUp(trainText, length);
         int index = 0;
         for (int seed = 0; seed < s.seeds(); seed++) {
@@ -61,19 +66,18 @@ final class TimeToQualityExperiment {
                 if (!shard.test(index++)) {
                     continue;
                 }
-                LlamaModel model = runOne(method, seed, trainText, eval, records, curves);
-                afterEachRun.run();
+                LlamaModel model = runOne(method, seed, varianceOnly ? records.arrayNode() : records,
+                        trainText, eval, varianceOnly ? curves.arrayNode() : curves);
                 if (seed == 0 && method.method().equals("seco")) {
-                    trainedSeco = model.trainableParameters();
+                    // right away, so that a run cut short still has it
+                    measureVariance(model.trainableParameters(), trainText, variance);
                 }
+                afterEachRun.run();
             }
-        }
-        if (trainedSeco != null) {
-            measureVariance(trainedSeco, trainText, variance);
         }
     }
 
-    private LlamaModel runOne(MethodSpec method, int seed, int[] trainText, long[][] eval, ArrayNode records,
+    private LlamaModel runOne(MethodSpec method, int seed, ArrayNode records, int[] trainText, long[][] eval,
                               ArrayNode curves) {
         Settings s = settings;
         int length = s.chunkSize() * s.chunks();
