@@ -1,5 +1,6 @@
 package ai.chunkwise.tokenize;
 
+import ai.chunkwise.pipeline.cli.ChunkwiseVersion;
 import ai.chunkwise.tokenize.config.TokenizeSettings;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.sql.SparkSession;
@@ -24,7 +25,7 @@ import java.util.concurrent.Callable;
  * Exit codes: 0 done, 1 error (one line on stderr; --verbose adds the stack trace), 2 usage error.
  */
 @Command(name = "tokenize-job", mixinStandardHelpOptions = true, sortOptions = false, usageHelpAutoWidth = true,
-        versionProvider = TokenizeJob.Version.class,
+        versionProvider = ChunkwiseVersion.Provider.class,
         description = {"Tokenizes documents with Spark and packs them into chunk-aligned Arrow shards.",
                 "Every option can also be set in a HOCON file (--conf) under tokenize { ... }; the command line wins.",
                 "Defaults: conf/tokenize.conf."})
@@ -41,6 +42,13 @@ public final class TokenizeJob implements Callable<Integer> {
     @Option(names = "--tokenizer", paramLabel = "SPEC",
             description = "tiktoken:r50k_base|p50k_base|p50k_edit|cl100k_base|o200k_base, hf:/path/tokenizer.json, or bytes.")
     String tokenizer;
+    @Option(names = "--bos-token", paramLabel = "TOKEN",
+            description = "hf: tokenizers: the BOS token string (default: bos_token of tokenizer_config.json beside tokenizer.json).")
+    String bosToken;
+    @Option(names = "--eos-token", paramLabel = "TOKEN", description = "hf: tokenizers: the EOS token string (default: eos_token).")
+    String eosToken;
+    @Option(names = "--pad-token", paramLabel = "TOKEN", description = "hf: tokenizers: the pad token string (default: pad_token, else EOS).")
+    String padToken;
     @Option(names = "--chunk-size", paramLabel = "N", description = "Tokens per chunk.")
     Integer chunkSize;
     @Option(names = "--chunks-per-seq", paramLabel = "K", description = "Chunks per row (seq_len = N x K).")
@@ -61,6 +69,11 @@ public final class TokenizeJob implements Callable<Integer> {
     Integer rowsPerBatch;
     @Option(names = "--overwrite", negatable = true, description = "Replace a dataset already in the output directory.")
     Boolean overwrite;
+    @Option(names = "--eval-fraction", paramLabel = "F",
+            description = "Hold out this fraction of the documents (by document hash) as an evaluation dataset (default 0: none).")
+    Double evalFraction;
+    @Option(names = "--eval-output", paramLabel = "DIR", description = "Held-out dataset directory (default <output>-eval).")
+    String evalOutput;
     @Option(names = "--master", paramLabel = "URL", description = "Spark master (default: spark-submit's, else local[*]).")
     String master;
     @Option(names = "--conf", paramLabel = "FILE", description = "HOCON config file (keys under tokenize { }).")
@@ -94,11 +107,15 @@ public final class TokenizeJob implements Callable<Integer> {
     public Integer call() {
         TokenizeSettings settings = TokenizeSettings.load(overrides(), conf);
         TokenizePlan plan = TokenizePlan.prepare(settings, SparkSessions.hadoopConfForPreflight());
-        boolean ownSession = SparkSession.getDefaultSession().isEmpty();
-        SparkSession spark = SparkSessions.open(settings.master());
+        SparkSessions.Opened opened = SparkSessions.openForJob(settings.master());
+        boolean ownSession = opened.started();
+        SparkSession spark = opened.session();
         try {
             TokenizeResult result = TokenizeRunner.run(spark, plan);
             System.out.println(result.summary());
+            if (result.heldOut() != null) {
+                System.out.println(result.heldOut().summary("held-out set"));
+            }
         } finally {
             if (ownSession) {
                 spark.stop();
@@ -114,6 +131,9 @@ public final class TokenizeJob implements Callable<Integer> {
         put(m, "text-field", textField);
         put(m, "output", output);
         put(m, "tokenizer", tokenizer);
+        put(m, "bos-token", bosToken);
+        put(m, "eos-token", eosToken);
+        put(m, "pad-token", padToken);
         put(m, "chunk-size", chunkSize);
         put(m, "chunks-per-seq", chunksPerSeq);
         put(m, "packing", packing);
@@ -125,6 +145,8 @@ public final class TokenizeJob implements Callable<Integer> {
         put(m, "rows-per-batch", rowsPerBatch);
         put(m, "overwrite", overwrite);
         put(m, "master", master);
+        put(m, "eval-fraction", evalFraction);
+        put(m, "eval-output", evalOutput);
         return m;
     }
 
@@ -136,18 +158,6 @@ public final class TokenizeJob implements Callable<Integer> {
 
     /** Recorded in manifest.json's created_by. */
     public static String createdBy() {
-        return "chunkwise tokenize-job " + version();
-    }
-
-    static String version() {
-        String v = TokenizeJob.class.getPackage().getImplementationVersion();
-        return v != null ? v : "dev";
-    }
-
-    static final class Version implements CommandLine.IVersionProvider {
-        @Override
-        public String[] getVersion() {
-            return new String[]{createdBy()};
-        }
+        return "chunkwise tokenize-job " + ChunkwiseVersion.version();
     }
 }

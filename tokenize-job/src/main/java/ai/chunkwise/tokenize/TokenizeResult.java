@@ -11,8 +11,14 @@ import java.util.stream.Collectors;
  *
  * @param seconds        wall time from the start of Spark work to the manifest written
  * @param splitDocuments documents that span more than one row
+ * @param heldOut        the held-out evaluation dataset written beside it (tokenize.eval-fraction), or null
  */
-public record TokenizeResult(String outputDir, Manifest manifest, double seconds, long splitDocuments) {
+public record TokenizeResult(String outputDir, Manifest manifest, double seconds, long splitDocuments,
+                             TokenizeResult heldOut) {
+
+    public TokenizeResult(String outputDir, Manifest manifest, double seconds, long splitDocuments) {
+        this(outputDir, manifest, seconds, splitDocuments, null);
+    }
 
     public long documentsPacked() {
         DatasetCounts c = manifest.counts();
@@ -31,14 +37,19 @@ public record TokenizeResult(String outputDir, Manifest manifest, double seconds
 
     /** The closing summary line. */
     public String summary() {
+        return summary("tokenize-job done");
+    }
+
+    /** The closing summary line, after {@code label}. */
+    public String summary(String label) {
         DatasetCounts c = manifest.counts();
         String skipped = c.documentsSkipped().isEmpty() ? "none"
                 : c.documentsSkipped().entrySet().stream().map(e -> e.getKey() + "=" + e.getValue())
                 .collect(Collectors.joining(", "));
         return String.format(Locale.ROOT,
-                "tokenize-job done: %d documents read, %d packed (%d split over rows), skipped: %s; %d tokens in %.1f s "
+                "%s: %d documents read, %d packed (%d split over rows), skipped: %s; %d tokens in %.1f s "
                         + "(%.0f tokens/s); %d sequences of %d tokens, padding %.2f%%; %d shard(s) in %s",
-                c.documentsRead(), documentsPacked(), splitDocuments, skipped, c.tokens(), seconds, tokensPerSecond(),
+                label, c.documentsRead(), documentsPacked(), splitDocuments, skipped, c.tokens(), seconds, tokensPerSecond(),
                 c.sequences(), manifest.header().seqLen(), 100 * paddingFraction(), manifest.shards().size(), outputDir);
     }
 }

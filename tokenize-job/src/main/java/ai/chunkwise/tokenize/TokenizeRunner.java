@@ -7,7 +7,9 @@ import ai.chunkwise.pipeline.format.ShardEntry;
 import ai.chunkwise.tokenize.config.TokenizeSettings;
 import ai.chunkwise.tokenize.input.DocumentSource;
 import ai.chunkwise.tokenize.input.RawRecord;
+import ai.chunkwise.tokenize.output.OutputDirectory;
 import ai.chunkwise.tokenize.shard.DocumentTokenizer;
+import ai.chunkwise.tokenize.shard.HeldOutSplit;
 import ai.chunkwise.tokenize.shard.HadoopConfSnapshot;
 import ai.chunkwise.tokenize.shard.ShardAssigner;
 import ai.chunkwise.tokenize.shard.ShardKey;
@@ -18,6 +20,8 @@ import ai.chunkwise.tokenize.shard.TokenizedDocument;
 import org.apache.spark.api.java.JavaPairRDD;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.storage.StorageLevel;
+import scala.Tuple2;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -26,6 +30,7 @@ import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.SortedMap;
 import java.util.TreeMap;
 
 /**
@@ -75,25 +80,71 @@ public final class TokenizeRunner {
 
         ShardAssigner assigner = new ShardAssigner(s.seed(), s.shards());
         JavaPairRDD<ShardKey, TokenizedDocument> keyed =
-                records.mapPartitionsToPair(new DocumentTokenizer(s.format(), s.textField(), s.tokenizer(), plan.tokenizer(), assigner));
-        JavaPairRDD<ShardKey, TokenizedDocument> ordered =
-                keyed.repartitionAndSortWithinPartitions(new ShardPartitioner(s.shards()), ShardKey.ORDER);
-        ShardTask task = new ShardTask(plan.output().path().toString(),
-                new HadoopConfSnapshot(spark.sparkContext().hadoopConfiguration()), plan.packing(), s.rowsPerBatch());
+                records.mapPartitionsToPair(new DocumentTokenizer(s.format(), s.textField(), s.tokenizer(),
+                        s.specialTokens(), plan.tokenizer(), assigner));
         spark.sparkContext().setJobDescription("chunkwise tokenize " + s.input());
+        if (plan.evalOutput() == null) {
+            Written train = write(spark, plan, keyed, s.shards(), plan.output(), null);
+            return new TokenizeResult(plan.output().path().toString(), train.manifest, seconds(start), train.splitDocuments);
+        }
+        // tokenized once, then routed: kept (spilling to disk if need be) for the two writes below. The held-out set
+        // is committed first: a run killed in between leaves no training dataset, so a re-run (or the pipeline
+        // runner, which checks the training dataset) never finds a training set without its held-out set.
+        keyed = keyed.persist(StorageLevel.MEMORY_AND_DISK_SER());
+        try {
+            HeldOutSplit split = new HeldOutSplit(s.seed(), s.evalFraction());
+            int evalShards = plan.evalShards();
+            JavaPairRDD<ShardKey, TokenizedDocument> heldOut = keyed.filter(d -> split.isHeldOut(d._1()))
+                    .mapToPair(d -> new Tuple2<>(rekey(d._1(), evalShards), d._2()));
+            plan.evalOutput().clear();
+            Written eval = write(spark, plan, heldOut, evalShards, plan.evalOutput(), "eval");
+            Written train = write(spark, plan, keyed.filter(d -> !split.isHeldOut(d._1())), s.shards(),
+                    plan.output(), "train");
+            double seconds = seconds(start);
+            TokenizeResult evalResult = new TokenizeResult(plan.evalOutput().path().toString(), eval.manifest, seconds,
+                    eval.splitDocuments);
+            return new TokenizeResult(plan.output().path().toString(), train.manifest, seconds, train.splitDocuments,
+                    evalResult);
+        } finally {
+            keyed.unpersist(false);
+        }
+    }
+
+    private record Written(Manifest manifest, long splitDocuments) {
+    }
+
+    /** Routes, packs and writes one dataset, then commits its manifest (last). */
+    private static Written write(SparkSession spark, TokenizePlan plan, JavaPairRDD<ShardKey, TokenizedDocument> keyed,
+                                 int shards, OutputDirectory output, String split) {
+        JavaPairRDD<ShardKey, TokenizedDocument> ordered =
+                keyed.repartitionAndSortWithinPartitions(new ShardPartitioner(shards), ShardKey.ORDER);
+        ShardTask task = new ShardTask(output.path().toString(),
+                new HadoopConfSnapshot(spark.sparkContext().hadoopConfiguration()), plan.packing(), plan.settings().rowsPerBatch());
         List<ShardResult> results = new ArrayList<>(ordered.mapPartitionsWithIndex(task, false).collect());
         results.sort(Comparator.comparingInt(r -> r.shard));
 
-        Manifest manifest = manifestOf(plan, results);
+        Manifest manifest = manifestOf(plan, results, split);
         Map<String, Long> shardBytes = new LinkedHashMap<>();
         results.forEach(r -> shardBytes.put(r.fileName, r.bytes));
-        plan.output().commit(shardBytes, manifest);
-        double seconds = (System.nanoTime() - start) / 1e9;
-        long splitDocuments = results.stream().mapToLong(r -> r.splitDocuments).sum();
-        return new TokenizeResult(plan.output().path().toString(), manifest, seconds, splitDocuments);
+        output.commit(shardBytes, manifest);
+        return new Written(manifest, results.stream().mapToLong(r -> r.splitDocuments).sum());
+    }
+
+    /** A held-out document's key in the held-out dataset: its shard among {@code shards}, the same order hash. */
+    private static ShardKey rekey(ShardKey key, int shards) {
+        return new ShardKey((int) Long.remainderUnsigned(key.hash(), shards), key.hash(), key.file(), key.index());
+    }
+
+    private static double seconds(long start) {
+        return (System.nanoTime() - start) / 1e9;
     }
 
     static Manifest manifestOf(TokenizePlan plan, List<ShardResult> results) {
+        return manifestOf(plan, results, null);
+    }
+
+    /** @param split "train" or "eval" when the run holds documents out (recorded in the manifest's config), else null */
+    static Manifest manifestOf(TokenizePlan plan, List<ShardResult> results, String split) {
         long read = 0;
         long tokens = 0;
         long padding = 0;
@@ -110,6 +161,14 @@ public final class TokenizeRunner {
         }
         DatasetCounts counts = new DatasetCounts(read, skipped, tokens, padding, rows);
         return new Manifest(DatasetHeader.CURRENT_FORMAT_VERSION, TokenizeJob.createdBy(),
-                DatasetHeader.of(plan.packing()), plan.settings().toConfigMap(), counts, entries);
+                DatasetHeader.of(plan.packing()), configOf(plan, split), counts, entries);
+    }
+
+    private static SortedMap<String, Object> configOf(TokenizePlan plan, String split) {
+        SortedMap<String, Object> config = plan.settings().toConfigMap();
+        if (split != null) {
+            config.put("split", split);
+        }
+        return config;
     }
 }

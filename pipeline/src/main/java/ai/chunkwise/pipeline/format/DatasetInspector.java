@@ -31,7 +31,16 @@ public final class DatasetInspector {
      * @throws DatasetException for a missing, incomplete or corrupt dataset
      */
     public static String summaryJson(Path datasetDir) {
-        try (DatasetReader reader = DatasetReader.open(datasetDir)) {
+        return summaryJson(DatasetReader.open(datasetDir));
+    }
+
+    /** The same for a dataset on any Hadoop file system ({@link DatasetLocation}), fully verified. */
+    public static String summaryJson(String location, org.apache.hadoop.conf.Configuration conf) {
+        return summaryJson(DatasetReader.open(location, conf, DatasetReader.Verification.FULL));
+    }
+
+    private static String summaryJson(DatasetReader opened) {
+        try (DatasetReader reader = opened) {
             Manifest m = reader.manifest();
             DatasetHeader h = m.header();
             MessageDigest digest = sha256();
@@ -52,7 +61,7 @@ public final class DatasetInspector {
             }
 
             ObjectNode root = JSON.createObjectNode();
-            root.put("dataset", reader.directory().toString());
+            root.put("dataset", reader.displayName());
             root.put("format_version", m.formatVersion());
             root.put("created_by", m.createdBy());
             Manifest.putGeometry(root, h);

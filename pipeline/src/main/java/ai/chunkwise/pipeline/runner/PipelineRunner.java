@@ -2,9 +2,13 @@ package ai.chunkwise.pipeline.runner;
 
 import ai.chunkwise.pipeline.format.DatasetException;
 import ai.chunkwise.pipeline.format.DatasetInspector;
+import ai.chunkwise.pipeline.format.DatasetLocation;
 import ai.chunkwise.pipeline.format.DatasetReader;
 import ai.chunkwise.pipeline.format.Manifest;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileSystem;
 
+import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -20,6 +24,7 @@ import java.util.List;
  */
 public final class PipelineRunner {
     static final String TOKENIZE_MAIN_CLASS = "ai.chunkwise.tokenize.TokenizeJob";
+    static final String TRAIN_MAIN_CLASS = "ai.chunkwise.train.cli.TrainCli";
 
     private final PipelineSettings settings;
     private final Path workingDir;
@@ -42,8 +47,7 @@ public final class PipelineRunner {
     }
 
     void tokenize() {
-        Path dataset = resolve(settings.dataset());
-        String incomplete = whyIncomplete(dataset);
+        String incomplete = whyIncomplete(datasetLocation(), hadoopConf());
         if (incomplete == null) {
             out.println("pipeline: tokenize skipped: " + settings.dataset() + " is complete (manifest and checksums verify)");
             return;
@@ -66,18 +70,26 @@ public final class PipelineRunner {
     }
 
     void verify() {
-        Path dataset = resolve(settings.dataset());
         try {
-            out.println("pipeline: verify: " + DatasetInspector.summaryJson(dataset));
+            out.println("pipeline: verify: " + DatasetInspector.summaryJson(datasetLocation(), hadoopConf()));
         } catch (DatasetException e) {
             throw new StepFailedException("verify", 1, "step 'verify' failed: " + e.getMessage());
         }
     }
 
     void train() {
-        List<String> command = new ArrayList<>(javaJar(settings.trainJar()));
+        List<String> command = new ArrayList<>();
+        if (settings.trainSparkSubmit().isBlank()) {
+            command.addAll(javaJar(settings.trainJar()));
+        } else {
+            // the trainer inside the Spark driver (client or cluster deploy mode, as spark-args say)
+            command.add(settings.trainSparkSubmit());
+            command.addAll(List.of("--class", TRAIN_MAIN_CLASS));
+            command.addAll(settings.trainSparkArgs());
+            command.add(settings.trainJar().toString());
+        }
         command.addAll(List.of("train", "--conf", settings.trainConf().toString(),
-                "--dataset", settings.dataset().toString(), "--out", settings.trainOutput().toString(), "--resume"));
+                "--dataset", settings.dataset(), "--out", settings.trainOutput(), "--resume"));
         command.addAll(settings.trainArgs());
         runStep("train", command);
     }
@@ -103,11 +115,17 @@ public final class PipelineRunner {
     }
 
     /** Null when the dataset is complete; otherwise why it is not (which is why tokenize runs). */
-    static String whyIncomplete(Path dataset) {
-        if (!Files.exists(dataset.resolve(Manifest.FILE_NAME))) {
-            return dataset + " has no " + Manifest.FILE_NAME + ": running the job";
+    static String whyIncomplete(String dataset, Configuration conf) {
+        org.apache.hadoop.fs.Path dir = DatasetLocation.qualify(dataset, conf);
+        try {
+            FileSystem fs = DatasetLocation.fileSystem(dir, conf);
+            if (!fs.exists(new org.apache.hadoop.fs.Path(dir, Manifest.FILE_NAME))) {
+                return dataset + " has no " + Manifest.FILE_NAME + ": running the job";
+            }
+        } catch (IOException e) {
+            return "cannot read " + dataset + " (" + e.getMessage() + "): running the job";
         }
-        try (DatasetReader ignored = DatasetReader.open(dataset, true)) {
+        try (DatasetReader ignored = DatasetReader.open(dir, conf, DatasetReader.Verification.FULL)) {
             return null;
         } catch (DatasetException e) {
             return "the existing dataset does not verify (" + e.getMessage() + "): running the job again";
@@ -116,5 +134,16 @@ public final class PipelineRunner {
 
     private Path resolve(Path p) {
         return workingDir.resolve(p);
+    }
+
+    /** The dataset: a relative local path is relative to the runner's working directory, a URI is taken as it is. */
+    private String datasetLocation() {
+        String d = settings.dataset();
+        org.apache.hadoop.fs.Path p = new org.apache.hadoop.fs.Path(d);
+        return p.toUri().getScheme() == null && !p.isAbsolute() ? workingDir.resolve(d).toString() : d;
+    }
+
+    private static Configuration hadoopConf() {
+        return DatasetLocation.environmentConfiguration();
     }
 }

@@ -115,6 +115,21 @@ class PipelineRunnerTest {
     }
 
     @Test
+    void trainCanBeLaunchedThroughSparkSubmitWithTheDatasetAsAFileUri(@TempDir Path dir) throws IOException {
+        Path conf = setUp(dir, true);
+        TestDatasets.write(dir.resolve("ds"), TestDatasets.rows(PackingPolicy.CONCAT, 20, 1),
+                TestDatasets.header(PackingPolicy.CONCAT), 3, 2);
+        String uri = "file://" + dir.resolve("ds");
+        Files.writeString(conf, Files.readString(conf).replace("dataset = \"ds\"", "dataset = \"" + uri + "\"")
+                .replace("args = [\"--set\", \"train.steps=3\"] }", "args = [\"--set\", \"train.steps=3\"], spark-submit = \""
+                        + dir.resolve("fake-java.sh") + "\", spark-args = [\"--master\", \"spark://m:7077\"] }"));
+        runner(dir, conf).run();
+        assertEquals(List.of("--class ai.chunkwise.train.cli.TrainCli --master spark://m:7077 train.jar train --conf "
+                + "train.conf --dataset " + uri + " --out run --resume --set train.steps=3", "OMP=1"), calls(dir),
+                "a complete dataset named by URI (kept as written) skips tokenize; train goes through spark-submit");
+    }
+
+    @Test
     void unknownPipelineKeysAreNamed(@TempDir Path dir) throws IOException {
         Path conf = dir.resolve("p.conf");
         Files.writeString(conf, "pipeline {\n  dataset = ds\n  train { outptu = x }\n}\n");

@@ -2,6 +2,7 @@ package ai.chunkwise.tokenize.config;
 
 import ai.chunkwise.pipeline.config.StrictConfig;
 import ai.chunkwise.pipeline.packing.PackingPolicy;
+import ai.chunkwise.pipeline.tokenizer.SpecialTokenNames;
 import ai.chunkwise.tokenize.input.InputFormat;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
@@ -31,6 +32,7 @@ public record TokenizeSettings(
         String output,
         boolean overwrite,
         String tokenizer,
+        SpecialTokenNames specialTokens,
         int chunkSize,
         int chunksPerSeq,
         PackingPolicy packing,
@@ -40,7 +42,9 @@ public record TokenizeSettings(
         int partitions,
         int shards,
         int rowsPerBatch,
-        String master) {
+        String master,
+        double evalFraction,
+        String evalOutput) {
 
     public static final String ROOT = "tokenize";
     /** The defaults: conf/tokenize.conf, copied into the jar by the build. */
@@ -48,8 +52,9 @@ public record TokenizeSettings(
 
     /** Every key, relative to {@link #ROOT}; one per command-line option. */
     public static final List<String> KEYS = List.of(
-            "input", "format", "text-field", "output", "overwrite", "tokenizer", "chunk-size", "chunks-per-seq",
-            "packing", "add-bos", "add-eos", "seed", "partitions", "shards", "rows-per-batch", "master");
+            "input", "format", "text-field", "output", "overwrite", "tokenizer", "bos-token", "eos-token",
+            "pad-token", "chunk-size", "chunks-per-seq", "packing", "add-bos", "add-eos", "seed", "partitions",
+            "shards", "rows-per-batch", "master", "eval-fraction", "eval-output");
 
     public TokenizeSettings {
         if (input == null || input.isBlank()) {
@@ -76,6 +81,24 @@ public record TokenizeSettings(
             throw new IllegalArgumentException("tokenize.shards (--shards) must be >= 0 (0 = auto), got " + shards);
         }
         master = master == null ? "" : master;
+        specialTokens = specialTokens == null ? SpecialTokenNames.NONE : specialTokens;
+        if (!(evalFraction >= 0 && evalFraction < 1)) {
+            throw new IllegalArgumentException("tokenize.eval-fraction (--eval-fraction) must be in [0, 1) (0 = no "
+                    + "held-out set), got " + evalFraction);
+        }
+        evalOutput = evalOutput == null ? "" : evalOutput;
+    }
+
+    /** Where the held-out documents go: tokenize.eval-output, or the output directory's sibling {@code <output>-eval}. */
+    public String evalOutputPath() {
+        if (!evalOutput.isBlank()) {
+            return evalOutput;
+        }
+        String base = output;
+        while (base.length() > 1 && base.endsWith("/")) {
+            base = base.substring(0, base.length() - 1);
+        }
+        return base + "-eval";
     }
 
     private static void requirePositive(String key, int value) {
@@ -132,6 +155,7 @@ public record TokenizeSettings(
                     t.hasPath("output") ? t.getString("output") : null,
                     t.getBoolean("overwrite"),
                     t.getString("tokenizer"),
+                    new SpecialTokenNames(t.getString("bos-token"), t.getString("eos-token"), t.getString("pad-token")),
                     t.getInt("chunk-size"),
                     t.getInt("chunks-per-seq"),
                     PackingPolicy.parse(t.getString("packing")),
@@ -141,7 +165,9 @@ public record TokenizeSettings(
                     t.getInt("partitions"),
                     t.getInt("shards"),
                     t.getInt("rows-per-batch"),
-                    t.getString("master"));
+                    t.getString("master"),
+                    t.getDouble("eval-fraction"),
+                    t.getString("eval-output"));
         } catch (ConfigException e) {
             // Typesafe's message already carries the origin (file: line) and the key
             throw new IllegalArgumentException("invalid configuration: " + e.getMessage(), e);
@@ -161,6 +187,9 @@ public record TokenizeSettings(
         m.put("output", output);
         m.put("overwrite", overwrite);
         m.put("tokenizer", tokenizer);
+        m.put("bos-token", specialTokens.bos() == null ? "" : specialTokens.bos());
+        m.put("eos-token", specialTokens.eos() == null ? "" : specialTokens.eos());
+        m.put("pad-token", specialTokens.pad() == null ? "" : specialTokens.pad());
         m.put("chunk-size", chunkSize);
         m.put("chunks-per-seq", chunksPerSeq);
         m.put("packing", packing.configName());
@@ -171,12 +200,15 @@ public record TokenizeSettings(
         m.put("shards", shards);
         m.put("rows-per-batch", rowsPerBatch);
         m.put("master", master);
+        m.put("eval-fraction", evalFraction);
+        m.put("eval-output", evalFraction > 0 ? evalOutputPath() : "");
         return m;
     }
 
     /** The same settings with the resolved shard count (auto replaced by the number actually used). */
     public TokenizeSettings withShards(int resolvedShards) {
-        return new TokenizeSettings(input, format, textField, output, overwrite, tokenizer, chunkSize, chunksPerSeq,
-                packing, addBos, addEos, seed, partitions, resolvedShards, rowsPerBatch, master);
+        return new TokenizeSettings(input, format, textField, output, overwrite, tokenizer, specialTokens, chunkSize,
+                chunksPerSeq, packing, addBos, addEos, seed, partitions, resolvedShards, rowsPerBatch, master,
+                evalFraction, evalOutput);
     }
 }

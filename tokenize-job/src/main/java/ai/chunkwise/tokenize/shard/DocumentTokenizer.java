@@ -1,5 +1,6 @@
 package ai.chunkwise.tokenize.shard;
 
+import ai.chunkwise.pipeline.tokenizer.SpecialTokenNames;
 import ai.chunkwise.pipeline.tokenizer.TextTokenizer;
 import ai.chunkwise.pipeline.tokenizer.TokenizerInfo;
 import ai.chunkwise.tokenize.input.InputFormat;
@@ -22,13 +23,15 @@ public final class DocumentTokenizer implements PairFlatMapFunction<Iterator<Raw
     private static final long serialVersionUID = 1L;
 
     private final String tokenizerSpec;
+    private final SpecialTokenNames specialTokens;
     private final String expectedVocabHash;
     private final ShardAssigner assigner;
     private final String format;
     private final String textField;
 
-    public DocumentTokenizer(InputFormat format, String textField, String tokenizerSpec, TokenizerInfo expected,
-                             ShardAssigner assigner) {
+    public DocumentTokenizer(InputFormat format, String textField, String tokenizerSpec, SpecialTokenNames specialTokens,
+                             TokenizerInfo expected, ShardAssigner assigner) {
+        this.specialTokens = specialTokens;
         this.format = format.configName();
         this.textField = textField;
         this.tokenizerSpec = tokenizerSpec;
@@ -39,7 +42,7 @@ public final class DocumentTokenizer implements PairFlatMapFunction<Iterator<Raw
     @Override
     public Iterator<Tuple2<ShardKey, TokenizedDocument>> call(Iterator<RawRecord> records) {
         RecordDecoder decoder = new RecordDecoder(InputFormat.parse(format), textField);
-        TextTokenizer tokenizer = TextTokenizer.fromSpec(tokenizerSpec);
+        TextTokenizer tokenizer = TextTokenizer.fromSpec(tokenizerSpec, specialTokens);
         // closed when the task ends, whether it succeeds or fails
         TaskContext.get().addTaskCompletionListener((TaskCompletionListener) ctx -> tokenizer.close());
         if (!tokenizer.info().vocabHash().equals(expectedVocabHash)) {

@@ -1,10 +1,12 @@
 package ai.chunkwise.train.loop;
 
 import ai.chunkwise.train.checkpoint.AtomicFiles;
-import ai.chunkwise.train.checkpoint.HfCheckpoint;
+import ai.chunkwise.train.checkpoint.HfModelWriter;
+import ai.chunkwise.train.checkpoint.ModelExport;
 import ai.chunkwise.train.checkpoint.LoraConfig;
 import ai.chunkwise.train.checkpoint.PeftAdapter;
 import ai.chunkwise.train.checkpoint.SafeTensors;
+import ai.chunkwise.train.checkpoint.TrainedModelFiles;
 import ai.chunkwise.train.model.LlamaConfig;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -29,7 +31,9 @@ import java.util.stream.Stream;
  * A checkpoint is written into a temporary directory and renamed into place; then {@code checkpoints/latest}
  * (the directory's name) is replaced atomically. A crash at any point leaves the previous checkpoint intact.
  *
- * <p>Tensors are stored in the training precision (F32 or F64) so that resuming is exact.
+ * <p>{@code model/} is written as transformers loads it (by default in the source checkpoint's type, with its
+ * tokenizer files and generation config: {@link ModelExport}); the optimizer state, and the weights too whenever
+ * {@code model/} is narrower, are stored in the training precision (F32 or F64) so that resuming is exact.
  */
 public final class CheckpointStore {
     public static final String LATEST = "latest";
@@ -60,16 +64,23 @@ public final class CheckpointStore {
     public Path save(TrainerState state, LlamaConfig config, LoraConfig lora, String baseModel,
                      Map<String, INDArray> trainable, Map<String, INDArray> optimizerState, DataType dataType,
                      String renderedConfig) {
+        return save(state, config, lora, baseModel, trainable, optimizerState, dataType, renderedConfig, ModelExport.DEFAULT);
+    }
+
+    /**
+     * As above; {@code export} says how {@code model/} is written for transformers (type, shards, tokenizer files).
+     */
+    public Path save(TrainerState state, LlamaConfig config, LoraConfig lora, String baseModel,
+                     Map<String, INDArray> trainable, Map<String, INDArray> optimizerState, DataType dataType,
+                     String renderedConfig, ModelExport export) {
         Path dir = root.resolve(directoryName(state.step()));
         AtomicFiles.writeDirectory(dir, tmp -> {
             if (lora == null) {
-                Path model = tmp.resolve(MODEL_DIR);
-                Files.createDirectories(model);
-                config.writeJson(model.resolve(HfCheckpoint.CONFIG_FILE));
-                SafeTensors.write(model.resolve(HfCheckpoint.WEIGHTS_FILE), trainable, Map.of("format", "pt"), dataType);
+                TrainedModelFiles.write(tmp, MODEL_DIR, config, trainable, dataType, export);
             } else {
                 Path adapter = tmp.resolve(ADAPTER_DIR);
                 PeftAdapter.save(adapter, lora, trainable, baseModel);
+                HfModelWriter.copyTokenizerFiles(export.tokenizerDir(), adapter);
                 if (dataType != DataType.FLOAT) {
                     // PeftAdapter.save stores float32; an exact resume of a float64 run needs the full precision
                     // (PEFT reads F64 tensors just as well)

@@ -2,12 +2,15 @@ package ai.chunkwise.train.loop;
 
 import ai.chunkwise.pipeline.config.StrictConfig;
 import ai.chunkwise.train.checkpoint.LoraConfig;
+import ai.chunkwise.train.checkpoint.ModelExport;
 import ai.chunkwise.train.engine.EngineSpec;
 import ai.chunkwise.train.engine.Method;
+import ai.chunkwise.train.data.SourceSpec;
 import ai.chunkwise.train.engine.SpacoSampling;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
 import com.typesafe.config.ConfigFactory;
+import com.typesafe.config.ConfigObject;
 import com.typesafe.config.ConfigParseOptions;
 import com.typesafe.config.ConfigRenderOptions;
 import com.typesafe.config.ConfigResolveOptions;
@@ -15,7 +18,9 @@ import org.nd4j.linalg.api.buffer.DataType;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
@@ -25,8 +30,8 @@ import java.util.Set;
  * must exist in the defaults; a misspelled one fails naming the key. Values are validated here, at start-up.
  */
 public record TrainSettings(
-        Path dataset, long maxSequences, boolean verifyChecksums, boolean shuffle, long dataSeed,
-        boolean documentBoundaries,
+        List<SourceSpec> sources, long maxSequences, boolean verifyChecksums, boolean shuffle, int shuffleBuffer,
+        long dataSeed, boolean documentBoundaries,
         Path modelPath, Path initConfig, long initSeed, double initStd, DataType dataType, long gcThresholdMb,
         LoraConfig lora, long loraSeed,
         Method method, int chunkSize, double budget, SpacoSampling sampling, long methodSeed,
@@ -34,7 +39,8 @@ public record TrainSettings(
         double maxGradNorm,
         int batchSize, int accumulationSteps, long steps,
         Path output, long checkpointEvery, int keepCheckpoints, long logEvery,
-        String rendered) {
+        boolean checkTokenizer, String saveDtype, long saveMaxShardBytes,
+        String rendered, EvalSettings eval) {
 
     public static final String DEFAULTS_RESOURCE = "ai/chunkwise/train/train.conf";
 
@@ -91,10 +97,7 @@ public record TrainSettings(
         Config me = t.getConfig("method");
         Config o = t.getConfig("optimizer");
 
-        Path dataset = optionalPath(d, "dataset");
-        if (dataset == null) {
-            throw new IllegalArgumentException("train.data.dataset is not set: name the dataset directory to train on");
-        }
+        List<SourceSpec> sources = sources(d);
         Path modelPath = optionalPath(m, "path");
         Path initConfig = optionalPath(m, "init-config");
         if ((modelPath == null) == (initConfig == null)) {
@@ -133,8 +136,8 @@ public record TrainSettings(
             throw new IllegalArgumentException("train.optimizer.max-grad-norm must be >= 0 (0 = off), got " + maxGradNorm);
         }
         TrainSettings s = new TrainSettings(
-                dataset, nonNegative(root, "train.data.max-sequences"), d.getBoolean("verify-checksums"), d.getBoolean("shuffle"),
-                d.getLong("seed"), d.getBoolean("document-boundaries"),
+                sources, nonNegative(root, "train.data.max-sequences"), d.getBoolean("verify-checksums"), d.getBoolean("shuffle"),
+                (int) positive(root, "train.data.shuffle-buffer"), d.getLong("seed"), d.getBoolean("document-boundaries"),
                 modelPath, initConfig, m.getLong("init-seed"), m.getDouble("init-std"), dt, nonNegative(root, "train.model.gc-threshold-mb"),
                 lora, l.getLong("seed"),
                 method, (int) nonNegative(root, "train.method.chunk-size"), budget, sampling, me.getLong("seed"),
@@ -143,7 +146,10 @@ public record TrainSettings(
                 (int) positive(root, "train.batch-size"), (int) positive(root, "train.accumulation-steps"), positive(root, "train.steps"),
                 Path.of(t.getString("output")), nonNegative(root, "train.checkpoint-every"),
                 (int) nonNegative(root, "train.keep-checkpoints"), positive(root, "train.log-every"),
-                root.withOnlyPath("train").root().render(ConfigRenderOptions.defaults().setOriginComments(false)));
+                d.getBoolean("check-tokenizer"), t.getString("save.dtype"), t.getBytes("save.max-shard-size"),
+                root.withOnlyPath("train").root().render(ConfigRenderOptions.defaults().setOriginComments(false)),
+                EvalSettings.from(t));
+        new ModelExport(s.saveDtype, s.saveMaxShardBytes, null, null);   // validates both keys
         if (s.initStd <= 0) {
             throw new IllegalArgumentException("train.model.init-std must be > 0, got " + s.initStd);
         }
@@ -152,6 +158,41 @@ public record TrainSettings(
                     + ") exceeds train.steps (" + s.steps + ")");
         }
         return s;
+    }
+
+    /** train.data.dataset (one source) or train.data.sources (several, weighted): exactly one of them. */
+    private static List<SourceSpec> sources(Config d) {
+        String single = d.getString("dataset").trim();
+        List<? extends ConfigObject> list = d.getObjectList("sources");
+        if (single.isEmpty() == list.isEmpty()) {
+            throw new IllegalArgumentException(single.isEmpty()
+                    ? "train.data.dataset is not set: name the dataset directory to train on (or several in train.data.sources)"
+                    : "set one of train.data.dataset and train.data.sources, not both");
+        }
+        if (!single.isEmpty()) {
+            return List.of(new SourceSpec(single, 1.0));
+        }
+        List<SourceSpec> out = new ArrayList<>();
+        for (int i = 0; i < list.size(); i++) {
+            ConfigObject o = list.get(i);
+            String where = "train.data.sources[" + i + "]";
+            for (String key : o.keySet()) {
+                if (!key.equals("path") && !key.equals("weight")) {
+                    throw new IllegalArgumentException(where + " has unknown key '" + key + "' (" + o.origin().description()
+                            + "); a source is {path = \"...\", weight = 1.0}");
+                }
+            }
+            Config c = o.toConfig();
+            if (!c.hasPath("path") || c.getString("path").isBlank()) {
+                throw new IllegalArgumentException(where + " has no path: a source is {path = \"...\", weight = 1.0}");
+            }
+            double weight = c.hasPath("weight") ? c.getDouble("weight") : 1.0;
+            if (!(weight > 0) || Double.isInfinite(weight)) {
+                throw new IllegalArgumentException(where + ".weight must be a finite number > 0, got " + weight);
+            }
+            out.add(new SourceSpec(c.getString("path").trim(), weight));
+        }
+        return List.copyOf(out);
     }
 
     private static Path optionalPath(Config c, String key) {

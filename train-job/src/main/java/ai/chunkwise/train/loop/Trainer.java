@@ -1,13 +1,18 @@
 package ai.chunkwise.train.loop;
 
 import ai.chunkwise.train.checkpoint.AtomicFiles;
+import ai.chunkwise.pipeline.tokenizer.TokenizerInfo;
 import ai.chunkwise.train.checkpoint.HfCheckpoint;
+import ai.chunkwise.train.checkpoint.ModelExport;
+import ai.chunkwise.train.checkpoint.TrainedModelFiles;
 import ai.chunkwise.train.checkpoint.PeftAdapter;
 import ai.chunkwise.train.data.BatchStream;
 import ai.chunkwise.train.data.DataPosition;
-import ai.chunkwise.train.data.EpochOrder;
+import ai.chunkwise.train.data.HadoopEnvironment;
 import ai.chunkwise.train.data.PositionedBatch;
-import ai.chunkwise.train.data.TrainingSequences;
+import ai.chunkwise.train.data.TokenizerMatch;
+import ai.chunkwise.train.data.TrainingSources;
+import ai.chunkwise.train.data.TrainingStream;
 import ai.chunkwise.train.engine.BatchGradients;
 import ai.chunkwise.train.engine.EngineSpec;
 import ai.chunkwise.train.engine.GradientEngine;
@@ -17,6 +22,7 @@ import ai.chunkwise.train.optim.AdamW;
 import ai.chunkwise.train.optim.GradientAccumulator;
 import ai.chunkwise.train.optim.GradientClipping;
 import ai.chunkwise.train.optim.LearningRateSchedule;
+import ai.chunkwise.train.report.RunReportPage;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -61,11 +67,30 @@ public final class Trainer {
             throw new IllegalArgumentException("output " + s.output() + " already holds checkpoints (latest: "
                     + checkpoint.get().getFileName() + "): pass --resume to continue that run, or choose another output");
         }
-        TrainerState state = checkpoint.map(CheckpointStore::readState).orElse(new TrainerState(0, DataPosition.START,
-                0, s.dataSeed(), s.methodSeed(), s.initSeed(), s.loraSeed()));
+        TrainerState state = checkpoint.map(CheckpointStore::readState).orElse(new TrainerState(0,
+                DataPosition.start(s.sources().size()), 0, s.dataSeed(), s.methodSeed(), s.initSeed(), s.loraSeed()));
         requireSameSeeds(state, checkpoint);
 
-        TrainingSequences data = TrainingSequences.load(s.dataset(), s.maxSequences(), s.verifyChecksums());
+        // streamed: only manifests and shard sizes are read here; each shard is verified when first read
+        try (TrainingSources data = TrainingSources.open(s.sources(), HadoopEnvironment.configuration(),
+                s.maxSequences(), s.verifyChecksums())) {
+            data.requireBufferFits(s.shuffleBuffer(), s.shuffle(), Runtime.getRuntime().maxMemory());
+            return run(s, store, checkpoint, state, data, stopAtStep);
+        }
+    }
+
+    private ObjectNode run(TrainSettings s, CheckpointStore store, Optional<Path> checkpoint, TrainerState state,
+                           TrainingSources data, long stopAtStep) {
+        TokenizerInfo datasetTokenizer = data.header().tokenizer();
+        String dataset = s.sources().get(0).path();
+        if (s.checkTokenizer()) {
+            TokenizerMatch.require(dataset, datasetTokenizer, s.modelPath());
+        } else {
+            TokenizerMatch.mismatch(dataset, datasetTokenizer, s.modelPath())
+                    .ifPresent(m -> console.println("warning (" + TokenizerMatch.OVERRIDE_KEY + " = false): " + m));
+        }
+        ModelExport export = new ModelExport(s.saveDtype(), s.saveMaxShardBytes(), s.modelPath(),
+                TokenizerMatch.tokenizerFilesDir(s.modelPath(), datasetTokenizer));
         ModelSetup setup = ModelSetup.create(s, checkpoint.orElse(null));
         LlamaModel model = setup.model();
         data.requireFits(model.config(), setup.source());
@@ -90,9 +115,15 @@ public final class Trainer {
         long peakPhysical = Pointer.physicalBytes();
         Path lastCheckpoint = checkpoint.orElse(null);
         GradientAccumulator accumulator = new GradientAccumulator();
-        EpochOrder order = new EpochOrder(data.size(), s.dataSeed(), s.shuffle());
-        try (BatchStream batches = new BatchStream(data, order, s.batchSize(), s.documentBoundaries(), state.position());
-             MetricsLog metrics = new MetricsLog(s.output(), startStep)) {
+        TrainingStream rows = data.stream(s.dataSeed(), s.shuffle(), s.shuffleBuffer(), state.position());
+        try (BatchStream batches = new BatchStream(rows, s.batchSize(), s.documentBoundaries());
+             MetricsLog metrics = new MetricsLog(s.output(), startStep);
+             HeldOutEvaluation heldOut = HeldOutEvaluation.open(s, model, chunkSize, setup.source())) {
+            if (heldOut != null) {
+                console.printf(Locale.ROOT, "eval: %d held-out sequences of %s, %s%n", heldOut.sequences(), s.eval().dataset(),
+                        s.eval().everySteps() > 0 ? "every " + s.eval().everySteps() + " steps and after the last"
+                                : "after the last step");
+            }
             for (long step = startStep; step < endStep; step++) {
                 long t0 = System.nanoTime();
                 double lr = schedule.lrAt(step);
@@ -102,22 +133,30 @@ public final class Trainer {
                 double seconds = (System.nanoTime() - t0) / 1e9;
                 long physical = Pointer.physicalBytes();
                 peakPhysical = Math.max(peakPhysical, physical);
-                metrics.append(o.metrics(step + 1, lr, tokensPerStep, seconds, physical));
-
+                ObjectNode entry = o.metrics(step + 1, lr, tokensPerStep, seconds, physical);
                 boolean last = step + 1 == endStep;
+                String evalLine = heldOut != null && s.eval().dueAfter(step + 1, last)
+                        ? heldOut.evaluateInto(entry, step + 1) : null;
+                metrics.append(entry);
+
                 if ((step + 1) % s.logEvery() == 0 || last) {
                     double elapsed = (System.nanoTime() - started) / 1e9;
                     printProgress(step + 1, o, lr, tokensPerStep / seconds, elapsed / (step + 1 - startStep)
-                            * (s.steps() - step - 1), physical);
+                            * (endStep - step - 1), physical);   // to the step this run stops at
+                }
+                if (evalLine != null) {
+                    console.println(evalLine);
                 }
                 if (last || s.checkpointEvery() > 0 && (step + 1) % s.checkpointEvery() == 0) {
                     lastCheckpoint = store.save(state, model.config(), s.lora(), setup.baseModel(),
-                            model.trainableParameters(), optimizer.state(), s.dataType(), s.rendered());
+                            model.trainableParameters(), optimizer.state(), s.dataType(), s.rendered(), export);
                 }
             }
             ObjectNode report = report(metrics, startStep, endStep, started, peakPhysical, lastCheckpoint,
                     chunkSize, seqLen, setup.source());
             AtomicFiles.writeString(s.output().resolve(REPORT_FILE), report.toPrettyString() + "\n");
+            RunReportPage.write(s.output(), report, metrics.entries(),
+                    s.method() == ai.chunkwise.train.engine.Method.SPACO ? s.budget() * s.accumulationSteps() : Double.NaN);
             return report;
         }
     }
@@ -140,6 +179,7 @@ public final class Trainer {
             m.put("epoch", position.epoch());
             m.put("physical_bytes", physical);
             m.put("heap_bytes", Runtime.getRuntime().totalMemory() - Runtime.getRuntime().freeMemory());
+            m.put("heap_after_gc_bytes", HeapAfterGc.usedBytes());
             return m;
         }
     }
@@ -237,6 +277,19 @@ public final class Trainer {
             r.put("first_loss", first.path("loss").asDouble());
             r.put("last_loss", last.path("loss").asDouble());
         }
+        ArrayNode evalCurve = null;
+        for (JsonNode e : metrics.entries()) {
+            if (e.has("eval_loss")) {
+                evalCurve = evalCurve != null ? evalCurve : r.putArray("eval_curve");
+                evalCurve.addObject().put("step", e.path("step").asLong()).put("loss", e.path("eval_loss").asDouble());
+                r.put("eval_loss", e.path("eval_loss").asDouble());
+                r.put("eval_perplexity", e.path("eval_perplexity").asDouble());
+                r.put("eval_step", e.path("step").asLong());
+            }
+        }
+        if (s.eval().enabled()) {
+            r.put("eval_dataset", s.eval().dataset().toString());
+        }
         r.put("checkpoint", lastCheckpoint == null ? null : lastCheckpoint.toString());
         r.put("metrics", s.output().resolve(MetricsLog.FILE_NAME).toString());
         return r;
@@ -266,7 +319,7 @@ public final class Trainer {
             Map<String, INDArray> weights;
             String source;
             if (checkpoint != null && s.lora() == null) {
-                HfCheckpoint hf = HfCheckpoint.load(checkpoint.resolve(CheckpointStore.MODEL_DIR), s.dataType());
+                HfCheckpoint hf = TrainedModelFiles.loadForResume(checkpoint, CheckpointStore.MODEL_DIR, s.dataType());
                 config = hf.config();
                 weights = hf.weights();
                 source = s.modelPath() != null ? s.modelPath().toString() : "from scratch (" + s.initConfig() + ")";

@@ -93,6 +93,11 @@ public record LlamaConfig(int vocabSize, int hiddenSize, int intermediateSize, i
 
     /** Writes a config.json that transformers 4.x and 5.x both load as a LlamaForCausalLM (atomically). */
     public void writeJson(Path configJson) {
+        writeJson(configJson, "float32");
+    }
+
+    /** As {@link #writeJson(Path)}, naming the weights' type ("float32", "bfloat16", "float16", "float64"). */
+    public void writeJson(Path configJson, String torchDtype) {
         ObjectNode o = JSON.createObjectNode();
         o.putArray("architectures").add("LlamaForCausalLM");
         o.put("model_type", "llama");
@@ -114,8 +119,8 @@ public record LlamaConfig(int vocabSize, int hiddenSize, int intermediateSize, i
         o.put("use_cache", true);
         putTokenId(o, "bos_token_id", bosTokenId);
         putTokenId(o, "eos_token_id", eosTokenId);
-        o.put("torch_dtype", "float32");   // transformers 4.x spelling
-        o.put("dtype", "float32");         // transformers 5.x spelling
+        o.put("torch_dtype", torchDtype);   // transformers 4.x spelling
+        o.put("dtype", torchDtype);         // transformers 5.x spelling
         // Both RoPE spellings, with the same values: 4.x reads rope_theta + rope_scaling and ignores
         // rope_parameters; 5.x takes rope_scaling when it is set, else rope_parameters.
         o.put("rope_theta", ropeTheta);
