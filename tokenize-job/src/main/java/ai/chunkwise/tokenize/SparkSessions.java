@@ -4,10 +4,14 @@ import ai.chunkwise.tokenize.input.RawRecord;
 import ai.chunkwise.tokenize.shard.ShardKey;
 import ai.chunkwise.tokenize.shard.TokenizedDocument;
 import org.apache.hadoop.conf.Configuration;
+import org.apache.logging.log4j.Level;
+import org.apache.logging.log4j.LogManager;
+import org.apache.logging.log4j.core.config.Configurator;
 import org.apache.spark.SparkConf;
 import org.apache.spark.sql.SparkSession;
 
 import java.util.Map;
+import java.util.function.Supplier;
 
 /** The Spark session of the job: spark-submit's when there is one, else an embedded, quiet local one. */
 public final class SparkSessions {
@@ -18,13 +22,32 @@ public final class SparkSessions {
      * @param master the configured master; "" = spark-submit's (spark.master), else embedded local[*]
      */
     public static SparkSession open(String master) {
-        SparkConf submitted = new SparkConf(); // spark-submit passes its settings as spark.* system properties
-        boolean embedded = !submitted.contains("spark.master");
+        return openForJob(master).session();
+    }
+
+    /** A session, and whether this call started it (then its caller stops it when done). */
+    public record Opened(SparkSession session, boolean started) {
+    }
+
+    /** {@link #open}, telling whether a session already existed (Spark's code, when it first loads, may warn). */
+    public static Opened openForJob(String master) {
+        // spark-submit passes its settings as spark.* system properties (SparkConf reads them from there too)
+        String submittedMaster = System.getProperty("spark.master");
+        boolean embedded = submittedMaster == null;
+        String effectiveMaster = !master.isEmpty() ? master : embedded ? "local[*]" : submittedMaster;
+        Supplier<Opened> start = () -> {
+            boolean existed = SparkSession.getDefaultSession().isDefined();
+            return new Opened(create(new SparkConf(), embedded, effectiveMaster), !existed);
+        };
+        // Spark looks up the host's address when its configuration classes first load: quiet from here on
+        return embedded && effectiveMaster.startsWith("local") ? withoutLoopbackWarning(start) : start.get();
+    }
+
+    private static SparkSession create(SparkConf submitted, boolean embedded, String effectiveMaster) {
         SparkSession.Builder b = SparkSession.builder().appName("chunkwise-tokenize");
-        String effectiveMaster = !master.isEmpty() ? master : embedded ? "local[*]" : submitted.get("spark.master");
         b.master(effectiveMaster);
         if (embedded) {
-            b.config("spark.ui.enabled", "false").config("spark.ui.showConsoleProgress", "true");
+            b.config("spark.ui.enabled", "false").config(CONSOLE_PROGRESS, String.valueOf(LaunchMode.stdoutIsTerminal()));
             if (effectiveMaster.startsWith("local")) {
                 configureEmbedded(b);
             }
@@ -35,7 +58,41 @@ public final class SparkSessions {
         if (!submitted.contains(KRYO_CLASSES)) {
             b.config(KRYO_CLASSES, SHUFFLED_CLASSES);
         }
-        return b.getOrCreate();
+        SparkSession session = b.getOrCreate();
+        if (!session.sparkContext().getConf().getBoolean(CONSOLE_PROGRESS, false)) {
+            session.sparkContext().addSparkListener(new StageProgressLog());
+        }
+        return session;
+    }
+
+    private static final String CONSOLE_PROGRESS = "spark.ui.showConsoleProgress";
+
+    /** The logger of Spark's "Your hostname, X, resolves to a loopback address ..." warning. */
+    static final String HOSTNAME_WARNING_LOGGER = "org.apache.spark.util.Utils";
+    /** Its level in the embedded log configuration (log4j2-embedded.properties); read again when Spark reloads the configuration as it starts. */
+    static final String HOSTNAME_WARNING_LEVEL_PROPERTY = "chunkwise.log.sparkUtilsLevel";
+
+    /**
+     * Starts an embedded local session without Spark's warning that the hostname resolves to a loopback address:
+     * the embedded session binds to the loopback interface on purpose ({@link #configureEmbedded}), so the warning
+     * (and its advice to set SPARK_LOCAL_IP) is noise. Spark looks the address up once, when its configuration
+     * classes load; that logger is at ERROR for the start only, so its later warnings still show.
+     */
+    private static <T> T withoutLoopbackWarning(Supplier<T> start) {
+        Level before;
+        try {
+            before = LogManager.getLogger(HOSTNAME_WARNING_LOGGER).getLevel();
+            System.setProperty(HOSTNAME_WARNING_LEVEL_PROPERTY, "error");
+            Configurator.setLevel(HOSTNAME_WARNING_LOGGER, Level.ERROR);
+        } catch (LinkageError | RuntimeException e) {
+            return start.get();   // another logging backend: leave its configuration alone
+        }
+        try {
+            return start.get();
+        } finally {
+            System.clearProperty(HOSTNAME_WARNING_LEVEL_PROPERTY);
+            Configurator.setLevel(HOSTNAME_WARNING_LOGGER, before);
+        }
     }
 
     private static final String KRYO = "org.apache.spark.serializer.KryoSerializer";
@@ -56,12 +113,12 @@ public final class SparkSessions {
     }
 
     /**
-     * Settings of a local Spark inside this JVM: nothing listens beyond the loopback interface, no UI, progress
-     * on the console. (A remote --master without spark-submit keeps Spark's own driver address.)
+     * Settings of a local Spark inside this JVM: nothing listens beyond the loopback interface, no UI, the
+     * progress bar only on a terminal. (A remote --master without spark-submit keeps Spark's own driver address.)
      */
     public static SparkSession.Builder configureEmbedded(SparkSession.Builder b) {
         return b.config("spark.ui.enabled", "false")
-                .config("spark.ui.showConsoleProgress", "true")
+                .config(CONSOLE_PROGRESS, String.valueOf(LaunchMode.stdoutIsTerminal()))
                 .config("spark.driver.host", "127.0.0.1")
                 .config("spark.driver.bindAddress", "127.0.0.1");
     }

@@ -1,6 +1,8 @@
 package ai.chunkwise.tokenize;
 
+import ai.chunkwise.pipeline.cli.ChunkwiseVersion;
 import ai.chunkwise.tokenize.config.TokenizeSettings;
+import ai.chunkwise.tokenize.output.VersionPlan;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.sql.SparkSession;
 import picocli.CommandLine;
@@ -21,10 +23,11 @@ import java.util.concurrent.Callable;
  *   --input hdfs:///corpus/*.jsonl --format jsonl --output hdfs:///datasets/x --tokenizer tiktoken:o200k_base \
  *   --chunk-size 1024 --chunks-per-seq 8
  * </pre>
- * Exit codes: 0 done, 1 error (one line on stderr; --verbose adds the stack trace), 2 usage error.
+ * Exit codes: 0 done or nothing to do, 1 error (one line on stderr; --verbose adds the stack trace), 2 usage error
+ * (docs/cluster.md).
  */
 @Command(name = "tokenize-job", mixinStandardHelpOptions = true, sortOptions = false, usageHelpAutoWidth = true,
-        versionProvider = TokenizeJob.Version.class,
+        versionProvider = ChunkwiseVersion.Provider.class,
         description = {"Tokenizes documents with Spark and packs them into chunk-aligned Arrow shards.",
                 "Every option can also be set in a HOCON file (--conf) under tokenize { ... }; the command line wins.",
                 "Defaults: conf/tokenize.conf."})
@@ -41,6 +44,13 @@ public final class TokenizeJob implements Callable<Integer> {
     @Option(names = "--tokenizer", paramLabel = "SPEC",
             description = "tiktoken:r50k_base|p50k_base|p50k_edit|cl100k_base|o200k_base, hf:/path/tokenizer.json, or bytes.")
     String tokenizer;
+    @Option(names = "--bos-token", paramLabel = "TOKEN",
+            description = "hf: tokenizers: the BOS token string (default: bos_token of tokenizer_config.json beside tokenizer.json).")
+    String bosToken;
+    @Option(names = "--eos-token", paramLabel = "TOKEN", description = "hf: tokenizers: the EOS token string (default: eos_token).")
+    String eosToken;
+    @Option(names = "--pad-token", paramLabel = "TOKEN", description = "hf: tokenizers: the pad token string (default: pad_token, else EOS).")
+    String padToken;
     @Option(names = "--chunk-size", paramLabel = "N", description = "Tokens per chunk.")
     Integer chunkSize;
     @Option(names = "--chunks-per-seq", paramLabel = "K", description = "Chunks per row (seq_len = N x K).")
@@ -59,8 +69,17 @@ public final class TokenizeJob implements Callable<Integer> {
     Integer shards;
     @Option(names = "--rows-per-batch", paramLabel = "R", description = "Rows per Arrow record batch.")
     Integer rowsPerBatch;
-    @Option(names = "--overwrite", negatable = true, description = "Replace a dataset already in the output directory.")
+    @Option(names = "--mode", paramLabel = "MODE",
+            description = "full (default): every input file; incremental: only input files the dataset has not seen.")
+    String mode;
+    @Option(names = "--overwrite", negatable = true,
+            description = "Replace a dataset already in the output directory by a complete new version.")
     Boolean overwrite;
+    @Option(names = "--eval-fraction", paramLabel = "F",
+            description = "Hold out this fraction of the documents (by document hash) as an evaluation dataset (default 0: none).")
+    Double evalFraction;
+    @Option(names = "--eval-output", paramLabel = "DIR", description = "Held-out dataset directory (default <output>-eval).")
+    String evalOutput;
     @Option(names = "--master", paramLabel = "URL", description = "Spark master (default: spark-submit's, else local[*]).")
     String master;
     @Option(names = "--conf", paramLabel = "FILE", description = "HOCON config file (keys under tokenize { }).")
@@ -69,7 +88,14 @@ public final class TokenizeJob implements Callable<Integer> {
     boolean verbose;
 
     public static void main(String[] args) {
-        System.exit(commandLine().execute(args));
+        LaunchMode.configureEmbeddedLogging();   // before anything creates a logger
+        int code = commandLine().execute(args);
+        // Under spark-submit a successful main RETURNS: System.exit(0) in a cluster-mode driver (YARN's
+        // ApplicationMaster) ends the application before it reports success, which is recorded as FAILED.
+        // A failure exits non-zero (its message is already in the driver's stderr, i.e. the driver log).
+        if (code != 0 || !LaunchMode.underSparkSubmit()) {
+            System.exit(code);
+        }
     }
 
     /** The command with its error handling: one clear line per error, the stack trace only with --verbose. */
@@ -93,12 +119,25 @@ public final class TokenizeJob implements Callable<Integer> {
     @Override
     public Integer call() {
         TokenizeSettings settings = TokenizeSettings.load(overrides(), conf);
+        // every pre-flight check before Spark starts: a mistake, or nothing to do, costs no cluster resources
         TokenizePlan plan = TokenizePlan.prepare(settings, SparkSessions.hadoopConfForPreflight());
-        boolean ownSession = SparkSession.getDefaultSession().isEmpty();
-        SparkSession spark = SparkSessions.open(settings.master());
+        if (plan.version().kind() == VersionPlan.Kind.NOTHING) {
+            plan.output().leaveUnchanged();
+            if (plan.evalOutput() != null) {
+                plan.evalOutput().leaveUnchanged();
+            }
+            System.out.println("tokenize-job: " + plan.version().reason());
+            return 0;
+        }
+        SparkSessions.Opened opened = SparkSessions.openForJob(settings.master());
+        boolean ownSession = opened.started();
+        SparkSession spark = opened.session();
         try {
             TokenizeResult result = TokenizeRunner.run(spark, plan);
             System.out.println(result.summary());
+            if (result.heldOut() != null) {
+                System.out.println(result.heldOut().summary("held-out set"));
+            }
         } finally {
             if (ownSession) {
                 spark.stop();
@@ -114,6 +153,9 @@ public final class TokenizeJob implements Callable<Integer> {
         put(m, "text-field", textField);
         put(m, "output", output);
         put(m, "tokenizer", tokenizer);
+        put(m, "bos-token", bosToken);
+        put(m, "eos-token", eosToken);
+        put(m, "pad-token", padToken);
         put(m, "chunk-size", chunkSize);
         put(m, "chunks-per-seq", chunksPerSeq);
         put(m, "packing", packing);
@@ -123,8 +165,11 @@ public final class TokenizeJob implements Callable<Integer> {
         put(m, "partitions", partitions);
         put(m, "shards", shards);
         put(m, "rows-per-batch", rowsPerBatch);
+        put(m, "mode", mode);
         put(m, "overwrite", overwrite);
         put(m, "master", master);
+        put(m, "eval-fraction", evalFraction);
+        put(m, "eval-output", evalOutput);
         return m;
     }
 
@@ -136,18 +181,6 @@ public final class TokenizeJob implements Callable<Integer> {
 
     /** Recorded in manifest.json's created_by. */
     public static String createdBy() {
-        return "chunkwise tokenize-job " + version();
-    }
-
-    static String version() {
-        String v = TokenizeJob.class.getPackage().getImplementationVersion();
-        return v != null ? v : "dev";
-    }
-
-    static final class Version implements CommandLine.IVersionProvider {
-        @Override
-        public String[] getVersion() {
-            return new String[]{createdBy()};
-        }
+        return "chunkwise tokenize-job " + ChunkwiseVersion.version();
     }
 }

@@ -20,7 +20,7 @@ import java.util.concurrent.Callable;
  * {@code run <pipeline.conf>}: tokenize -> verify -> train ({@link PipelineRunner}).
  * Failures print one line ({@code error: ...}); {@code --verbose} adds the stack trace.
  */
-@Command(name = "chunkwise-pipeline", mixinStandardHelpOptions = true,
+@Command(name = "chunkwise-pipeline", mixinStandardHelpOptions = true, versionProvider = ChunkwiseVersion.Provider.class,
         description = "Chunkwise dataset tools.", subcommands = {PipelineCli.Inspect.class, PipelineCli.Run.class})
 public final class PipelineCli {
 
@@ -35,6 +35,8 @@ public final class PipelineCli {
         if (System.getProperty("org.slf4j.simpleLogger.defaultLogLevel") == null) {
             System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "warn");
         }
+        // Hadoop's client warns on every start that it has no native library; it needs none to read datasets
+        System.setProperty("org.slf4j.simpleLogger.log.org.apache.hadoop.util.NativeCodeLoader", "error");
         System.exit(run(System.out, System.err, args));
     }
 
@@ -63,15 +65,17 @@ public final class PipelineCli {
             description = "Verify a dataset (manifest, checksums, schema) and print its summary as JSON.")
     static final class Inspect implements Callable<Integer> {
 
-        @Parameters(index = "0", paramLabel = "<dataset>", description = "Dataset directory (contains manifest.json).")
-        Path dataset;
+        @Parameters(index = "0", paramLabel = "<dataset>", description = "Dataset directory (contains manifest.json): a "
+                + "local path or any Hadoop file system path (file:/..., hdfs://..., s3a://...).")
+        String dataset;
 
         @CommandLine.Spec
         CommandLine.Model.CommandSpec spec;
 
         @Override
         public Integer call() {
-            spec.commandLine().getOut().println(DatasetInspector.summaryJson(dataset));
+            spec.commandLine().getOut().println(DatasetInspector.summaryJson(dataset,
+                    ai.chunkwise.pipeline.format.DatasetLocation.environmentConfiguration()));
             spec.commandLine().getOut().flush();
             return 0;
         }

@@ -18,9 +18,10 @@ public final class DatasetContentValidator {
     private static final String RERUN = "re-run the tokenize job to rebuild the dataset";
 
     private final DatasetHeader header;
-    private final Path dataset;
+    private final String dataset;
 
-    public DatasetContentValidator(Path dataset, DatasetHeader header) {
+    /** @param dataset the dataset's name in messages (its location) */
+    public DatasetContentValidator(String dataset, DatasetHeader header) {
         this.dataset = dataset;
         this.header = header;
     }

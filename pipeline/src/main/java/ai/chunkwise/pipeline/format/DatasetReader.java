@@ -13,87 +13,144 @@ import org.apache.arrow.vector.complex.ListVector;
 import org.apache.arrow.vector.ipc.ArrowFileReader;
 import org.apache.arrow.vector.types.pojo.Schema;
 
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileStatus;
+import org.apache.hadoop.fs.FileSystem;
+
+import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.security.DigestInputStream;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Map;
 import java.util.NoSuchElementException;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * Opens a dataset directory after verifying it completely: the manifest exists and has a supported
- * format, every shard path stays inside the directory, every shard has the listed size and SHA-256, and
- * every shard's schema equals the one the manifest's header defines. Rows are then streamed shard by
- * shard and record batch by record batch; nothing is loaded whole.
+ * Opens a dataset directory on any Hadoop file system ({@link DatasetLocation}) and verifies it: the manifest
+ * exists and has a supported format, every shard path stays inside the directory, every shard has the listed
+ * size and SHA-256, and every shard's schema equals the one the manifest's header defines. Rows are streamed
+ * shard by shard and record batch by record batch; nothing is loaded whole.
+ *
+ * <p>Opening a dataset means reading {@code <root>/manifest.json} (the newest version's manifest): shard paths
+ * come from it alone. {@link Verification} says when the per-shard checks run: all at open ({@code inspect}, the
+ * pipeline's verify step), or when a shard is first read ({@link Verification#ON_FIRST_READ}: a trainer
+ * streaming a dataset larger than anything worth hashing twice up front); each shard is hashed at most once
+ * per reader.
  */
 public final class DatasetReader implements AutoCloseable {
 
     private static final String RERUN = "delete the dataset directory and re-run the tokenize job";
 
-    private final Path dir;
-    private final Manifest manifest;
-    private final List<Path> shardFiles;
-    private final BufferAllocator allocator = new RootAllocator();
-    private final Set<ArrowFileReader> openReaders = new HashSet<>();
-    private boolean closed;
+    /** When the shards' bytes (SHA-256) and schemas are checked; sizes and paths are always checked at open. */
+    public enum Verification {
+        /** Every shard's SHA-256 and schema at open. */
+        FULL,
+        /** Every shard's schema at open, no SHA-256 (a dataset verified before). */
+        NO_CHECKSUMS,
+        /** Each shard's SHA-256 and schema when it is first read, before any of its rows is returned. */
+        ON_FIRST_READ,
+        /** Each shard's schema when it is first read, no SHA-256. */
+        ON_FIRST_READ_NO_CHECKSUMS;
 
-    private DatasetReader(Path dir, Manifest manifest, List<Path> shardFiles) {
-        this.dir = dir;
-        this.manifest = manifest;
-        this.shardFiles = shardFiles;
+        boolean checksums() {
+            return this == FULL || this == ON_FIRST_READ;
+        }
+
+        boolean upFront() {
+            return this == FULL || this == NO_CHECKSUMS;
+        }
     }
 
-    /** Opens and fully verifies (including every shard's SHA-256) a dataset. */
+    private final org.apache.hadoop.fs.Path dir;
+    private final FileSystem fs;
+    private final Manifest manifest;
+    private final List<org.apache.hadoop.fs.Path> shardFiles;
+    private final Verification verification;
+    private final Schema expectedSchema;
+    private final Set<Integer> verifiedShards = ConcurrentHashMap.newKeySet();
+    private final BufferAllocator allocator = new RootAllocator();
+    private final Set<ArrowFileReader> openReaders = ConcurrentHashMap.newKeySet();
+    private volatile boolean closed;
+
+    private DatasetReader(org.apache.hadoop.fs.Path dir, FileSystem fs, Manifest manifest,
+                          List<org.apache.hadoop.fs.Path> shardFiles, Verification verification) {
+        this.dir = dir;
+        this.fs = fs;
+        this.manifest = manifest;
+        this.shardFiles = shardFiles;
+        this.verification = verification;
+        this.expectedSchema = DatasetSchema.schema(manifest.header());
+    }
+
+    /** Opens and fully verifies (including every shard's SHA-256) a local dataset. */
     public static DatasetReader open(Path datasetDir) {
         return open(datasetDir, true);
     }
 
     /**
-     * Opens a dataset; with {@code verifyChecksums == false} the shards' SHA-256 is not recomputed
+     * Opens a local dataset; with {@code verifyChecksums == false} the shards' SHA-256 is not recomputed
      * (sizes, paths and schemas are still checked), for repeated opens of a dataset verified before.
      */
     public static DatasetReader open(Path datasetDir, boolean verifyChecksums) {
-        Path dir = datasetDir.toAbsolutePath().normalize();
-        Manifest manifest = readManifest(dir);
-        List<Path> files = new ArrayList<>();
-        Set<Path> seen = new HashSet<>();
+        return open(DatasetLocation.local(datasetDir), DatasetLocation.environmentConfiguration(),
+                verifyChecksums ? Verification.FULL : Verification.NO_CHECKSUMS);
+    }
+
+    /** Opens the dataset at {@code location} (any Hadoop file system path, see {@link DatasetLocation}). */
+    public static DatasetReader open(String location, Configuration conf, Verification verification) {
+        return open(DatasetLocation.qualify(location, conf), conf, verification);
+    }
+
+    public static DatasetReader open(org.apache.hadoop.fs.Path location, Configuration conf, Verification verification) {
+        FileSystem fs = DatasetLocation.fileSystem(location, conf);
+        org.apache.hadoop.fs.Path given = fs.makeQualified(location);
+        // the newest version: <dir>/manifest.json; an older one: <dir>/versions/vNNNN.json named directly
+        boolean olderVersion = isVersionManifest(fs, given);
+        org.apache.hadoop.fs.Path dir = olderVersion ? given.getParent().getParent() : given;
+        String shown = DatasetLocation.display(dir);
+        Manifest manifest = readManifest(fs, dir,
+                olderVersion ? given : new org.apache.hadoop.fs.Path(dir, Manifest.FILE_NAME));
+        List<org.apache.hadoop.fs.Path> files = new ArrayList<>();
+        Set<org.apache.hadoop.fs.Path> seen = new HashSet<>();
         long rows = 0;
         long tokens = 0;
         for (ShardEntry entry : manifest.shards()) {
-            Path file = resolveShard(dir, entry);
+            org.apache.hadoop.fs.Path file = resolveShard(dir, entry);
             if (!seen.add(file)) {
-                throw new DatasetException("dataset " + dir + ": manifest lists shard " + entry.path() + " twice; " + RERUN);
+                throw new DatasetException("dataset " + shown + ": manifest lists shard " + entry.path() + " twice; " + RERUN);
             }
-            verifyBytes(file, entry, verifyChecksums);
             files.add(file);
             rows += entry.rows();
             tokens += entry.tokens();
         }
         DatasetCounts c = manifest.counts();
         if (rows != c.sequences() || tokens != c.tokens()) {
-            throw new DatasetException("dataset " + dir + ": the shards hold " + rows + " rows / " + tokens
+            throw new DatasetException("dataset " + shown + ": the shards hold " + rows + " rows / " + tokens
                     + " tokens but the manifest counts say " + c.sequences() + " / " + c.tokens() + "; " + RERUN);
         }
-        DatasetReader reader = new DatasetReader(dir, manifest, files);
-        try {
-            Schema expected = DatasetSchema.schema(manifest.header());
-            for (int i = 0; i < files.size(); i++) {
-                reader.checkSchema(i, expected);
+        checkSizes(fs, files, manifest.shards());
+        DatasetReader reader = new DatasetReader(dir, fs, manifest, files, verification);
+        if (verification.upFront()) {
+            try {
+                for (int i = 0; i < files.size(); i++) {
+                    reader.verifyShard(i);
+                }
+            } catch (RuntimeException e) {
+                reader.close();
+                throw e;
             }
-        } catch (RuntimeException e) {
-            reader.close();
-            throw e;
         }
         return reader;
     }
@@ -102,13 +159,29 @@ public final class DatasetReader implements AutoCloseable {
         return manifest;
     }
 
-    public Path directory() {
+    /** The dataset directory as a qualified Hadoop path. */
+    public org.apache.hadoop.fs.Path location() {
         return dir;
     }
 
-    /** Absolute paths of the shards, in manifest order. */
-    public List<Path> shardFiles() {
+    /** The file system of the dataset (the inspector lists the kept versions through it). */
+    FileSystem fileSystem() {
+        return fs;
+    }
+
+    /** The dataset directory as shown in messages (a plain path when local). */
+    public String displayName() {
+        return DatasetLocation.display(dir);
+    }
+
+    /** The shards, in manifest order. */
+    public List<org.apache.hadoop.fs.Path> shardFiles() {
         return List.copyOf(shardFiles);
+    }
+
+    /** How many shards have had their checks (SHA-256 and schema) done by this reader so far. */
+    public int verifiedShardCount() {
+        return verifiedShards.size();
     }
 
     /** All rows, shard after shard in manifest order. Each call starts a new pass. */
@@ -116,8 +189,11 @@ public final class DatasetReader implements AutoCloseable {
         return new RowIterator(0, shardFiles.size());
     }
 
-    /** The rows of one shard (0-based manifest index), e.g. for a trainer that shuffles shards. */
-    public Iterator<PackedSequence> shardSequences(int shardIndex) {
+    /**
+     * The rows of one shard (0-based manifest index), record batch by record batch, e.g. for a trainer that
+     * shuffles shards. The shard is verified first if this reader has not done so yet.
+     */
+    public ShardRows shardSequences(int shardIndex) {
         if (shardIndex < 0 || shardIndex >= shardFiles.size()) {
             throw new IndexOutOfBoundsException("shard " + shardIndex + " of " + shardFiles.size());
         }
@@ -137,119 +213,175 @@ public final class DatasetReader implements AutoCloseable {
         allocator.close();
     }
 
-    private static Manifest readManifest(Path dir) {
-        Path file = dir.resolve(Manifest.FILE_NAME);
-        if (!Files.isDirectory(dir)) {
-            throw new DatasetException("dataset " + dir + " does not exist (no such directory); check the path");
+    private static boolean isVersionManifest(FileSystem fs, org.apache.hadoop.fs.Path p) {
+        if (p.getParent() == null || !DatasetVersion.isVersionManifestName(p.getName(), p.getParent().getName())) {
+            return false;
         }
+        try {
+            return fs.getFileStatus(p).isFile();
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    private static Manifest readManifest(FileSystem fs, org.apache.hadoop.fs.Path dir, org.apache.hadoop.fs.Path file) {
+        String shown = DatasetLocation.display(dir);
         String json;
         try {
-            json = Files.readString(file, StandardCharsets.UTF_8);
-        } catch (NoSuchFileException e) {
-            throw new DatasetException("dataset " + dir + " does not exist: it has no " + Manifest.FILE_NAME
+            if (!fs.getFileStatus(dir).isDirectory()) {
+                throw new DatasetException("dataset " + shown + " is a file, not a dataset directory; check the path");
+            }
+        } catch (FileNotFoundException e) {
+            throw new DatasetException("dataset " + shown + " does not exist (no such directory); check the path");
+        } catch (IOException e) {
+            throw new DatasetException("cannot read dataset " + shown + ": " + e.getMessage(), e);
+        }
+        try (InputStream in = fs.open(file)) {
+            json = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        } catch (FileNotFoundException e) {
+            throw new DatasetException("dataset " + shown + " does not exist: it has no " + Manifest.FILE_NAME
                     + " (the job writes it last, so the job did not finish); " + RERUN);
         } catch (IOException e) {
-            throw new DatasetException("cannot read " + file + ": " + e.getMessage(), e);
+            throw new DatasetException("cannot read " + DatasetLocation.display(file) + ": " + e.getMessage(), e);
         }
-        Manifest m = Manifest.fromJson(json, file.toString());
+        Manifest m = Manifest.fromJson(json, DatasetLocation.display(file));
         int v = DatasetHeader.CURRENT_FORMAT_VERSION;
         if (m.formatVersion() != v || m.header().formatVersion() != v) {
-            throw new DatasetException(file + ": dataset format version " + m.formatVersion() + " (header "
-                    + m.header().formatVersion() + "), this build reads version " + v
+            throw new DatasetException(DatasetLocation.display(file) + ": dataset format version " + m.formatVersion()
+                    + " (header " + m.header().formatVersion() + "), this build reads version " + v
                     + "; re-run the tokenize job with this build or use the build that wrote it");
         }
         return m;
     }
 
-    /** Shard paths are relative and must stay inside the dataset directory (no absolute paths, no ".."). */
-    private static Path resolveShard(Path dir, ShardEntry entry) {
+    /**
+     * Shard paths are relative, '/'-separated and must stay inside the dataset directory: no absolute paths,
+     * no scheme, no "." or ".." segments, no backslashes.
+     */
+    private static org.apache.hadoop.fs.Path resolveShard(org.apache.hadoop.fs.Path dir, ShardEntry entry) {
         String p = entry.path();
-        Path relative;
-        try {
-            relative = Path.of(p);
-        } catch (RuntimeException e) {
-            throw new DatasetException("dataset " + dir + ": manifest shard path '" + p + "' is not a valid path; " + RERUN);
+        boolean escapes = p.isEmpty() || p.startsWith("/") || p.contains("\\") || p.contains(":");
+        for (String segment : p.split("/", -1)) {
+            escapes |= segment.isEmpty() || segment.equals(".") || segment.equals("..");
         }
-        Path resolved = dir.resolve(relative).normalize();
-        if (p.isEmpty() || relative.isAbsolute() || p.startsWith("/") || p.contains("\\")
-                || !resolved.startsWith(dir) || resolved.equals(dir)) {
-            throw new DatasetException("dataset " + dir + ": manifest shard path '" + p
+        if (escapes) {
+            throw new DatasetException("dataset " + DatasetLocation.display(dir) + ": manifest shard path '" + p
                     + "' is absolute or leaves the dataset directory; shard paths must be relative paths inside it. "
                     + "The manifest is corrupt or was tampered with; " + RERUN);
         }
-        return resolved;
+        try {
+            return new org.apache.hadoop.fs.Path(dir, p);
+        } catch (IllegalArgumentException e) {
+            throw new DatasetException("dataset " + DatasetLocation.display(dir) + ": manifest shard path '" + p
+                    + "' is not a valid path; " + RERUN);
+        }
     }
 
-    private static void verifyBytes(Path file, ShardEntry entry, boolean verifyChecksum) {
-        long size;
+    /** Every shard's size against the manifest: one listing per directory holding shards, not one call per shard. */
+    private static void checkSizes(FileSystem fs, List<org.apache.hadoop.fs.Path> files, List<ShardEntry> entries) {
+        Map<org.apache.hadoop.fs.Path, Map<String, Long>> listings = new HashMap<>();
+        for (int i = 0; i < files.size(); i++) {
+            org.apache.hadoop.fs.Path file = files.get(i);
+            ShardEntry entry = entries.get(i);
+            Map<String, Long> sizes = listings.computeIfAbsent(file.getParent(), parent -> list(fs, parent));
+            Long size = sizes.get(file.getName());
+            String shown = DatasetLocation.display(file);
+            if (size == null) {
+                throw new DatasetException("shard " + shown + " listed in the manifest is missing; the dataset is incomplete: " + RERUN);
+            }
+            if (size != entry.bytes()) {
+                throw new DatasetException("shard " + shown + " has " + size + " bytes but the manifest says " + entry.bytes()
+                        + (size < entry.bytes() ? " (truncated)" : " (extra bytes)") + "; the file is damaged: " + RERUN);
+            }
+        }
+    }
+
+    private static Map<String, Long> list(FileSystem fs, org.apache.hadoop.fs.Path directory) {
+        Map<String, Long> sizes = new HashMap<>();
         try {
-            size = Files.size(file);
-        } catch (NoSuchFileException e) {
-            throw new DatasetException("shard " + file + " listed in the manifest is missing; the dataset is incomplete: " + RERUN);
+            for (FileStatus s : fs.listStatus(directory)) {
+                if (s.isFile()) {
+                    sizes.put(s.getPath().getName(), s.getLen());
+                }
+            }
+        } catch (FileNotFoundException e) {
+            // no such directory: every shard in it is reported missing
         } catch (IOException e) {
-            throw new DatasetException("cannot read shard " + file + ": " + e.getMessage(), e);
+            throw new DatasetException("cannot list " + DatasetLocation.display(directory) + ": " + e.getMessage(), e);
         }
-        if (size != entry.bytes()) {
-            throw new DatasetException("shard " + file + " has " + size + " bytes but the manifest says " + entry.bytes()
-                    + (size < entry.bytes() ? " (truncated)" : " (extra bytes)") + "; the file is damaged: " + RERUN);
-        }
-        if (!verifyChecksum) {
+        return sizes;
+    }
+
+    /** SHA-256 (if this reader checks checksums) and schema of one shard, once per reader. */
+    private void verifyShard(int shard) {
+        if (verifiedShards.contains(shard)) {
             return;
         }
+        if (verification.checksums()) {
+            verifyChecksum(shard);
+        }
+        checkSchema(shard);
+        verifiedShards.add(shard);
+    }
+
+    private void verifyChecksum(int shard) {
+        org.apache.hadoop.fs.Path file = shardFiles.get(shard);
+        ShardEntry entry = manifest.shards().get(shard);
         String actual = sha256(file);
         if (!actual.equalsIgnoreCase(entry.sha256())) {
-            throw new DatasetException("shard " + file + " fails its checksum: SHA-256 is " + actual + ", the manifest says "
-                    + entry.sha256() + "; the file is corrupt: " + RERUN);
+            throw new DatasetException("shard " + DatasetLocation.display(file) + " fails its checksum: SHA-256 is "
+                    + actual + ", the manifest says " + entry.sha256() + "; the file is corrupt: " + RERUN);
         }
     }
 
-    private static String sha256(Path file) {
+    private String sha256(org.apache.hadoop.fs.Path file) {
         MessageDigest digest;
         try {
             digest = MessageDigest.getInstance("SHA-256");
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException("SHA-256 is required by every Java platform", e);
         }
-        try (InputStream in = new DigestInputStream(Files.newInputStream(file), digest)) {
+        try (InputStream in = new DigestInputStream(fs.open(file), digest)) {
             byte[] buf = new byte[1 << 20];
             while (in.read(buf) >= 0) {
                 // the digest stream hashes what passes through
             }
         } catch (IOException e) {
-            throw new DatasetException("cannot read shard " + file + ": " + e.getMessage(), e);
+            throw new DatasetException("cannot read shard " + DatasetLocation.display(file) + ": " + e.getMessage(), e);
         }
         return HexFormat.of().formatHex(digest.digest());
     }
 
-    private void checkSchema(int shard, Schema expected) {
-        Path file = shardFiles.get(shard);
+    private void checkSchema(int shard) {
+        org.apache.hadoop.fs.Path file = shardFiles.get(shard);
+        String shown = DatasetLocation.display(file);
         ArrowFileReader r = openShard(file);
         try {
             Schema actual = r.getVectorSchemaRoot().getSchema();
-            if (!actual.equals(expected)) {
+            if (!actual.equals(expectedSchema)) {
                 DatasetHeader h;
                 try {
                     h = DatasetSchema.headerOf(actual);
                 } catch (DatasetException e) {
-                    throw new DatasetException("shard " + file + ": " + e.getMessage() + "; " + RERUN, e);
+                    throw new DatasetException("shard " + shown + ": " + e.getMessage() + "; " + RERUN, e);
                 }
-                throw new DatasetException("shard " + file + " does not match the manifest's schema: "
-                        + SchemaDifference.describe(expected, actual) + " (shard header " + h + "); the shard belongs "
-                        + "to another dataset: " + RERUN);
+                throw new DatasetException("shard " + shown + " has header " + h + " / columns " + actual.getFields()
+                        + " but the manifest says " + manifest.header() + "; the shard belongs to another dataset: " + RERUN);
             }
         } catch (IOException e) {
-            throw new DatasetException("shard " + file + " is not a readable Arrow file (" + e.getMessage() + "); " + RERUN, e);
+            throw new DatasetException("shard " + shown + " is not a readable Arrow file (" + e.getMessage() + "); " + RERUN, e);
         } finally {
             closeReader(r);
         }
     }
 
-    private ArrowFileReader openShard(Path file) {
+    private ArrowFileReader openShard(org.apache.hadoop.fs.Path file) {
         if (closed) {
             throw new IllegalStateException("dataset reader is closed");
         }
         try {
-            ArrowFileReader r = new ArrowFileReader(Files.newByteChannel(file), allocator);
+            long size = fs.getFileStatus(file).getLen();
+            ArrowFileReader r = new ArrowFileReader(new HadoopReadChannel(fs.open(file), size), allocator);
             openReaders.add(r);
             try {
                 r.getVectorSchemaRoot(); // reads the footer and schema now, so a damaged file fails here
@@ -262,7 +394,8 @@ public final class DatasetReader implements AutoCloseable {
             if (e instanceof DatasetException de) {
                 throw de;
             }
-            throw new DatasetException("shard " + file + " is not a readable Arrow IPC file (" + e.getMessage() + "); " + RERUN, e);
+            throw new DatasetException("shard " + DatasetLocation.display(file) + " is not a readable Arrow IPC file ("
+                    + e.getMessage() + "); " + RERUN, e);
         }
     }
 
@@ -279,8 +412,14 @@ public final class DatasetReader implements AutoCloseable {
         }
     }
 
+    /** Rows of a shard, one record batch in memory at a time; close it to release the batch if not read to its end. */
+    public interface ShardRows extends Iterator<PackedSequence>, AutoCloseable {
+        @Override
+        void close();
+    }
+
     /** Streams rows of shards [from, to), one record batch in memory at a time. */
-    private final class RowIterator implements Iterator<PackedSequence> {
+    private final class RowIterator implements ShardRows {
         private final int endShard;
         private int shard;
         private ArrowFileReader reader;
@@ -308,6 +447,7 @@ public final class DatasetReader implements AutoCloseable {
                 if (shard >= endShard) {
                     return false;
                 }
+                verifyShard(shard);
                 reader = openShard(shardFiles.get(shard));
                 rowsInShard = 0;
                 root = null;
@@ -323,6 +463,16 @@ public final class DatasetReader implements AutoCloseable {
             row++;
             rowsInShard++;
             return s;
+        }
+
+        @Override
+        public void close() {
+            if (reader != null) {
+                closeReader(reader);
+                reader = null;
+                root = null;
+            }
+            shard = endShard;
         }
 
         private boolean loadNextBatch() {
@@ -344,7 +494,7 @@ public final class DatasetReader implements AutoCloseable {
             reader = null;
             root = null;
             if (rowsInShard != entry.rows()) {
-                throw new DatasetException("shard " + shardFiles.get(shard) + " holds " + rowsInShard
+                throw new DatasetException("shard " + DatasetLocation.display(shardFiles.get(shard)) + " holds " + rowsInShard
                         + " rows but the manifest says " + entry.rows() + "; " + RERUN);
             }
             shard++;
@@ -388,7 +538,7 @@ public final class DatasetReader implements AutoCloseable {
         }
 
         private DatasetException failure(String what, Exception e) {
-            Path file = shardFiles.get(shard);
+            String file = DatasetLocation.display(shardFiles.get(shard));
             if (reader != null) {
                 closeReader(reader);
                 reader = null;

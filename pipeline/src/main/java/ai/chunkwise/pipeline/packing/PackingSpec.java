@@ -25,14 +25,17 @@ public record PackingSpec(int chunkSize, int chunksPerSeq, PackingPolicy policy,
                     + " tokens is too long for one row");
         }
         if (addBos && !tokenizer.hasBos()) {
-            throw new IllegalArgumentException("tokenizer " + tokenizer.name() + " has no BOS token; set add_bos = false");
+            throw new IllegalArgumentException("tokenizer " + tokenizer.name() + " has no BOS token: name one with --bos-token"
+                    + " (tokenize.bos-token), or don't add one: --no-add-bos (tokenize.add-bos = false)");
         }
         if (addEos && !tokenizer.hasEos()) {
-            throw new IllegalArgumentException("tokenizer " + tokenizer.name() + " has no EOS token; set add_eos = false");
+            throw new IllegalArgumentException("tokenizer " + tokenizer.name() + " has no EOS token: name one with --eos-token"
+                    + " (tokenize.eos-token), or don't add one: --no-eos (tokenize.add-eos = false)");
         }
         if (!tokenizer.hasPad()) {
             throw new IllegalArgumentException("tokenizer " + tokenizer.name()
-                    + " has neither a pad nor an EOS token to fill padding with; use a tokenizer that defines one");
+                    + " has neither a pad nor an EOS token to fill padding with: name one with --pad-token"
+                    + " (tokenize.pad-token)");
         }
     }
 

@@ -16,12 +16,13 @@ import java.util.Set;
 
 /**
  * The runner's configuration: a pipeline .conf file over the built-in defaults (conf/pipeline.conf, packaged as
- * {@value #DEFAULTS_RESOURCE}); an unknown key fails naming it. Paths are relative to the working directory.
+ * {@value #DEFAULTS_RESOURCE}); an unknown key fails naming it. Paths are relative to the working directory;
+ * the dataset and the training output may be any Hadoop file system path ({@code hdfs://...}, {@code s3a://...}).
  */
-public record PipelineSettings(String java, List<String> javaOptions, Map<String, String> environment, Path dataset,
+public record PipelineSettings(String java, List<String> javaOptions, Map<String, String> environment, String dataset,
                                Path tokenizeJar, Path tokenizeConf, List<String> tokenizeArgs, String sparkSubmit,
-                               List<String> sparkArgs, Path trainJar, Path trainConf, Path trainOutput,
-                               List<String> trainArgs) {
+                               List<String> sparkArgs, Path trainJar, Path trainConf, String trainOutput,
+                               List<String> trainArgs, String trainSparkSubmit, List<String> trainSparkArgs) {
 
     public static final String DEFAULTS_RESOURCE = "ai/chunkwise/pipeline/pipeline.conf";
 
@@ -43,21 +44,25 @@ public record PipelineSettings(String java, List<String> javaOptions, Map<String
             Config t = p.getConfig("tokenize");
             Config tr = p.getConfig("train");
             return new PipelineSettings(p.getString("java"), p.getStringList("java-options"), env,
-                    required(p, "dataset", file), required(t, "jar", file), required(t, "conf", file),
+                    requiredString(p, "dataset", file), required(t, "jar", file), required(t, "conf", file),
                     t.getStringList("args"), t.getString("spark-submit"), t.getStringList("spark-args"),
-                    required(tr, "jar", file), required(tr, "conf", file), required(tr, "output", file),
-                    tr.getStringList("args"));
+                    required(tr, "jar", file), required(tr, "conf", file), requiredString(tr, "output", file),
+                    tr.getStringList("args"), tr.getString("spark-submit"), tr.getStringList("spark-args"));
         } catch (ConfigException e) {
             throw new IllegalArgumentException("pipeline configuration " + file + ": " + e.getMessage(), e);
         }
     }
 
     private static Path required(Config c, String key, Path file) {
+        return Path.of(requiredString(c, key, file));
+    }
+
+    private static String requiredString(Config c, String key, Path file) {
         String v = c.getString(key).trim();
         if (v.isEmpty()) {
             throw new IllegalArgumentException("pipeline configuration " + file + " does not set " + key
                     + " (see conf/pipeline.conf)");
         }
-        return Path.of(v);
+        return v;
     }
 }

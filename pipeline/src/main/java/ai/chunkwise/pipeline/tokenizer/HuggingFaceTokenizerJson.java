@@ -1,6 +1,8 @@
 package ai.chunkwise.pipeline.tokenizer;
 
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
@@ -10,37 +12,41 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Iterator;
-import java.util.List;
 import java.util.Map;
 
 /**
  * Any Hugging Face {@code tokenizer.json}, run by the Rust tokenizers library through DJL's binding.
  *
- * <p>Special ids are looked up by the usual token names, first in {@code added_tokens}, then in the
- * model vocabulary. BOS/EOS are -1 when absent. Pad is the file's {@code padding.pad_id}, else a
- * {@code <pad>}-like token, else the EOS id (as for tiktoken: Llama tokenizers have no pad token, and
- * padded positions never enter the loss), else -1.
+ * <p>Special ids come from {@code tokenizer_config.json} / {@code special_tokens_map.json} beside the file, or
+ * from names given explicitly: see {@link HuggingFaceSpecialTokens}. BOS/EOS are -1 when absent.
  */
 public final class HuggingFaceTokenizerJson implements TextTokenizer {
 
     public static final String PREFIX = "hf:";
 
-    static final List<String> BOS_NAMES = List.of("<s>", "<|begin_of_text|>", "<bos>", "<|startoftext|>");
-    static final List<String> EOS_NAMES = List.of("</s>", "<|end_of_text|>", "<|endoftext|>", "<eos>");
-    static final List<String> PAD_NAMES = List.of("<pad>", "<|pad|>", "[PAD]");
-
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final HuggingFaceTokenizer tokenizer;
     private final TokenizerInfo info;
+    private final HuggingFaceSpecialTokens specialTokens;
 
-    private HuggingFaceTokenizerJson(HuggingFaceTokenizer tokenizer, TokenizerInfo info) {
+    private HuggingFaceTokenizerJson(HuggingFaceTokenizer tokenizer, TokenizerInfo info,
+                                     HuggingFaceSpecialTokens specialTokens) {
         this.tokenizer = tokenizer;
         this.info = info;
+        this.specialTokens = specialTokens;
     }
 
     /** Opens a tokenizer.json file; the tokenizer's name is {@code hf:<file>}. */
     public static HuggingFaceTokenizerJson open(Path tokenizerJson) {
+        return open(tokenizerJson, SpecialTokenNames.NONE);
+    }
+
+    /**
+     * Opens a tokenizer.json file, its special tokens found by {@link HuggingFaceSpecialTokens} (the config files
+     * beside it, then {@code explicit}); the tokenizer's name is {@code hf:<file>}.
+     */
+    public static HuggingFaceTokenizerJson open(Path tokenizerJson, SpecialTokenNames explicit) {
         byte[] bytes;
         try {
             bytes = Files.readAllBytes(tokenizerJson);
@@ -48,7 +54,7 @@ public final class HuggingFaceTokenizerJson implements TextTokenizer {
             throw new IllegalArgumentException("cannot read Hugging Face tokenizer file " + tokenizerJson + " (" + e
                     + "); check the path in the 'hf:' tokenizer spec", e);
         }
-        return fromBytes(PREFIX + tokenizerJson, bytes);
+        return fromBytes(PREFIX + tokenizerJson, bytes, tokenizerJson.toAbsolutePath().getParent(), explicit);
     }
 
     /**
@@ -56,25 +62,18 @@ public final class HuggingFaceTokenizerJson implements TextTokenizer {
      * broadcast copy report the same identity as the driver.
      */
     public static HuggingFaceTokenizerJson fromBytes(String name, byte[] tokenizerJson) {
-        JsonNode root;
-        try {
-            root = JSON.readTree(tokenizerJson);
-        } catch (IOException e) {
-            throw new IllegalArgumentException(name + ": not a valid tokenizer.json (" + e.getMessage().lines().findFirst().orElse("") + ")", e);
-        }
-        Map<String, Integer> ids = tokenIds(root, name);
-        int vocabSize = ids.values().stream().mapToInt(Integer::intValue).max().orElse(-1) + 1;
-        if (root.path("model").path("vocab").isArray()) { // Unigram: the vocabulary is a list, ids are positions
-            vocabSize = Math.max(vocabSize, root.path("model").path("vocab").size());
-        }
-        int bos = firstPresent(ids, BOS_NAMES);
-        int eos = firstPresent(ids, EOS_NAMES);
-        int pad = root.path("padding").path("pad_id").isInt() ? root.path("padding").path("pad_id").asInt()
-                : firstPresent(ids, PAD_NAMES);
-        if (pad < 0) {
-            pad = eos;
-        }
-        TokenizerInfo info = new TokenizerInfo(name, vocabSize, bos, eos, pad, Sha256.hex(tokenizerJson));
+        return fromBytes(name, tokenizerJson, null, SpecialTokenNames.NONE);
+    }
+
+    /**
+     * As {@link #fromBytes(String, byte[])}, with the special tokens read from the config files in {@code dir}
+     * (null: none) unless named in {@code explicit}.
+     */
+    public static HuggingFaceTokenizerJson fromBytes(String name, byte[] tokenizerJson, Path dir,
+                                                     SpecialTokenNames explicit) {
+        Described d = describe(name, tokenizerJson, dir, explicit);
+        TokenizerInfo info = d.info();
+        HuggingFaceSpecialTokens special = d.special();
 
         // DJL would otherwise probe the EC2 metadata endpoint to send telemetry; nothing here may touch the network.
         if (System.getProperty("offline") == null) {
@@ -85,45 +84,128 @@ public final class HuggingFaceTokenizerJson implements TextTokenizer {
         Map<String, String> options = Map.of("addSpecialTokens", "false", "truncation", "false", "padding", "false");
         try {
             HuggingFaceTokenizer tokenizer = HuggingFaceTokenizer.newInstance(new ByteArrayInputStream(tokenizerJson), options);
-            return new HuggingFaceTokenizerJson(tokenizer, info);
+            return new HuggingFaceTokenizerJson(tokenizer, info, special);
         } catch (IOException | RuntimeException e) {
             throw new IllegalArgumentException(name + ": the Hugging Face tokenizers library rejected this tokenizer.json ("
                     + e.getMessage() + ")", e);
         }
     }
 
-    /** Token string to id over the model vocabulary and added_tokens (added tokens win). */
-    private static Map<String, Integer> tokenIds(JsonNode root, String name) {
-        Map<String, Integer> ids = new HashMap<>();
-        JsonNode vocab = root.path("model").path("vocab");
-        if (vocab.isObject()) { // BPE, WordPiece, WordLevel
-            for (Iterator<Map.Entry<String, JsonNode>> it = vocab.fields(); it.hasNext(); ) {
-                Map.Entry<String, JsonNode> e = it.next();
-                ids.put(e.getKey(), e.getValue().asInt());
-            }
-        } else if (vocab.isArray()) { // Unigram: [[piece, score], ...]
-            for (int i = 0; i < vocab.size(); i++) {
-                ids.put(vocab.get(i).path(0).asText(), i);
-            }
-        } else {
-            throw new IllegalArgumentException(name + ": tokenizer.json has no model.vocab; is this a Hugging Face tokenizer.json?");
+    /**
+     * The identity of a tokenizer.json (vocabulary size, special ids found as {@link #open(Path)} finds them, SHA-256)
+     * without loading the tokenizer itself; e.g. to compare a model directory's tokenizer with a dataset's.
+     */
+    public static TokenizerInfo describe(Path tokenizerJson) {
+        byte[] bytes;
+        try {
+            bytes = Files.readAllBytes(tokenizerJson);
+        } catch (IOException e) {
+            throw new IllegalArgumentException("cannot read Hugging Face tokenizer file " + tokenizerJson + " (" + e + ")", e);
         }
-        for (JsonNode added : root.path("added_tokens")) {
-            if (added.path("content").isTextual() && added.path("id").canConvertToInt()) {
-                ids.put(added.path("content").asText(), added.path("id").asInt());
-            }
-        }
-        return ids;
+        return describe(PREFIX + tokenizerJson, bytes, tokenizerJson.toAbsolutePath().getParent(), SpecialTokenNames.NONE).info();
     }
 
-    private static int firstPresent(Map<String, Integer> ids, List<String> names) {
-        for (String n : names) {
-            Integer id = ids.get(n);
-            if (id != null) {
-                return id;
-            }
+    private record Described(TokenizerInfo info, HuggingFaceSpecialTokens special) {
+    }
+
+    private static Described describe(String name, byte[] tokenizerJson, Path dir, SpecialTokenNames explicit) {
+        VocabularyFields fields;
+        try {
+            fields = VocabularyFields.read(tokenizerJson, name);
+        } catch (IOException e) {
+            throw new IllegalArgumentException(name + ": not a valid tokenizer.json (" + e.getMessage().lines().findFirst().orElse("") + ")", e);
         }
-        return -1;
+        Map<String, Integer> ids = fields.ids;
+        int vocabSize = Math.max(fields.unigramSize, ids.values().stream().mapToInt(Integer::intValue).max().orElse(-1) + 1);
+        HuggingFaceSpecialTokens special = HuggingFaceSpecialTokens.resolve(name, ids, fields.padding, dir, explicit);
+        return new Described(new TokenizerInfo(name, vocabSize, special.bosId(), special.eosId(), special.padId(),
+                Sha256.hex(tokenizerJson)), special);
+    }
+
+    /**
+     * What the special-token lookup needs from a tokenizer.json: token string to id over {@code model.vocab} and
+     * {@code added_tokens} (added tokens win), and {@code padding}. Read with Jackson's streaming parser, skipping
+     * {@code merges} and the rest: a tree of a 10 MB file costs seconds.
+     */
+    private static final class VocabularyFields {
+        final Map<String, Integer> ids = new HashMap<>();
+        int unigramSize = 0;
+        JsonNode padding = null;
+
+        static VocabularyFields read(byte[] json, String name) throws IOException {
+            VocabularyFields f = new VocabularyFields();
+            JsonNode added = null;
+            boolean sawVocab = false;
+            try (JsonParser p = JSON.getFactory().createParser(json)) {
+                if (p.nextToken() != JsonToken.START_OBJECT) {
+                    throw new IllegalArgumentException(name + ": tokenizer.json is not a JSON object");
+                }
+                while (p.nextToken() == JsonToken.FIELD_NAME) {
+                    String field = p.getCurrentName();
+                    p.nextToken();
+                    switch (field) {
+                        case "added_tokens" -> added = p.readValueAsTree();
+                        case "padding" -> f.padding = p.readValueAsTree();
+                        case "model" -> sawVocab = f.readModel(p);
+                        default -> p.skipChildren();
+                    }
+                }
+            }
+            if (!sawVocab) {
+                throw new IllegalArgumentException(name + ": tokenizer.json has no model.vocab; is this a Hugging Face tokenizer.json?");
+            }
+            if (added != null) {
+                for (JsonNode a : added) {
+                    if (a.path("content").isTextual() && a.path("id").canConvertToInt()) {
+                        f.ids.put(a.path("content").asText(), a.path("id").asInt());
+                    }
+                }
+            }
+            return f;
+        }
+
+        /** Reads {@code model.vocab}; true when there was one. The parser is on the model's START_OBJECT. */
+        private boolean readModel(JsonParser p) throws IOException {
+            if (p.currentToken() != JsonToken.START_OBJECT) {
+                p.skipChildren();
+                return false;
+            }
+            boolean sawVocab = false;
+            while (p.nextToken() == JsonToken.FIELD_NAME) {
+                String field = p.getCurrentName();
+                JsonToken value = p.nextToken();
+                if (!field.equals("vocab")) {
+                    p.skipChildren();
+                } else if (value == JsonToken.START_OBJECT) {   // BPE, WordPiece, WordLevel: {token: id}
+                    sawVocab = true;
+                    while (p.nextToken() == JsonToken.FIELD_NAME) {
+                        String token = p.getCurrentName();
+                        p.nextToken();
+                        ids.put(token, p.getValueAsInt());
+                    }
+                } else if (value == JsonToken.START_ARRAY) {    // Unigram: [[piece, score], ...], ids are positions
+                    sawVocab = true;
+                    int i = 0;
+                    while (p.nextToken() == JsonToken.START_ARRAY) {
+                        p.nextToken();
+                        ids.put(p.getValueAsString(), i++);
+                        p.skipChildren();   // no-op on a scalar; the score and END_ARRAY follow
+                        while (p.nextToken() != JsonToken.END_ARRAY) {
+                            p.skipChildren();
+                        }
+                    }
+                    unigramSize = i;
+                } else {
+                    p.skipChildren();
+                }
+            }
+            return sawVocab;
+        }
+    }
+
+    /** Where the special ids came from, and the config's add_bos_token / add_eos_token. */
+    public HuggingFaceSpecialTokens specialTokens() {
+        return specialTokens;
     }
 
     @Override

@@ -15,7 +15,10 @@ public interface TextTokenizer extends AutoCloseable {
 
     TokenizerInfo info();
 
-    /** Encodes ordinary text; never adds BOS/EOS and never interprets special-token text such as "<|endoftext|>". */
+    /**
+     * Encodes text; never adds BOS/EOS. tiktoken and bytes never interpret special-token text such as
+     * "<|endoftext|>"; hf: tokenizers, like transformers, match added tokens written literally in the text.
+     */
     int[] encode(String text);
 
     String decode(int[] ids);
@@ -31,10 +34,22 @@ public interface TextTokenizer extends AutoCloseable {
      *                                  or an unreadable/invalid tokenizer.json
      */
     static TextTokenizer fromSpec(String spec) {
+        return fromSpec(spec, SpecialTokenNames.NONE);
+    }
+
+    /**
+     * As {@link #fromSpec(String)}, with special tokens named explicitly; only {@code hf:} tokenizers take names
+     * (tiktoken and bytes have fixed ones).
+     */
+    static TextTokenizer fromSpec(String spec, SpecialTokenNames explicit) {
         if (spec == null) {
             throw new IllegalArgumentException("tokenizer spec is missing; valid forms: " + VALID_SPECS);
         }
         String s = spec.trim();
+        if (!explicit.isEmpty() && !s.startsWith(HuggingFaceTokenizerJson.PREFIX)) {
+            throw new IllegalArgumentException("tokenizer '" + spec + "' has fixed special tokens; --bos-token,"
+                    + " --eos-token and --pad-token (tokenize.bos-token, ...) apply only to hf: tokenizers");
+        }
         if (s.equals(ByteTokenizer.SPEC)) {
             return new ByteTokenizer();
         }
@@ -46,7 +61,7 @@ public interface TextTokenizer extends AutoCloseable {
             if (path.isBlank()) {
                 throw new IllegalArgumentException("tokenizer spec '" + spec + "' names no file; expected hf:/path/to/tokenizer.json");
             }
-            return HuggingFaceTokenizerJson.open(Path.of(path));
+            return HuggingFaceTokenizerJson.open(Path.of(path), explicit);
         }
         throw new IllegalArgumentException("unknown tokenizer spec '" + spec + "'; valid forms: " + VALID_SPECS);
     }

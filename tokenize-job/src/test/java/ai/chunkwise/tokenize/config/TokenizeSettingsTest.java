@@ -2,6 +2,7 @@ package ai.chunkwise.tokenize.config;
 
 import ai.chunkwise.pipeline.config.UnknownConfigKeyException;
 import ai.chunkwise.pipeline.packing.PackingPolicy;
+import ai.chunkwise.pipeline.tokenizer.SpecialTokenNames;
 import ai.chunkwise.tokenize.input.InputFormat;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -75,15 +76,17 @@ class TokenizeSettingsTest {
     void everyKeyIsSettableInTheConfFile() throws IOException {
         File f = conf("""
                 tokenize {
-                  input = i, format = jsonl, text-field = body, output = o, overwrite = true,
-                  tokenizer = bytes, chunk-size = 3, chunks-per-seq = 5, packing = chunk-aligned,
+                  input = i, format = jsonl, text-field = body, output = o, mode = incremental, overwrite = true,
+                  tokenizer = "hf:t.json", bos-token = "<s>", eos-token = "</s>", pad-token = "<pad>",
+                  chunk-size = 3, chunks-per-seq = 5, packing = chunk-aligned,
                   add-bos = true, add-eos = false, seed = 99, partitions = 4, shards = 6, rows-per-batch = 2,
                   master = "local[1]"
                 }
                 """);
         TokenizeSettings s = TokenizeSettings.load(Map.of(), f);
-        assertEquals(new TokenizeSettings("i", InputFormat.JSONL, "body", "o", true, "bytes", 3, 5,
-                PackingPolicy.CHUNK_ALIGNED, true, false, 99, 4, 6, 2, "local[1]"), s);
+        assertEquals(new TokenizeSettings("i", InputFormat.JSONL, "body", "o", "incremental", true, "hf:t.json",
+                new SpecialTokenNames("<s>", "</s>", "<pad>"), 3, 5,
+                PackingPolicy.CHUNK_ALIGNED, true, false, 99, 4, 6, 2, "local[1]", 0.0, ""), s);
         assertEquals(TokenizeSettings.KEYS.size(), s.toConfigMap().size());
     }
 

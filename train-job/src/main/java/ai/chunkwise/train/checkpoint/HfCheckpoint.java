@@ -1,5 +1,6 @@
 package ai.chunkwise.train.checkpoint;
 
+import ai.chunkwise.train.model.LlamaTensorLayout;
 import ai.chunkwise.train.model.LlamaConfig;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -86,6 +87,25 @@ public final class HfCheckpoint {
      * {@code weights} must be exactly the tensors the config implies.
      */
     public static void save(Path modelDir, LlamaConfig config, Map<String, INDArray> weights) {
+        LinkedHashMap<String, INDArray> ordered = checkedForSaving(modelDir, config, weights);
+        AtomicFiles.writeDirectory(modelDir, tmp -> {
+            writeConfig(config, tmp.resolve(CONFIG_FILE));
+            SafeTensors.write(tmp.resolve(WEIGHTS_FILE), ordered, Map.of("format", "pt"), DataType.FLOAT);
+        });
+    }
+
+    /**
+     * Writes a model directory for use outside Chunkwise (see {@link HfModelWriter}): weights in
+     * {@code export}'s type, sharded above its size, with generation_config.json and the tokenizer files.
+     */
+    public static void save(Path modelDir, LlamaConfig config, Map<String, INDArray> weights, DataType trainingType,
+                            ModelExport export) {
+        LinkedHashMap<String, INDArray> ordered = checkedForSaving(modelDir, config, weights);
+        AtomicFiles.writeDirectory(modelDir, tmp -> HfModelWriter.write(tmp, config, ordered, trainingType, export));
+    }
+
+    /** {@code weights} in checkpoint order, once checked to be exactly the tensors the config implies. */
+    static LinkedHashMap<String, INDArray> checkedForSaving(Path modelDir, LlamaConfig config, Map<String, INDArray> weights) {
         LinkedHashMap<String, long[]> expected = LlamaTensorLayout.expectedShapes(config);
         LinkedHashMap<String, INDArray> ordered = new LinkedHashMap<>();
         for (Map.Entry<String, long[]> e : expected.entrySet()) {
@@ -107,10 +127,40 @@ public final class HfCheckpoint {
                     + (config.tieWordEmbeddings() && unknown.contains(LlamaTensorLayout.LM_HEAD)
                     ? " (lm_head.weight is tied to the embeddings and must not be saved)" : ""));
         }
-        AtomicFiles.writeDirectory(modelDir, tmp -> {
-            config.writeJson(tmp.resolve(CONFIG_FILE));
-            SafeTensors.write(tmp.resolve(WEIGHTS_FILE), ordered, Map.of("format", "pt"), DataType.FLOAT);
-        });
+        return ordered;
+    }
+
+    /**
+     * The element type the checkpoint in {@code modelDir} stores its floating-point weights in (BFLOAT16, HALF,
+     * FLOAT or DOUBLE), read from the safetensors headers only; the most common one when they mix.
+     */
+    public static DataType storedFloatType(Path modelDir) {
+        Path file = modelDir.resolve(WEIGHTS_FILE);
+        if (!Files.isRegularFile(file)) {
+            Path index = modelDir.resolve(INDEX_FILE);
+            try {
+                JsonNode first = JSON.readTree(index.toFile()).path("weight_map").elements().next();
+                file = modelDir.resolve(first.asText());
+            } catch (IOException | RuntimeException e) {
+                throw new IllegalArgumentException("cannot tell the weight type of " + modelDir + ": neither "
+                        + WEIGHTS_FILE + " nor a readable " + INDEX_FILE + " (" + e.getMessage() + ")", e);
+            }
+        }
+        Map<String, Integer> counts = new TreeMap<>();
+        SafeTensors.readDTypes(file).values().stream().filter(t -> SafeTensorsDType.parse(t)
+                .map(SafeTensorsDType::isFloatingPoint).orElse(false)).forEach(t -> counts.merge(t, 1, Integer::sum));
+        String most = counts.entrySet().stream().max(Map.Entry.comparingByValue()).map(Map.Entry::getKey).orElse("F32");
+        return switch (most) {
+            case "BF16" -> DataType.BFLOAT16;
+            case "F16" -> DataType.HALF;
+            case "F64" -> DataType.DOUBLE;
+            default -> DataType.FLOAT;
+        };
+    }
+
+    /** A checkpoint of already checked weights (e.g. a training run's full-precision copy). */
+    static HfCheckpoint of(LlamaConfig config, Map<String, INDArray> weights) {
+        return new HfCheckpoint(config, Collections.unmodifiableMap(new LinkedHashMap<>(weights)));
     }
 
     private static void readShards(Path modelDir, Path index, DataType floatType,
@@ -200,5 +250,15 @@ public final class HfCheckpoint {
     private static boolean hasPickleWeights(Path modelDir) {
         return Files.exists(modelDir.resolve("pytorch_model.bin"))
                 || Files.exists(modelDir.resolve("pytorch_model.bin.index.json"));
+    }
+
+    /** Writes {@code config} as a config.json that transformers 4.x and 5.x load as a LlamaForCausalLM, atomically. */
+    public static void writeConfig(LlamaConfig config, Path configJson) {
+        AtomicFiles.writeString(configJson, config.toJson());
+    }
+
+    /** As {@link #writeConfig(LlamaConfig, Path)}, naming the weights' type ("float32", "bfloat16", ...). */
+    public static void writeConfig(LlamaConfig config, Path configJson, String torchDtype) {
+        AtomicFiles.writeString(configJson, config.toJson(torchDtype));
     }
 }

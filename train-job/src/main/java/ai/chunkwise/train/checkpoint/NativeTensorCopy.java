@@ -172,6 +172,11 @@ final class NativeTensorCopy {
                     bytes.putShort(HalfFloats.floatToBf16(v));
                 }
             }
+            case F16 -> {
+                for (float v : chunk) {
+                    bytes.putShort(HalfFloats.floatToF16(v));
+                }
+            }
             default -> throw new IllegalStateException("cannot store floats as " + dtype);
         }
     }
@@ -191,6 +196,11 @@ final class NativeTensorCopy {
             case BF16 -> {
                 for (double v : chunk) {
                     bytes.putShort(HalfFloats.floatToBf16((float) v));
+                }
+            }
+            case F16 -> {
+                for (double v : chunk) {
+                    bytes.putShort(HalfFloats.floatToF16((float) v));
                 }
             }
             default -> throw new IllegalStateException("cannot store doubles as " + dtype);

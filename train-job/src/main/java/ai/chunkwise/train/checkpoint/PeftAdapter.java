@@ -1,5 +1,8 @@
 package ai.chunkwise.train.checkpoint;
 
+import ai.chunkwise.train.model.LlamaProjection;
+import ai.chunkwise.train.model.LoraConfig;
+import ai.chunkwise.train.model.LoraWeights;
 import ai.chunkwise.train.model.LlamaConfig;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -29,11 +32,10 @@ import java.util.regex.Pattern;
  * tensors named like {@code base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight}; lora_A is
  * [r, in] and lora_B is [out, r]. Only plain LoRA is supported (no DoRA, rsLoRA, biases, per-layer ranks).
  */
-public final class PeftAdapter {
+public final class PeftAdapter implements LoraWeights {
     public static final String CONFIG_FILE = "adapter_config.json";
     public static final String WEIGHTS_FILE = "adapter_model.safetensors";
 
-    private static final String PREFIX = "base_model.model.";
     private static final Pattern LORA_NAME = Pattern.compile(
             "base_model\\.model\\.model\\.layers\\.(0|[1-9]\\d*)\\.(self_attn|mlp)\\.([a-z_]+)\\.lora_([AB])\\.weight");
     private static final ObjectMapper JSON = new ObjectMapper().enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
@@ -64,15 +66,7 @@ public final class PeftAdapter {
 
     /** The PEFT tensor name, e.g. tensorName(0, "q_proj", 'A') = base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight. */
     public static String tensorName(int layer, String module, char ab) {
-        LlamaProjection p = LlamaProjection.byModuleName(module).orElseThrow(() ->
-                new IllegalArgumentException("\"" + module + "\" is not a Llama projection (q_proj ... down_proj)"));
-        if (ab != 'A' && ab != 'B') {
-            throw new IllegalArgumentException("LoRA matrix must be 'A' or 'B', got '" + ab + "'");
-        }
-        if (layer < 0) {
-            throw new IllegalArgumentException("layer must be >= 0, got " + layer);
-        }
-        return PREFIX + p.modulePath(layer) + ".lora_" + ab + ".weight";
+        return LoraWeights.tensorName(layer, module, ab);
     }
 
     /** Loads an adapter; floating-point tensors become {@code floatType} (FLOAT or DOUBLE). */

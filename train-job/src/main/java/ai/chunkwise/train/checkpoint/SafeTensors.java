@@ -63,6 +63,17 @@ public final class SafeTensors {
         }
     }
 
+    /** The element type of every tensor of {@code file} by name ("F32", "BF16", ...), reading only the header. */
+    public static LinkedHashMap<String, String> readDTypes(Path file) {
+        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
+            LinkedHashMap<String, String> types = new LinkedHashMap<>();
+            SafeTensorsHeader.read(file, channel).entries.values().forEach(e -> types.put(e.name(), e.dtype().name()));
+            return types;
+        } catch (IOException e) {
+            throw new UncheckedIOException("could not read safetensors file " + file + ": " + e.getMessage(), e);
+        }
+    }
+
     /** The {@code __metadata__} string map of {@code file} (empty if it has none), without reading any tensor. */
     public static Map<String, String> readMetadata(Path file) {
         try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
@@ -74,7 +85,8 @@ public final class SafeTensors {
 
     /**
      * Writes {@code tensors} to {@code file} atomically (temporary file, then rename). Floating-point arrays are
-     * stored as {@code storeAs} (FLOAT -> F32, DOUBLE -> F64, BFLOAT16 -> BF16, rounded to nearest even); LONG
+     * stored as {@code storeAs} (FLOAT -> F32, DOUBLE -> F64, BFLOAT16 -> BF16, HALF -> F16; rounded to
+     * nearest even); LONG
      * arrays as I64 and INT arrays as I32. {@code metadata} may be null; "format": "pt" is always recorded, as
      * transformers refuses files without it.
      */
@@ -83,8 +95,9 @@ public final class SafeTensors {
             case FLOAT -> SafeTensorsDType.F32;
             case DOUBLE -> SafeTensorsDType.F64;
             case BFLOAT16 -> SafeTensorsDType.BF16;
+            case HALF -> SafeTensorsDType.F16;
             default -> throw new IllegalArgumentException("cannot store safetensors file " + file + " as " + storeAs
-                    + ": use FLOAT, DOUBLE or BFLOAT16");
+                    + ": use FLOAT, DOUBLE, BFLOAT16 or HALF");
         };
         List<Prepared> prepared = new ArrayList<>();
         for (Map.Entry<String, INDArray> e : tensors.entrySet()) {

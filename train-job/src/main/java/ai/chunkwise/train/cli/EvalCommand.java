@@ -2,10 +2,11 @@ package ai.chunkwise.train.cli;
 
 import ai.chunkwise.train.checkpoint.HfCheckpoint;
 import ai.chunkwise.train.checkpoint.PeftAdapter;
-import ai.chunkwise.train.data.BatchAssembler;
-import ai.chunkwise.train.data.TrainingSequences;
-import ai.chunkwise.train.engine.Batch;
-import ai.chunkwise.train.engine.InferencePass;
+import ai.chunkwise.train.data.DatasetSource;
+import ai.chunkwise.train.data.HadoopEnvironment;
+import ai.chunkwise.train.evaluation.Perplexity;
+import ai.chunkwise.train.loop.CheckpointStore;
+import ai.chunkwise.train.loop.TrainSettings;
 import ai.chunkwise.train.model.LlamaModel;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -14,43 +15,52 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 
 /**
- * {@code eval}: perplexity of a model over a dataset (or its first N sequences), forward only, chunk by chunk
- * with a K/V cache ({@link InferencePass}). The mean loss is over all predicted tokens of all sequences.
+ * {@code eval}: perplexity of a model over a dataset (or its first N sequences), forward only ({@link Perplexity}).
+ * With {@code --checkpoint} the model, the held-out dataset and the settings come from a training run, so the
+ * figure is the one the trainer logged as eval_loss for that checkpoint; every option still overrides.
  */
 @Command(name = "eval", mixinStandardHelpOptions = true,
-        description = "Perplexity (exp of the mean next-token loss) of a model over a dataset.")
+        description = {"Perplexity (exp of the mean next-token loss) of a model over a dataset.",
+                "--checkpoint <training output or step-NNNNNN dir> evaluates that checkpoint on the run's held-out "
+                        + "dataset (train.eval.dataset) with the run's settings; or give --model and --dataset."})
 final class EvalCommand implements Callable<Integer> {
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    @Option(names = "--model", required = true, description = "Hugging Face model directory (e.g. a checkpoint's model/)")
+    @Option(names = "--checkpoint", paramLabel = "DIR",
+            description = "a training output directory (its latest checkpoint) or a checkpoint directory")
+    Path checkpoint;
+
+    @Option(names = "--model", description = "Hugging Face model directory (e.g. a checkpoint's model/)")
     Path model;
 
     @Option(names = "--adapter", description = "PEFT LoRA adapter directory applied to the model")
     Path adapter;
 
-    @Option(names = "--dataset", required = true, description = "dataset directory")
-    Path dataset;
+    @Option(names = "--dataset", description = "dataset directory, local or any Hadoop file system path (hdfs://..., "
+            + "s3a://...); streamed, each shard verified when first read (default with --checkpoint: the run's "
+            + "train.eval.dataset)")
+    String dataset;
 
-    @Option(names = "--max-sequences", defaultValue = "0", description = "evaluate the first N sequences (0 = all)")
-    long maxSequences;
+    @Option(names = "--max-sequences", description = "evaluate the first N sequences (0 = all)")
+    Long maxSequences;
 
-    @Option(names = "--batch-size", defaultValue = "1", description = "sequences per forward pass")
-    int batchSize;
+    @Option(names = "--batch-size", description = "sequences per forward pass (default 1; with --checkpoint the run's)")
+    Integer batchSize;
 
-    @Option(names = "--chunk-size", defaultValue = "0", description = "tokens per chunk (0 = the dataset's)")
-    int chunkSize;
+    @Option(names = "--chunk-size", description = "tokens per chunk (0 = the dataset's)")
+    Integer chunkSize;
 
-    @Option(names = "--document-boundaries", defaultValue = "on", paramLabel = "on|off",
+    @Option(names = "--document-boundaries", paramLabel = "on|off",
             description = "confine attention to each packed document (default on)")
     String documentBoundaries;
 
-    @Option(names = "--dtype", defaultValue = "float32", description = "float32 (default) | float64")
+    @Option(names = "--dtype", description = "float32 (default) | float64")
     GradCommand.Precision dtype;
 
     @CommandLine.Spec
@@ -58,67 +68,100 @@ final class EvalCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        boolean boundaries = switch (documentBoundaries) {
+        RunDefaults run = checkpoint == null ? RunDefaults.NONE : RunDefaults.of(checkpoint, adapter == null && model == null);
+        Path modelDir = model != null ? model : run.model;
+        Path adapterDir = adapter != null ? adapter : model == null ? run.adapter : null;
+        String data = dataset != null ? dataset : run.dataset;
+        if (modelDir == null) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "give --model <HF model dir> or --checkpoint <dir>");
+        }
+        if (data == null) {
+            throw new CommandLine.ParameterException(spec.commandLine(), checkpoint == null
+                    ? "give --dataset <dir> (or --checkpoint <training output> to use the run's held-out dataset)"
+                    : "the run in " + checkpoint + " has no held-out dataset (train.eval.dataset): give --dataset <dir>");
+        }
+        boolean boundaries = documentBoundaries == null ? run.documentBoundaries : switch (documentBoundaries) {
             case "on", "true" -> true;
             case "off", "false" -> false;
             default -> throw new CommandLine.ParameterException(spec.commandLine(),
                     "--document-boundaries takes on or off, got '" + documentBoundaries + "'");
         };
-        if (batchSize < 1 || chunkSize < 0 || maxSequences < 0) {
+        int rowsWanted = batchSize != null ? batchSize : run.batchSize;
+        int chunkWanted = chunkSize != null ? chunkSize : run.chunkSize;
+        long limit = maxSequences != null ? maxSequences : run.maxSequences;
+        DataType dt = dtype != null ? dtype.dataType : run.dataType;
+        if (rowsWanted < 1 || chunkWanted < 0 || limit < 0) {
             throw new CommandLine.ParameterException(spec.commandLine(),
                     "--batch-size must be >= 1, --chunk-size and --max-sequences >= 0");
         }
         long t0 = System.nanoTime();
-        DataType dt = dtype.dataType;
-        HfCheckpoint hf = HfCheckpoint.load(model, dt);
-        PeftAdapter lora = adapter == null ? null : PeftAdapter.load(adapter, dt);
-        TrainingSequences data = TrainingSequences.load(dataset, maxSequences, true);
-        data.requireFits(hf.config(), model.toString());
-        int chunk = chunkSize == 0 ? data.header().chunkSize() : chunkSize;
-        int rows = Math.min(batchSize, data.size());
-        LlamaModel llama = new LlamaModel(hf.config(), hf.weights(), lora, dt, rows);
-        InferencePass pass = new InferencePass(llama, chunk);
-        BatchAssembler assembler = new BatchAssembler(boundaries);
-
-        double lossSum = 0;
-        long predicted = 0;
-        int evaluated = 0;
-        // sequences that do not fill a last batch are dropped: the graph's batch size is fixed (docs/dl4j-m2.1.md)
-        for (int start = 0; start + rows <= data.size(); start += rows) {
-            List<ai.chunkwise.pipeline.packing.PackedSequence> group = new ArrayList<>();
-            for (int i = start; i < start + rows; i++) {
-                group.add(data.get(i));
-            }
-            Batch batch = assembler.assemble(group);
-            long n = BatchAssembler.predictedTokens(batch);
-            if (n > 0) {
-                lossSum += pass.loss(batch) * n;
-                predicted += n;
-            }
-            evaluated += rows;
+        HfCheckpoint hf = HfCheckpoint.load(modelDir, dt);
+        PeftAdapter lora = adapterDir == null ? null : PeftAdapter.load(adapterDir, dt);
+        Perplexity.Result r;
+        int chunk;
+        int rows;
+        int seqLen;
+        // streamed in dataset order, one batch of rows in memory; each shard verified when first read
+        try (DatasetSource sequences = DatasetSource.open(data, HadoopEnvironment.configuration(), limit, true)) {
+            sequences.requireFits(hf.config(), modelDir.toString());
+            chunk = chunkWanted == 0 ? sequences.header().chunkSize() : chunkWanted;
+            rows = (int) Math.min(rowsWanted, sequences.size());
+            seqLen = sequences.sequenceLength();
+            LlamaModel llama = new LlamaModel(hf.config(), hf.weights(), lora, dt, rows);
+            r = new Perplexity(llama, chunk, boundaries, rows).over(sequences);
         }
-        if (predicted == 0) {
-            throw new IllegalArgumentException("dataset " + dataset + " has no predicted token in the sequences "
-                    + "evaluated: nothing to measure");
-        }
-        double loss = lossSum / predicted;
         double seconds = (System.nanoTime() - t0) / 1e9;
+
         ObjectNode o = JSON.createObjectNode();
-        o.put("dataset", dataset.toString());
-        o.put("model", model.toString());
-        if (adapter != null) {
-            o.put("adapter", adapter.toString());
+        o.put("dataset", data);
+        o.put("model", modelDir.toString());
+        if (adapterDir != null) {
+            o.put("adapter", adapterDir.toString());
         }
-        o.put("sequences", evaluated);
-        o.put("sequences_dropped", data.size() - evaluated);
-        o.put("predicted_tokens", predicted);
-        o.put("loss", loss);
-        o.put("perplexity", Math.exp(loss));
+        if (run.checkpointDir != null) {
+            o.put("checkpoint", run.checkpointDir.toString());
+        }
+        o.put("sequences", r.sequences());
+        o.put("sequences_dropped", r.sequencesDropped());
+        o.put("predicted_tokens", r.predictedTokens());
+        o.put("loss", r.loss());
+        o.put("perplexity", r.perplexity());
         o.put("chunk_size", chunk);
+        o.put("batch_size", rows);
         o.put("seconds", seconds);
-        o.put("tokens_per_s", (double) evaluated * data.sequenceLength() / seconds);
+        o.put("tokens_per_s", (double) r.sequences() * seqLen / seconds);
         spec.commandLine().getOut().println(o.toString());
         spec.commandLine().getOut().flush();
         return 0;
+    }
+
+    /** What a training run's checkpoint says: its weights and the settings the trainer evaluated with. */
+    private record RunDefaults(Path checkpointDir, Path model, Path adapter, String dataset, int batchSize, int chunkSize,
+                               long maxSequences, boolean documentBoundaries, DataType dataType) {
+        static final RunDefaults NONE = new RunDefaults(null, null, null, null, 1, 0, 0, true, DataType.FLOAT);
+
+        /** @param dir a training output directory (its checkpoints/latest) or one step-NNNNNN checkpoint */
+        static RunDefaults of(Path dir, boolean useWeights) {
+            Path ckpt = dir;
+            if (!Files.isRegularFile(dir.resolve(CheckpointStore.CONFIG_FILE))) {
+                ckpt = new CheckpointStore(dir, 0).latest().orElseThrow(() -> new IllegalArgumentException(
+                        dir + " is neither a checkpoint (no " + CheckpointStore.CONFIG_FILE + ") nor a training output "
+                                + "with checkpoints (no checkpoints/" + CheckpointStore.LATEST + "): give a run's output "
+                                + "directory or one of its checkpoints/step-NNNNNN directories"));
+            }
+            TrainSettings s = TrainSettings.load(ckpt.resolve(CheckpointStore.CONFIG_FILE), Map.of());
+            Path model = null;
+            Path adapter = null;
+            if (useWeights) {
+                if (s.lora() == null) {
+                    model = ckpt.resolve(CheckpointStore.MODEL_DIR);
+                } else {
+                    model = s.modelPath();
+                    adapter = ckpt.resolve(CheckpointStore.ADAPTER_DIR);
+                }
+            }
+            return new RunDefaults(ckpt, model, adapter, s.eval().dataset(), s.batchSize(), s.chunkSize(),
+                    s.eval().maxSequences(), s.documentBoundaries(), s.dataType());
+        }
     }
 }

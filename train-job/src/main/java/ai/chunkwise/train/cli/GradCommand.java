@@ -68,7 +68,7 @@ final class GradCommand implements Callable<Integer> {
     @Option(names = "--budget", description = "SpaCO: chunks back-propagated per sequence (expected count for bernoulli)")
     Double budget;
 
-    @Option(names = "--sampling", defaultValue = "bernoulli", description = "SpaCO: uniform | bernoulli (default)")
+    @Option(names = "--sampling", defaultValue = "bernoulli", description = "SpaCO: uniform | bernoulli (default) | importance")
     String sampling;
 
     @Option(names = "--seed", defaultValue = "0", description = "SpaCO: random seed (default 0)")
@@ -160,6 +160,7 @@ final class GradCommand implements Callable<Integer> {
             summary.put("peak_javacpp_tracked_bytes", memory.peakJavaCppTrackedBytes());
             String omp = System.getenv("OMP_NUM_THREADS");
             summary.put("omp_num_threads", omp == null ? "unset" : omp);
+            summary.put("nd4j_build", ai.chunkwise.train.backend.CpuBuild.describe());
             summary.put("out", out.toString());
             spec.commandLine().getOut().println(summary.toString());
             spec.commandLine().getOut().flush();

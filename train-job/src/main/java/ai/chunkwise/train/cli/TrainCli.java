@@ -1,40 +1,63 @@
 package ai.chunkwise.train.cli;
 
+import ai.chunkwise.train.backend.CpuBuild;
 import ai.chunkwise.train.backend.GpuSupportCheck;
+import ai.chunkwise.pipeline.cli.ChunkwiseVersion;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.util.concurrent.Callable;
 
 /**
- * Entry point of train-job.jar. Subcommands: {@code grad} (loss and gradients of one batch, for checking
- * against another framework).
+ * Entry point of train-job.jar. Subcommands: {@code train}, {@code eval} (perplexity over a dataset), {@code grad}
+ * (loss and gradients of one batch, for checking against another framework); none lists them.
  *
  * <p>Threads: ND4J reads OMP_NUM_THREADS when it loads, so it must be set in the environment of the java
  * process. On a 2-core machine OMP_NUM_THREADS=1 is faster than ND4J's default for chunk-sized work
  * (OpenMP and OpenBLAS threads oversubscribe the cores; docs/dl4j-m2.1.md).
  */
-@Command(name = "train-job", mixinStandardHelpOptions = true, version = "chunkwise train-job 0.1.0",
+@Command(name = "train-job", mixinStandardHelpOptions = true, versionProvider = ChunkwiseVersion.Provider.class,
         description = "Chunk-wise (SeCO / SpaCO) training of Llama models on ND4J/SameDiff.",
-        subcommands = {GradCommand.class, TrainCommand.class, EvalCommand.class},
+        subcommands = {TrainCommand.class, EvalCommand.class, GradCommand.class},
         footer = {"", "Set OMP_NUM_THREADS (and OPENBLAS_NUM_THREADS) before starting java, e.g. "
                 + "OMP_NUM_THREADS=1 on 2 cores: ND4J reads them once, when it loads."})
-public final class TrainCli implements Runnable {
+public final class TrainCli implements Callable<Integer> {
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
+    @Option(names = "--verbose", scope = CommandLine.ScopeType.INHERIT,
+            description = "Show the libraries' start-up logging (ND4J, Arrow); hidden by default.")
+    boolean verbose;
+
+    /** Without a subcommand: the list of commands. */
     @Override
-    public void run() {
-        throw new CommandLine.ParameterException(spec.commandLine(), "missing subcommand (try: grad --help)");
+    public Integer call() {
+        spec.commandLine().usage(spec.commandLine().getOut());
+        return 0;
     }
 
+    /**
+     * Also the entry point under spark-submit ({@code --class ai.chunkwise.train.cli.TrainCli}), where the trainer runs
+     * inside the Spark driver. There success returns normally instead of calling System.exit(0): in cluster deploy
+     * mode Spark marks an application that exits the JVM itself as FAILED (and may retry it). Failures still end
+     * the JVM with the non-zero code, after the error line went to stderr (the driver log).
+     */
     public static void main(String[] args) {
+        CpuBuild.select();   // before ND4J loads: oneDNN/AVX2 where the CPU has it, the plain build elsewhere
+        QuietLogging.configure(args);   // before anything loads ND4J
+        int code;
         try {
             GpuSupportCheck.requireSupportedGpu();   // before ND4J loads: its CUDA build fails obscurely on new GPUs
+            code = commandLine().execute(args);
         } catch (IllegalStateException e) {
             System.err.println("error: " + e.getMessage());
-            System.exit(1);
+            code = 1;
         }
-        System.exit(commandLine().execute(args));
+        if (code != 0 || !ai.chunkwise.train.data.HadoopEnvironment.underSparkSubmit()) {
+            System.exit(code);
+        }
     }
 
     /** The configured picocli command line (also what the tests drive). */

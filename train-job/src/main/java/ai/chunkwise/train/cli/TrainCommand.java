@@ -33,8 +33,9 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--init-config", description = "config.json of a model to train from scratch (train.model.init-config)")
     Path initConfig;
 
-    @Option(names = "--dataset", description = "dataset directory (train.data.dataset)")
-    Path dataset;
+    @Option(names = "--dataset", description = "dataset directory, local or any Hadoop file system path "
+            + "(hdfs://..., s3a://...) (train.data.dataset)")
+    String dataset;
 
     @Option(names = "--out", description = "output directory (train.output)")
     Path out;
@@ -69,7 +70,9 @@ final class TrainCommand implements Callable<Integer> {
         Map<String, String> overrides = new LinkedHashMap<>();
         putPath(overrides, "train.model.path", model);
         putPath(overrides, "train.model.init-config", initConfig);
-        putPath(overrides, "train.data.dataset", dataset);
+        if (dataset != null) {
+            overrides.put("train.data.dataset", com.typesafe.config.ConfigUtil.quoteString(dataset));
+        }
         putPath(overrides, "train.output", out);
         if (steps != null) {
             overrides.put("train.steps", steps.toString());

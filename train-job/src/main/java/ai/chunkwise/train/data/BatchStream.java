@@ -10,35 +10,23 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 
 /**
- * Endless stream of batches of B sequences in the seeded epoch order, starting at a saved position. A batch that
- * reaches the end of an epoch continues with the next epoch's permutation. The next batch is assembled on one
- * background thread while the caller trains on the current one (at most one batch ahead, so memory is bounded).
+ * Endless stream of batches of B sequences read from a {@link TrainingStream}. The next batch is read and
+ * assembled on one background thread while the caller trains on the current one (one batch ahead: the read-ahead
+ * is fixed, so memory is bounded).
  */
 public final class BatchStream implements AutoCloseable {
-    private final TrainingSequences data;
-    private final EpochOrder order;
+    private final TrainingStream rows;
     private final int batchSize;
     private final BatchAssembler assembler;
     private final ExecutorService prefetcher;
     private Future<PositionedBatch> pending;
-    // read and written only by assemble(), which runs one call at a time (each waits for the previous Future)
-    private long cachedEpoch = -1;
-    private int[] cachedPermutation;
 
-    public BatchStream(TrainingSequences data, EpochOrder order, int batchSize, boolean documentBoundaries,
-                       DataPosition start) {
+    /** @param rows read only by this stream's background thread from now on; closed with this stream */
+    public BatchStream(TrainingStream rows, int batchSize, boolean documentBoundaries) {
         if (batchSize < 1) {
             throw new IllegalArgumentException("batch size must be >= 1, got " + batchSize);
         }
-        if (order.size() != data.size()) {
-            throw new IllegalArgumentException("order covers " + order.size() + " sequences, the data has " + data.size());
-        }
-        if (start.index() >= data.size()) {
-            throw new IllegalArgumentException("data position " + start + " lies beyond the " + data.size()
-                    + " sequences of " + data.directory() + ": the checkpoint belongs to another dataset or limit");
-        }
-        this.data = data;
-        this.order = order;
+        this.rows = rows;
         this.batchSize = batchSize;
         this.assembler = new BatchAssembler(documentBoundaries);
         this.prefetcher = Executors.newSingleThreadExecutor(r -> {
@@ -46,7 +34,7 @@ public final class BatchStream implements AutoCloseable {
             t.setDaemon(true);
             return t;
         });
-        this.pending = prefetcher.submit(() -> assemble(start));
+        this.pending = prefetcher.submit(this::assemble);
     }
 
     /** The next batch (waits if the background thread has not finished it), and starts preparing the one after. */
@@ -64,33 +52,29 @@ public final class BatchStream implements AutoCloseable {
             }
             throw new IllegalStateException("preparing a batch failed: " + cause, cause);
         }
-        DataPosition after = batch.next();
-        pending = prefetcher.submit(() -> assemble(after));
+        pending = prefetcher.submit(this::assemble);
         return batch;
     }
 
-    private PositionedBatch assemble(DataPosition from) {
-        List<PackedSequence> rows = new ArrayList<>(batchSize);
-        long epoch = from.epoch();
-        long index = from.index();
-        while (rows.size() < batchSize) {
-            if (epoch != cachedEpoch) {
-                cachedPermutation = order.permutation(epoch);
-                cachedEpoch = epoch;
-            }
-            rows.add(data.get(cachedPermutation[(int) index]));
-            index++;
-            if (index == data.size()) {
-                epoch++;
-                index = 0;
-            }
+    private PositionedBatch assemble() {
+        List<PackedSequence> batch = new ArrayList<>(batchSize);
+        while (batch.size() < batchSize) {
+            batch.add(rows.next());
         }
-        long[] ids = rows.stream().mapToLong(PackedSequence::seqId).toArray();
-        return new PositionedBatch(assembler.assemble(rows), ids, new DataPosition(epoch, index));
+        long[] ids = batch.stream().mapToLong(PackedSequence::seqId).toArray();
+        return new PositionedBatch(assembler.assemble(batch), ids, rows.position());
     }
 
     @Override
     public void close() {
-        prefetcher.shutdownNow();
+        // no interrupt: an interrupted read closes the file channel under Arrow, which then leaks the buffer it was
+        // filling. The batch being prefetched (one at most) is finished, then the reader is closed.
+        prefetcher.shutdown();
+        try {
+            prefetcher.awaitTermination(5, java.util.concurrent.TimeUnit.MINUTES);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        rows.close();
     }
 }

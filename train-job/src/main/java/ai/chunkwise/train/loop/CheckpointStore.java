@@ -3,10 +3,12 @@ package ai.chunkwise.train.loop;
 import ai.chunkwise.train.checkpoint.AtomicFiles;
 import ai.chunkwise.train.checkpoint.CheckpointChecksums;
 import ai.chunkwise.train.checkpoint.CheckpointDamagedException;
-import ai.chunkwise.train.checkpoint.HfCheckpoint;
-import ai.chunkwise.train.checkpoint.LoraConfig;
+import ai.chunkwise.train.checkpoint.HfModelWriter;
+import ai.chunkwise.train.checkpoint.ModelExport;
+import ai.chunkwise.train.model.LoraConfig;
 import ai.chunkwise.train.checkpoint.PeftAdapter;
 import ai.chunkwise.train.checkpoint.SafeTensors;
+import ai.chunkwise.train.checkpoint.TrainedModelFiles;
 import ai.chunkwise.train.model.LlamaConfig;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -31,7 +33,9 @@ import java.util.stream.Stream;
  * A checkpoint is written into a temporary directory and renamed into place; then {@code checkpoints/latest}
  * (the directory's name) is replaced atomically. A crash at any point leaves the previous checkpoint intact.
  *
- * <p>Tensors are stored in the training precision (F32 or F64) so that resuming is exact.
+ * <p>{@code model/} is written as transformers loads it (by default in the source checkpoint's type, with its
+ * tokenizer files and generation config: {@link ModelExport}); the optimizer state, and the weights too whenever
+ * {@code model/} is narrower, are stored in the training precision (F32 or F64) so that resuming is exact.
  */
 public final class CheckpointStore {
     public static final String LATEST = "latest";
@@ -64,23 +68,22 @@ public final class CheckpointStore {
      *
      * @param lora      the adapter's configuration, or null for full fine-tuning
      * @param trainable the model's trainable tensors by checkpoint name
+     * @param export    how {@code model/} is written for transformers (type, shards, tokenizer files)
      * @param finite    whether the step that ends here was finite (its loss, gradient, weights and moments):
      *                  rotation never deletes the newest finite checkpoint
      */
     public Path save(TrainerState state, LlamaConfig config, LoraConfig lora, String baseModel,
                      Map<String, INDArray> trainable, Map<String, INDArray> optimizerState, DataType dataType,
-                     String renderedConfig, boolean finite, double loss,
+                     String renderedConfig, ModelExport export, boolean finite, double loss,
                      ai.chunkwise.train.reliability.RunFingerprint fingerprint) {
         Path dir = root.resolve(directoryName(state.step()));
         AtomicFiles.replaceDirectory(dir, tmp -> {
             if (lora == null) {
-                Path model = tmp.resolve(MODEL_DIR);
-                Files.createDirectories(model);
-                config.writeJson(model.resolve(HfCheckpoint.CONFIG_FILE));
-                SafeTensors.write(model.resolve(HfCheckpoint.WEIGHTS_FILE), trainable, Map.of("format", "pt"), dataType);
+                TrainedModelFiles.write(tmp, MODEL_DIR, config, trainable, dataType, export);
             } else {
                 Path adapter = tmp.resolve(ADAPTER_DIR);
                 PeftAdapter.save(adapter, lora, trainable, baseModel);
+                HfModelWriter.copyTokenizerFiles(export.tokenizerDir(), adapter);
                 if (dataType != DataType.FLOAT) {
                     // PeftAdapter.save stores float32; an exact resume of a float64 run needs the full precision
                     // (PEFT reads F64 tensors just as well)
@@ -100,7 +103,7 @@ public final class CheckpointStore {
             if (fingerprint != null) {
                 fingerprint.write(tmp);
             }
-            CheckpointChecksums.write(tmp);   // last: it covers every file above
+            CheckpointChecksums.write(tmp);   // last: it covers every file above, shards and tokenizer files included
         });
         AtomicFiles.writeString(root.resolve(LATEST), dir.getFileName() + "\n");
         prune();

@@ -1,6 +1,6 @@
 package ai.chunkwise.train.loop;
 
-import ai.chunkwise.train.checkpoint.LlamaTensorLayout;
+import ai.chunkwise.train.model.LlamaTensorLayout;
 import ai.chunkwise.train.model.LlamaConfig;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;

@@ -1,14 +1,17 @@
 package ai.chunkwise.train.loop;
 
 import ai.chunkwise.pipeline.config.StrictConfig;
-import ai.chunkwise.train.checkpoint.LoraConfig;
+import ai.chunkwise.train.model.LoraConfig;
+import ai.chunkwise.train.checkpoint.ModelExport;
 import ai.chunkwise.train.engine.EngineSpec;
 import ai.chunkwise.train.engine.Method;
+import ai.chunkwise.train.data.SourceSpec;
 import ai.chunkwise.train.engine.SpacoSampling;
 import ai.chunkwise.train.storage.RemoteOutput;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
 import com.typesafe.config.ConfigFactory;
+import com.typesafe.config.ConfigObject;
 import com.typesafe.config.ConfigParseOptions;
 import com.typesafe.config.ConfigRenderOptions;
 import com.typesafe.config.ConfigResolveOptions;
@@ -16,7 +19,9 @@ import org.nd4j.linalg.api.buffer.DataType;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
@@ -26,8 +31,8 @@ import java.util.Set;
  * must exist in the defaults; a misspelled one fails naming the key. Values are validated here, at start-up.
  */
 public record TrainSettings(
-        Path dataset, long maxSequences, boolean verifyChecksums, boolean shuffle, long dataSeed,
-        boolean documentBoundaries,
+        List<SourceSpec> sources, long maxSequences, boolean verifyChecksums, boolean shuffle, int shuffleBuffer,
+        long dataSeed, boolean documentBoundaries,
         Path modelPath, Path initConfig, long initSeed, double initStd, DataType dataType, long gcThresholdMb,
         LoraConfig lora, long loraSeed,
         Method method, int chunkSize, double budget, SpacoSampling sampling, long methodSeed,
@@ -35,7 +40,8 @@ public record TrainSettings(
         double maxGradNorm,
         int batchSize, int accumulationSteps, long steps,
         Path output, long checkpointEvery, int keepCheckpoints, long logEvery, long maxNonFiniteSteps,
-        String rendered, String outputLocation) {
+        boolean checkTokenizer, String saveDtype, long saveMaxShardBytes,
+        String rendered, EvalSettings eval, String outputLocation) {
 
     /** Whether train.output is on a non-local Hadoop file system ({@link #output} is then a local staging directory). */
     public boolean remoteOutput() {
@@ -97,10 +103,7 @@ public record TrainSettings(
         Config me = t.getConfig("method");
         Config o = t.getConfig("optimizer");
 
-        Path dataset = optionalPath(d, "dataset");
-        if (dataset == null) {
-            throw new IllegalArgumentException("train.data.dataset is not set: name the dataset directory to train on");
-        }
+        List<SourceSpec> sources = sources(d);
         Path modelPath = optionalPath(m, "path");
         Path initConfig = optionalPath(m, "init-config");
         if ((modelPath == null) == (initConfig == null)) {
@@ -139,8 +142,8 @@ public record TrainSettings(
             throw new IllegalArgumentException("train.optimizer.max-grad-norm must be >= 0 (0 = off), got " + maxGradNorm);
         }
         TrainSettings s = new TrainSettings(
-                dataset, nonNegative(root, "train.data.max-sequences"), d.getBoolean("verify-checksums"), d.getBoolean("shuffle"),
-                wholeNumber(root, "train.data.seed"), d.getBoolean("document-boundaries"),
+                sources, nonNegative(root, "train.data.max-sequences"), d.getBoolean("verify-checksums"), d.getBoolean("shuffle"),
+                intValue("train.data.shuffle-buffer", positive(root, "train.data.shuffle-buffer")), wholeNumber(root, "train.data.seed"), d.getBoolean("document-boundaries"),
                 modelPath, initConfig, wholeNumber(root, "train.model.init-seed"), m.getDouble("init-std"), dt, nonNegative(root, "train.model.gc-threshold-mb"),
                 lora, wholeNumber(root, "train.lora.seed"),
                 method, intValue("train.method.chunk-size", nonNegative(root, "train.method.chunk-size")), budget, sampling, wholeNumber(root, "train.method.seed"),
@@ -150,8 +153,10 @@ public record TrainSettings(
                 localOutput(t.getString("output")), nonNegative(root, "train.checkpoint-every"),
                 intValue("train.keep-checkpoints", nonNegative(root, "train.keep-checkpoints")), positive(root, "train.log-every"),
                 nonNegative(root, "train.max-nonfinite-steps"),
+                d.getBoolean("check-tokenizer"), t.getString("save.dtype"), t.getBytes("save.max-shard-size"),
                 root.withOnlyPath("train").root().render(ConfigRenderOptions.defaults().setOriginComments(false)),
-                t.getString("output"));
+                EvalSettings.from(t), t.getString("output"));
+        new ModelExport(s.saveDtype, s.saveMaxShardBytes, null, null);   // validates both keys
         if (s.initStd <= 0) {
             throw new IllegalArgumentException("train.model.init-std must be > 0, got " + s.initStd);
         }
@@ -165,6 +170,41 @@ public record TrainSettings(
     /** A plain path or file: URI as it is; a remote location (hdfs://, s3a://) by its local staging directory. */
     private static Path localOutput(String location) {
         return RemoteOutput.isRemote(location) ? RemoteOutput.stagingDirOf(location) : RemoteOutput.localPath(location);
+    }
+
+    /** train.data.dataset (one source) or train.data.sources (several, weighted): exactly one of them. */
+    private static List<SourceSpec> sources(Config d) {
+        String single = d.getString("dataset").trim();
+        List<? extends ConfigObject> list = d.getObjectList("sources");
+        if (single.isEmpty() == list.isEmpty()) {
+            throw new IllegalArgumentException(single.isEmpty()
+                    ? "train.data.dataset is not set: name the dataset directory to train on (or several in train.data.sources)"
+                    : "set one of train.data.dataset and train.data.sources, not both");
+        }
+        if (!single.isEmpty()) {
+            return List.of(new SourceSpec(single, 1.0));
+        }
+        List<SourceSpec> out = new ArrayList<>();
+        for (int i = 0; i < list.size(); i++) {
+            ConfigObject o = list.get(i);
+            String where = "train.data.sources[" + i + "]";
+            for (String key : o.keySet()) {
+                if (!key.equals("path") && !key.equals("weight")) {
+                    throw new IllegalArgumentException(where + " has unknown key '" + key + "' (" + o.origin().description()
+                            + "); a source is {path = \"...\", weight = 1.0}");
+                }
+            }
+            Config c = o.toConfig();
+            if (!c.hasPath("path") || c.getString("path").isBlank()) {
+                throw new IllegalArgumentException(where + " has no path: a source is {path = \"...\", weight = 1.0}");
+            }
+            double weight = c.hasPath("weight") ? c.getDouble("weight") : 1.0;
+            if (!(weight > 0) || Double.isInfinite(weight)) {
+                throw new IllegalArgumentException(where + ".weight must be a finite number > 0, got " + weight);
+            }
+            out.add(new SourceSpec(c.getString("path").trim(), weight));
+        }
+        return List.copyOf(out);
     }
 
     private static Path optionalPath(Config c, String key) {

@@ -2,13 +2,18 @@ package ai.chunkwise.train.loop;
 
 import ai.chunkwise.pipeline.lock.OutputLock;
 import ai.chunkwise.train.checkpoint.AtomicFiles;
+import ai.chunkwise.pipeline.tokenizer.TokenizerInfo;
 import ai.chunkwise.train.checkpoint.HfCheckpoint;
+import ai.chunkwise.train.checkpoint.ModelExport;
+import ai.chunkwise.train.checkpoint.TrainedModelFiles;
 import ai.chunkwise.train.checkpoint.PeftAdapter;
 import ai.chunkwise.train.data.BatchStream;
 import ai.chunkwise.train.data.DataPosition;
-import ai.chunkwise.train.data.EpochOrder;
+import ai.chunkwise.train.data.HadoopEnvironment;
 import ai.chunkwise.train.data.PositionedBatch;
-import ai.chunkwise.train.data.TrainingSequences;
+import ai.chunkwise.train.data.TokenizerMatch;
+import ai.chunkwise.train.data.TrainingSources;
+import ai.chunkwise.train.data.TrainingStream;
 import ai.chunkwise.train.engine.BatchGradients;
 import ai.chunkwise.train.engine.EngineSpec;
 import ai.chunkwise.train.engine.GradientEngine;
@@ -25,6 +30,7 @@ import ai.chunkwise.train.reliability.ResumeCompatibility;
 import ai.chunkwise.train.reliability.RunFingerprint;
 import ai.chunkwise.train.storage.RemoteOutput;
 import ai.chunkwise.train.reliability.TrainingDivergedException;
+import ai.chunkwise.train.report.RunReportPage;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -98,23 +104,50 @@ public final class Trainer {
                 ? store.resumable(s.dataType(), console::println) : Optional.empty();
         Optional<Path> checkpoint = resumable.map(CheckpointStore.Resumable::directory);
         TrainerState state = resumable.map(CheckpointStore.Resumable::state).orElse(new TrainerState(0,
-                DataPosition.START, 0, s.dataSeed(), s.methodSeed(), s.initSeed(), s.loraSeed()));
+                DataPosition.start(s.sources().size()), 0, s.dataSeed(), s.methodSeed(), s.initSeed(), s.loraSeed()));
         List<ResumeCompatibility.Change> changes = resumable.isEmpty() ? List.of()
                 : checkResumeChanges(resumable.get().directory(), fingerprint, forceChanges);
         if (!forceChanges) {
             requireSameSeeds(state, checkpoint);
         }
 
-        TrainingSequences data = TrainingSequences.load(s.dataset(), s.maxSequences(), s.verifyChecksums());
+        // streamed: only manifests and shard sizes are read here; each shard is verified when first read
+        try (TrainingSources data = TrainingSources.open(s.sources(), HadoopEnvironment.configuration(),
+                s.maxSequences(), s.verifyChecksums())) {
+            data.requireBufferFits(s.shuffleBuffer(), s.shuffle(), Runtime.getRuntime().maxMemory());
+            return run(s, store, new Resume(resumable, state, changes), remote, fingerprint, data, stopAtStep);
+        }
+    }
+
+    /** Where the run resumes from (empty: from scratch) and the configuration changes found. */
+    private record Resume(Optional<CheckpointStore.Resumable> from, TrainerState state,
+                          List<ResumeCompatibility.Change> changes) {
+    }
+
+    private ObjectNode run(TrainSettings s, CheckpointStore store, Resume resume, RemoteOutput remote,
+                           RunFingerprint fingerprint, TrainingSources data, long stopAtStep) {
+        Optional<Path> checkpoint = resume.from().map(CheckpointStore.Resumable::directory);
+        TrainerState state = resume.state();
+        TokenizerInfo datasetTokenizer = data.header().tokenizer();
+        String dataset = s.sources().get(0).path();
+        if (s.checkTokenizer()) {
+            TokenizerMatch.require(dataset, datasetTokenizer, s.modelPath());
+        } else {
+            TokenizerMatch.mismatch(dataset, datasetTokenizer, s.modelPath())
+                    .ifPresent(m -> console.println("warning (" + TokenizerMatch.OVERRIDE_KEY + " = false): " + m));
+        }
+        ModelExport export = new ModelExport(s.saveDtype(), s.saveMaxShardBytes(), s.modelPath(),
+                TokenizerMatch.tokenizerFilesDir(s.modelPath(), datasetTokenizer));
         EngineSpec engineSpec = s.engineSpec(data.header().chunkSize());
         int chunkSize = engineSpec.chunkSize();
+        // before any allocation: the sequence length is the opened sources' (their header)
         requireMemory(checkpoint.orElse(null), data.sequenceLength(), chunkSize);
         ModelSetup setup = ModelSetup.create(s, checkpoint.orElse(null));
         LlamaModel model = setup.model();
         data.requireFits(model.config(), setup.source());
 
         AdamW optimizer = new AdamW(s.beta1(), s.beta2(), s.eps(), s.weightDecay());
-        resumable.ifPresent(r -> optimizer.loadState(r.optimizerState()));
+        resume.from().ifPresent(r -> optimizer.loadState(r.optimizerState()));
         LearningRateSchedule schedule = new LearningRateSchedule(s.lr(), s.minLr(), s.warmupSteps(), s.steps());
         GradientEngine engine = engineSpec.create(model);
 
@@ -131,10 +164,16 @@ public final class Trainer {
         long peakPhysical = Pointer.physicalBytes();
         Path lastCheckpoint = checkpoint.orElse(null);
         GradientAccumulator accumulator = new GradientAccumulator();
-        EpochOrder order = new EpochOrder(data.size(), s.dataSeed(), s.shuffle());
+        TrainingStream rows = data.stream(s.dataSeed(), s.shuffle(), s.shuffleBuffer(), state.position());
         NonFiniteStepGuard guard = new NonFiniteStepGuard(s.maxNonFiniteSteps());
-        try (BatchStream batches = new BatchStream(data, order, s.batchSize(), s.documentBoundaries(), state.position());
-             MetricsLog metrics = new MetricsLog(s.output(), startStep)) {
+        try (BatchStream batches = new BatchStream(rows, s.batchSize(), s.documentBoundaries());
+             MetricsLog metrics = new MetricsLog(s.output(), startStep);
+             HeldOutEvaluation heldOut = HeldOutEvaluation.open(s, model, chunkSize, setup.source())) {
+            if (heldOut != null) {
+                console.printf(Locale.ROOT, "eval: %d held-out sequences of %s, %s%n", heldOut.sequences(), s.eval().dataset(),
+                        s.eval().everySteps() > 0 ? "every " + s.eval().everySteps() + " steps and after the last"
+                                : "after the last step");
+            }
             for (long step = startStep; step < endStep; step++) {
                 long t0 = System.nanoTime();
                 double lr = schedule.lrAt(step);
@@ -144,27 +183,26 @@ public final class Trainer {
                 double seconds = (System.nanoTime() - t0) / 1e9;
                 long physical = Pointer.physicalBytes();
                 peakPhysical = Math.max(peakPhysical, physical);
-                metrics.append(o.metrics(step + 1, lr, tokensPerStep, seconds, physical));
-
+                ObjectNode entry = o.metrics(step + 1, lr, tokensPerStep, seconds, physical);
                 boolean last = step + 1 == endStep;
+                String evalLine = heldOut != null && s.eval().dueAfter(step + 1, last)
+                        ? heldOut.evaluateInto(entry, step + 1) : null;
+                metrics.append(entry);
+
                 if ((step + 1) % s.logEvery() == 0 || last) {
                     double elapsed = (System.nanoTime() - started) / 1e9;
                     printProgress(step + 1, o, lr, tokensPerStep / seconds, elapsed / (step + 1 - startStep)
-                            * (s.steps() - step - 1), physical);
+                            * (endStep - step - 1), physical);   // to the step this run stops at
+                }
+                if (evalLine != null) {
+                    console.println(evalLine);
                 }
                 boolean finite = o.updated() && Double.isFinite(o.loss());
                 try {
                     guard.record(step + 1, finite, o.loss(), o.gradNorm());
                 } catch (TrainingDivergedException e) {
-                    ObjectNode report = report(metrics, startStep, step + 1, started, peakPhysical, lastCheckpoint,
-                            chunkSize, seqLen, setup.source());
-                    report.put("status", "diverged");
-                    report.put("error", e.getMessage());
-                    AtomicFiles.writeString(s.output().resolve(REPORT_FILE), report.toPrettyString() + "\n");
-                    if (remote != null) {
-                        remote.publishFile(MetricsLog.FILE_NAME);
-                        remote.publishFile(REPORT_FILE);
-                    }
+                    writeDiverged(report(metrics, startStep, step + 1, started, peakPhysical, lastCheckpoint,
+                            chunkSize, seqLen, setup.source()), e, remote);
                     throw e;
                 }
                 if (last || s.checkpointEvery() > 0 && (step + 1) % s.checkpointEvery() == 0) {
@@ -172,8 +210,8 @@ public final class Trainer {
                     boolean healthy = finite && FiniteTensors.firstNonFinite(model.trainableParameters()).isEmpty()
                             && FiniteTensors.firstNonFinite(optimizerState).isEmpty();
                     lastCheckpoint = store.save(state, model.config(), s.lora(), setup.baseModel(),
-                            model.trainableParameters(), optimizerState, s.dataType(), s.rendered(), healthy, o.loss(),
-                            fingerprint);
+                            model.trainableParameters(), optimizerState, s.dataType(), s.rendered(), export,
+                            healthy, o.loss(), fingerprint);
                     if (remote != null) {
                         remote.publishCheckpoint(lastCheckpoint, RemoteOutput.names(store.stepDirectories()));
                         remote.publishFile(MetricsLog.FILE_NAME);
@@ -182,19 +220,33 @@ public final class Trainer {
             }
             ObjectNode report = report(metrics, startStep, endStep, started, peakPhysical, lastCheckpoint,
                     chunkSize, seqLen, setup.source());
-            putChanges(report, changes);
+            putChanges(report, resume.changes());
             if (remote != null) {
                 report.put("checkpoint", lastCheckpoint == null ? null
                         : s.outputLocation() + "/checkpoints/" + lastCheckpoint.getFileName());
                 report.put("metrics", s.outputLocation() + "/" + MetricsLog.FILE_NAME);
             }
             AtomicFiles.writeString(s.output().resolve(REPORT_FILE), report.toPrettyString() + "\n");
+            RunReportPage.write(s.output(), report, metrics.entries(),
+                    s.method() == ai.chunkwise.train.engine.Method.SPACO ? s.budget() * s.accumulationSteps() : Double.NaN);
             if (remote != null) {
                 metrics.flush();
                 remote.publishFile(MetricsLog.FILE_NAME);
                 remote.publishFile(REPORT_FILE);
+                remote.publishFile(RunReportPage.FILE_NAME);
             }
             return report;
+        }
+    }
+
+    /** report.json of a run stopped by {@link NonFiniteStepGuard}, published with the metrics. */
+    private void writeDiverged(ObjectNode report, TrainingDivergedException e, RemoteOutput remote) {
+        report.put("status", "diverged");
+        report.put("error", e.getMessage());
+        AtomicFiles.writeString(settings.output().resolve(REPORT_FILE), report.toPrettyString() + "\n");
+        if (remote != null) {
+            remote.publishFile(MetricsLog.FILE_NAME);
+            remote.publishFile(REPORT_FILE);
         }
     }
 
@@ -216,6 +268,7 @@ public final class Trainer {
             m.put("epoch", position.epoch());
             m.put("physical_bytes", physical);
             m.put("heap_bytes", Runtime.getRuntime().totalMemory() - Runtime.getRuntime().freeMemory());
+            m.put("heap_after_gc_bytes", HeapAfterGc.usedBytes());
             return m;
         }
     }
@@ -356,6 +409,19 @@ public final class Trainer {
             r.put("first_loss", first.path("loss").asDouble());
             r.put("last_loss", last.path("loss").asDouble());
         }
+        ArrayNode evalCurve = null;
+        for (JsonNode e : metrics.entries()) {
+            if (e.has("eval_loss")) {
+                evalCurve = evalCurve != null ? evalCurve : r.putArray("eval_curve");
+                evalCurve.addObject().put("step", e.path("step").asLong()).put("loss", e.path("eval_loss").asDouble());
+                r.put("eval_loss", e.path("eval_loss").asDouble());
+                r.put("eval_perplexity", e.path("eval_perplexity").asDouble());
+                r.put("eval_step", e.path("step").asLong());
+            }
+        }
+        if (s.eval().enabled()) {
+            r.put("eval_dataset", s.eval().dataset().toString());
+        }
         r.put("checkpoint", lastCheckpoint == null ? null : lastCheckpoint.toString());
         r.put("metrics", s.output().resolve(MetricsLog.FILE_NAME).toString());
         return r;
@@ -397,7 +463,7 @@ public final class Trainer {
             Map<String, INDArray> weights;
             String source;
             if (checkpoint != null && s.lora() == null) {
-                HfCheckpoint hf = HfCheckpoint.load(checkpoint.resolve(CheckpointStore.MODEL_DIR), s.dataType());
+                HfCheckpoint hf = TrainedModelFiles.loadForResume(checkpoint, CheckpointStore.MODEL_DIR, s.dataType());
                 config = hf.config();
                 weights = hf.weights();
                 source = s.modelPath() != null ? s.modelPath().toString() : "from scratch (" + s.initConfig() + ")";

@@ -1,9 +1,5 @@
 package ai.chunkwise.train.model;
 
-import ai.chunkwise.train.checkpoint.LlamaProjection;
-import ai.chunkwise.train.checkpoint.LlamaTensorLayout;
-import ai.chunkwise.train.checkpoint.LoraConfig;
-import ai.chunkwise.train.checkpoint.PeftAdapter;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -220,8 +216,8 @@ final class LlamaChunkGraph {
         if (lora == null || !lora.projections().contains(module)) {
             return out;
         }
-        SDVariable a = loraVariable(PeftAdapter.tensorName(layer, module.moduleName(), 'A'));
-        SDVariable b = loraVariable(PeftAdapter.tensorName(layer, module.moduleName(), 'B'));
+        SDVariable a = loraVariable(LoraWeights.tensorName(layer, module.moduleName(), 'A'));
+        SDVariable b = loraVariable(LoraWeights.tensorName(layer, module.moduleName(), 'B'));
         SDVariable down = sd.mmul(x, a, false, true, false);          // [N, r]
         SDVariable update = sd.mmul(down, b, false, true, false);     // [N, out]
         return out.add(update.mul(lora.scaling()));

@@ -1,6 +1,5 @@
 package ai.chunkwise.train.model;
 
-import ai.chunkwise.train.checkpoint.AtomicFiles;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -100,8 +99,16 @@ public record LlamaConfig(int vocabSize, int hiddenSize, int intermediateSize, i
         return new ConfigReader(configJson, root).read();
     }
 
-    /** Writes a config.json that transformers 4.x and 5.x both load as a LlamaForCausalLM (atomically). */
-    public void writeJson(Path configJson) {
+    /**
+     * The text of a config.json that transformers 4.x and 5.x both load as a LlamaForCausalLM, weights in float32
+     * ({@code HfCheckpoint.writeConfig} writes it to a file, atomically).
+     */
+    public String toJson() {
+        return toJson("float32");
+    }
+
+    /** As {@link #toJson()}, naming the weights' type ("float32", "bfloat16", "float16", "float64"). */
+    public String toJson(String torchDtype) {
         ObjectNode o = JSON.createObjectNode();
         o.putArray("architectures").add("LlamaForCausalLM");
         o.put("model_type", "llama");
@@ -123,8 +130,8 @@ public record LlamaConfig(int vocabSize, int hiddenSize, int intermediateSize, i
         o.put("use_cache", true);
         putTokenId(o, "bos_token_id", bosTokenId);
         putTokenId(o, "eos_token_id", eosTokenId);
-        o.put("torch_dtype", "float32");   // transformers 4.x spelling
-        o.put("dtype", "float32");         // transformers 5.x spelling
+        o.put("torch_dtype", torchDtype);   // transformers 4.x spelling
+        o.put("dtype", torchDtype);         // transformers 5.x spelling
         // Both RoPE spellings, with the same values: 4.x reads rope_theta + rope_scaling and ignores
         // rope_parameters; 5.x takes rope_scaling when it is set, else rope_parameters.
         o.put("rope_theta", ropeTheta);
@@ -143,7 +150,7 @@ public record LlamaConfig(int vocabSize, int hiddenSize, int intermediateSize, i
                 target.put("original_max_position_embeddings", ropeScaling.originalMaxPositionEmbeddings());
             }
         }
-        AtomicFiles.writeString(configJson, o.toPrettyString() + "\n");
+        return o.toPrettyString() + "\n";
     }
 
     private static void putTokenId(ObjectNode o, String key, int id) {

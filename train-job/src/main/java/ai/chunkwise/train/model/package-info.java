@@ -4,6 +4,10 @@
  * ({@link ai.chunkwise.train.model.RotaryEmbedding}, HF's float32 angles), the additive attention mask, the
  * embedding rows and the next-token targets are fed as data, so one graph serves every chunk, past length,
  * document layout and position restart. {@link ai.chunkwise.train.model.LlamaConfig} and
- * {@link ai.chunkwise.train.model.RopeScaling} describe the architecture (config.json).
+ * {@link ai.chunkwise.train.model.RopeScaling} describe the architecture (config.json);
+ * {@link ai.chunkwise.train.model.LlamaTensorLayout}, {@link ai.chunkwise.train.model.LlamaProjection},
+ * {@link ai.chunkwise.train.model.LoraConfig} and {@link ai.chunkwise.train.model.LoraWeights} name its tensors.
+ * This package reads and writes no files: Hugging Face formats live in {@code ai.chunkwise.train.checkpoint},
+ * which depends on this one and not the other way round.
  */
 package ai.chunkwise.train.model;

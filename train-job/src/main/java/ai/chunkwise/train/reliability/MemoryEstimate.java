@@ -1,7 +1,7 @@
 package ai.chunkwise.train.reliability;
 
-import ai.chunkwise.train.checkpoint.LlamaProjection;
-import ai.chunkwise.train.checkpoint.LoraConfig;
+import ai.chunkwise.train.model.LlamaProjection;
+import ai.chunkwise.train.model.LoraConfig;
 import ai.chunkwise.train.model.LlamaConfig;
 import org.bytedeco.javacpp.Pointer;
 

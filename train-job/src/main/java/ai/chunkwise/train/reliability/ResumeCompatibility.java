@@ -26,7 +26,7 @@ public final class ResumeCompatibility {
             "train.checkpoint-every", "train.keep-checkpoints", "train.log-every", "train.max-nonfinite-steps",
             "train.data.verify-checksums", "train.model.gc-threshold-mb");
     /** Keys naming content by path: a different path to the same content (by fingerprint) is no change. */
-    static final Set<String> CONTENT_KEYS = Set.of("train.data.dataset", "train.model.init-config", "train.model.path");
+    static final Set<String> CONTENT_KEYS = Set.of("train.data.dataset", "train.data.sources", "train.model.init-config", "train.model.path");
 
     private ResumeCompatibility() {
     }

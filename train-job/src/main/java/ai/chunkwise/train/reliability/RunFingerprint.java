@@ -29,8 +29,11 @@ public record RunFingerprint(Map<String, String> identities) {
     /** The fingerprint of what {@code s} names, read from the files now. */
     public static RunFingerprint of(TrainSettings s) {
         Map<String, String> m = new LinkedHashMap<>();
-        Path manifest = s.dataset().resolve("manifest.json");
-        m.put("train.data.dataset", Files.isRegularFile(manifest) ? CheckpointChecksums.sha256(manifest) : "missing");
+        // every source's manifest (on any Hadoop file system) with its weight; under both keys, so that moving
+        // a dataset between train.data.dataset and train.data.sources is no change either
+        String data = dataIdentity(s.sources());
+        m.put("train.data.dataset", data);
+        m.put("train.data.sources", data);
         if (s.initConfig() != null) {
             m.put("train.model.init-config", Files.isRegularFile(s.initConfig())
                     ? CheckpointChecksums.sha256(s.initConfig()) : "missing");
@@ -58,6 +61,35 @@ public record RunFingerprint(Map<String, String> identities) {
             b.append(";unlisted");
         }
         return b.toString();
+    }
+
+    /** SHA-256 of each source's manifest.json (which lists every shard's SHA-256) and its weight. */
+    private static String dataIdentity(java.util.List<ai.chunkwise.train.data.SourceSpec> sources) {
+        org.apache.hadoop.conf.Configuration conf = ai.chunkwise.train.data.HadoopEnvironment.configuration();
+        StringBuilder b = new StringBuilder();
+        for (ai.chunkwise.train.data.SourceSpec src : sources) {
+            b.append(b.length() == 0 ? "" : ";").append(manifestSha256(src.path(), conf)).append('@').append(src.weight());
+        }
+        return b.toString();
+    }
+
+    private static String manifestSha256(String location, org.apache.hadoop.conf.Configuration conf) {
+        try {
+            org.apache.hadoop.fs.Path manifest = new org.apache.hadoop.fs.Path(
+                    ai.chunkwise.pipeline.format.DatasetLocation.qualify(location, conf), "manifest.json");
+            java.security.MessageDigest sha = java.security.MessageDigest.getInstance("SHA-256");
+            try (java.io.InputStream in = ai.chunkwise.pipeline.format.DatasetLocation.fileSystem(manifest, conf).open(manifest)) {
+                byte[] buf = new byte[1 << 16];
+                for (int n; (n = in.read(buf)) > 0; ) {
+                    sha.update(buf, 0, n);
+                }
+            }
+            return java.util.HexFormat.of().formatHex(sha.digest());
+        } catch (IOException | RuntimeException e) {
+            return "missing";   // the dataset reader reports it with its own message
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     public void write(Path checkpointDir) {

@@ -1,5 +1,6 @@
 package ai.chunkwise.train.checkpoint;
 
+import ai.chunkwise.train.model.LlamaTensorLayout;
 import ai.chunkwise.train.model.LlamaConfig;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

@@ -1,5 +1,7 @@
 package ai.chunkwise.train.checkpoint;
 
+import ai.chunkwise.train.model.LlamaProjection;
+import ai.chunkwise.train.model.LoraConfig;
 import ai.chunkwise.train.model.LlamaConfig;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;

@@ -3,7 +3,6 @@ package ai.chunkwise.train.cli;
 import ai.chunkwise.train.checkpoint.HfCheckpoint;
 import ai.chunkwise.train.data.BatchAssembler;
 import ai.chunkwise.train.data.TinyDatasets;
-import ai.chunkwise.train.data.TrainingSequences;
 import ai.chunkwise.train.engine.Batch;
 import ai.chunkwise.train.engine.BatchGradients;
 import ai.chunkwise.train.engine.FullBackprop;
@@ -53,7 +52,7 @@ class TrainAndEvalCommandTest {
         // reference: one plain (un-chunked) forward of each batch, weighted by its predicted tokens
         HfCheckpoint hf = HfCheckpoint.load(modelDir, DataType.DOUBLE);
         LlamaModel model = new LlamaModel(config, hf.weights(), null, DataType.DOUBLE, 2);
-        TrainingSequences data = TrainingSequences.load(ds, 4, true);
+        List<ai.chunkwise.pipeline.packing.PackedSequence> data = TinyDatasets.rows(5);   // as written, in order
         BatchAssembler assembler = new BatchAssembler(true);
         double sum = 0;
         long n = 0;
@@ -74,7 +73,7 @@ class TrainAndEvalCommandTest {
     @Test
     void trainSubcommandRunsFromTheCommandLineAndReportsBadKeysInOneLine(@TempDir Path tmp) throws Exception {
         Path modelConfig = tmp.resolve("config.json");
-        TinyDatasets.tinyModel().writeJson(modelConfig);
+        HfCheckpoint.writeConfig(TinyDatasets.tinyModel(), modelConfig);
         Path ds = TinyDatasets.write(tmp.resolve("ds"), 4);
         Path conf = tmp.resolve("t.conf");
         Files.writeString(conf, "train { steps = 2, method { name = spaco, budget = 1 } }\n");
@@ -83,6 +82,8 @@ class TrainAndEvalCommandTest {
         assertEquals("0", ok[0], ok[2]);
         assertTrue(Files.isRegularFile(tmp.resolve("out/checkpoints/step-000002/trainer_state.json")));
         assertEquals("step-000002", Files.readString(tmp.resolve("out/checkpoints/latest")).trim());
+        String page = Files.readString(tmp.resolve("out/report.html"));
+        assertTrue(page.contains("alt=\"SpaCO: chunks back-propagated per step\""), "a SpaCO run plots its budget");
 
         String[] bad = run("train", "--conf", conf.toString(), "--set", "train.optimizer.lr-max=1");
         assertEquals("2", bad[0]);

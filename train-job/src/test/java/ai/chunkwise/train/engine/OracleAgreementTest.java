@@ -1,7 +1,7 @@
 package ai.chunkwise.train.engine;
 
 import ai.chunkwise.train.checkpoint.HfFixtures;
-import ai.chunkwise.train.checkpoint.LoraConfig;
+import ai.chunkwise.train.model.LoraConfig;
 import ai.chunkwise.train.checkpoint.PeftAdapter;
 import ai.chunkwise.train.model.ChunkInput;
 import ai.chunkwise.train.model.Float64Llama;

@@ -1,6 +1,6 @@
 package ai.chunkwise.train.engine;
 
-import ai.chunkwise.train.checkpoint.LoraConfig;
+import ai.chunkwise.train.model.LoraConfig;
 import ai.chunkwise.train.model.LlamaConfig;
 import ai.chunkwise.train.model.LlamaModel;
 import ai.chunkwise.train.model.RandomLlama;

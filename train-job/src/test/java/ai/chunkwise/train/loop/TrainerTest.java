@@ -33,7 +33,7 @@ class TrainerTest {
 
     private static Path modelConfig(Path dir) {
         Path file = dir.resolve("tiny-config.json");
-        TinyDatasets.tinyModel().writeJson(file);
+        HfCheckpoint.writeConfig(TinyDatasets.tinyModel(), file);
         return file;
     }
 
@@ -87,6 +87,11 @@ class TrainerTest {
     @Test
     void resumingFromACheckpointGivesBitIdenticalParametersToAnUninterruptedRun(@TempDir Path tmp) throws IOException {
         Map<String, String> common = base(tmp, tmp.resolve("whole"));
+        // two weighted sources, streamed through a small shuffle buffer: the split falls mid-epoch of both
+        Path second = TinyDatasets.write(tmp.resolve("ds2"), 5);
+        common.put("train.data.sources", "[{path = " + common.remove("train.data.dataset") + ", weight = 2}, {path = "
+                + quote(second) + ", weight = 1}]");
+        common.put("train.data.shuffle-buffer", "3");
         common.put("train.model.dtype", "float64");
         common.put("train.method.name", "spaco");   // random chunk draws must resume too
         common.put("train.method.budget", "1");
@@ -102,6 +107,12 @@ class TrainerTest {
         split.put("train.output", quote(tmp.resolve("split")));
         ObjectNode firstHalf = train(split, false, 2);
         assertEquals("stopped", firstHalf.get("status").asText());
+        JsonNode position = JSON.readTree(tmp.resolve("split/checkpoints/step-000002/trainer_state.json").toFile())
+                .get("data_position");
+        assertEquals(8, position.get("drawn").asLong(), "2 steps x 2 micro-batches x 2 rows");
+        assertTrue(position.get("sources").get(0).get("index").asLong() % 6 != 0
+                        && position.get("sources").get(1).get("index").asLong() % 5 != 0,
+                "the split is mid-epoch in both sources: " + position);
         ObjectNode secondHalf = train(split, true, Long.MAX_VALUE);
         assertEquals(2, secondHalf.get("resumed_from_step").asInt());
 
@@ -117,6 +128,37 @@ class TrainerTest {
         assertFalse(init.get("model.layers.0.self_attn.q_proj.weight").equals(trained.get("model.layers.0.self_attn.q_proj.weight")));
         assertEquals(Files.readAllLines(tmp.resolve("whole/metrics.jsonl")).size(),
                 Files.readAllLines(tmp.resolve("split/metrics.jsonl")).size());
+    }
+
+    @Test
+    void aCorruptShardStopsTheRunNamingItAndKeepsEveryCheckpoint(@TempDir Path tmp) throws IOException {
+        Map<String, String> o = base(tmp, tmp.resolve("out"));
+        Path ds = TinyDatasets.write(tmp.resolve("ds12"), 12);   // shards of 4 rows: 100-103, 104-107, 108-111
+        o.put("train.data.dataset", quote(ds));
+        o.put("train.data.shuffle", "false");
+        o.put("train.batch-size", "2");
+        o.put("train.steps", "6");
+        o.put("train.checkpoint-every", "1");
+        o.put("train.keep-checkpoints", "0");
+        ai.chunkwise.pipeline.format.Manifest m = ai.chunkwise.pipeline.format.Manifest.fromJson(
+                Files.readString(ds.resolve("manifest.json")), "m");
+        Path shard = ds.resolve(m.shards().get(2).path());
+        byte[] bytes = Files.readAllBytes(shard);
+        bytes[bytes.length / 2] ^= 0x01;
+        Files.write(shard, bytes);
+
+        ai.chunkwise.pipeline.format.DatasetException e = assertThrows(
+                ai.chunkwise.pipeline.format.DatasetException.class, () -> train(o, false, Long.MAX_VALUE));
+        assertTrue(e.getMessage().contains(shard.toString()) && e.getMessage().contains("checksum"), e.getMessage());
+        // steps 1-3 read rows 100-105; step 4's last row needs the buffer's next row, from the corrupt shard
+        String latest = Files.readString(tmp.resolve("out/checkpoints/latest")).trim();
+        assertEquals("step-000003", latest);
+        for (int step = 1; step <= 3; step++) {
+            Path c = tmp.resolve("out/checkpoints/step-00000" + step);
+            assertFalse(HfCheckpoint.load(c.resolve("model"), DataType.FLOAT).weights().isEmpty(), c + " loads");
+            assertTrue(Files.readString(c.resolve("trainer_state.json")).contains("\"step\" : " + step));
+        }
+        assertEquals(3, Files.readAllLines(tmp.resolve("out/metrics.jsonl")).size());
     }
 
     @Test
@@ -172,6 +214,20 @@ class TrainerTest {
         IllegalArgumentException noData = assertThrows(IllegalArgumentException.class,
                 () -> TrainSettings.load(null, Map.of("train.model.init-config", "x.json")));
         assertTrue(noData.getMessage().contains("train.data.dataset"), noData.getMessage());
+
+        IllegalArgumentException sourceKey = assertThrows(IllegalArgumentException.class,
+                () -> TrainSettings.load(null, Map.of("train.model.init-config", "x.json",
+                        "train.data.sources", "[{path = a, weight = 1}, {path = b, wieght = 2}]")));
+        assertTrue(sourceKey.getMessage().contains("train.data.sources[1]") && sourceKey.getMessage().contains("'wieght'"),
+                sourceKey.getMessage());
+        IllegalArgumentException bothData = assertThrows(IllegalArgumentException.class,
+                () -> TrainSettings.load(null, Map.of("train.model.init-config", "x.json", "train.data.dataset", "d",
+                        "train.data.sources", "[{path = a}]")));
+        assertTrue(bothData.getMessage().contains("not both"), bothData.getMessage());
+        TrainSettings two = TrainSettings.load(null, Map.of("train.model.init-config", "x.json",
+                "train.data.sources", "[{path = \"hdfs://nn:8020/a\", weight = 3}, {path = b}]"));
+        assertEquals(List.of(new ai.chunkwise.train.data.SourceSpec("hdfs://nn:8020/a", 3),
+                new ai.chunkwise.train.data.SourceSpec("b", 1)), two.sources(), "a URI is kept as written");
 
         IllegalArgumentException method = assertThrows(IllegalArgumentException.class,
                 () -> TrainSettings.load(null, Map.of("train.data.dataset", "d", "train.model.init-config", "x.json",

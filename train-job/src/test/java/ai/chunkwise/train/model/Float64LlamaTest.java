@@ -1,6 +1,6 @@
 package ai.chunkwise.train.model;
 
-import ai.chunkwise.train.checkpoint.LoraConfig;
+import ai.chunkwise.train.model.LoraConfig;
 import ai.chunkwise.train.checkpoint.PeftAdapter;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.buffer.DataType;

@@ -88,7 +88,7 @@ class LlamaConfigTest {
     @Test
     void writeJsonRoundTripsAndCarriesBothRopeSpellings() throws IOException {
         Path file = dir.resolve("out/config.json");
-        LLAMA31.writeJson(file);
+        ai.chunkwise.train.checkpoint.HfCheckpoint.writeConfig(LLAMA31, file);
         assertEquals(LLAMA31, LlamaConfig.fromJson(file));
         JsonNode json = new ObjectMapper().readTree(file.toFile());
         assertEquals("LlamaForCausalLM", json.get("architectures").get(0).asText());
@@ -98,7 +98,7 @@ class LlamaConfigTest {
         assertEquals(8.0, json.get("rope_parameters").get("factor").asDouble());
 
         LlamaConfig plain = new LlamaConfig(384, 64, 176, 3, 4, 2, 16, 1e-6, 10000.0, null, true, 4096, -1, -1);
-        plain.writeJson(file);
+        ai.chunkwise.train.checkpoint.HfCheckpoint.writeConfig(plain, file);
         assertEquals(plain, LlamaConfig.fromJson(file));
         json = new ObjectMapper().readTree(file.toFile());
         assertTrue(json.get("rope_scaling").isNull());

@@ -1,8 +1,8 @@
 package ai.chunkwise.train.model;
 
-import ai.chunkwise.train.checkpoint.LlamaProjection;
-import ai.chunkwise.train.checkpoint.LlamaTensorLayout;
-import ai.chunkwise.train.checkpoint.LoraConfig;
+import ai.chunkwise.train.model.LlamaProjection;
+import ai.chunkwise.train.model.LlamaTensorLayout;
+import ai.chunkwise.train.model.LoraConfig;
 import ai.chunkwise.train.checkpoint.PeftAdapter;
 
 import org.nd4j.linalg.api.buffer.DataType;

@@ -67,10 +67,10 @@ class CheckpointHealthTest {
         Map<String, INDArray> weights = RandomInit.weights(TinyDatasets.tinyModel(), 1, 0.02, DataType.FLOAT);
         Map<String, INDArray> opt = Map.of("step", Nd4j.scalar(1.0f));
         for (int step = 1; step <= 5; step++) {
-            TrainerState st = new TrainerState(step, DataPosition.START, 0, 0, 0, 0, 0);
+            TrainerState st = new TrainerState(step, DataPosition.start(1), 0, 0, 0, 0, 0);
             boolean finite = step == 1;
             store.save(st, TinyDatasets.tinyModel(), null, null, weights, opt, DataType.FLOAT, "train {}\n",
-                    finite, finite ? 1.0 : Double.NaN, null);
+                    ai.chunkwise.train.checkpoint.ModelExport.DEFAULT, finite, finite ? 1.0 : Double.NaN, null);
         }
         assertTrue(Files.isDirectory(tmp.resolve("checkpoints/step-000001")), "the only finite checkpoint is kept");
         assertFalse(Files.exists(tmp.resolve("checkpoints/step-000002")));

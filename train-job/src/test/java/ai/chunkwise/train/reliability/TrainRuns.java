@@ -22,7 +22,7 @@ final class TrainRuns {
     static Map<String, String> base(Path tmp, Path out) {
         Path config = tmp.resolve("tiny-config.json");
         if (!Files.exists(config)) {
-            TinyDatasets.tinyModel().writeJson(config);
+            ai.chunkwise.train.checkpoint.AtomicFiles.writeString(config, TinyDatasets.tinyModel().toJson());
         }
         Path ds = tmp.resolve("ds");
         if (!Files.exists(ds)) {

@@ -32,7 +32,7 @@ class RemoteOutputTest {
 
     private static Map<String, String> base(Path tmp, String output) {
         Path config = tmp.resolve("tiny-config.json");
-        TinyDatasets.tinyModel().writeJson(config);
+        ai.chunkwise.train.checkpoint.AtomicFiles.writeString(config, TinyDatasets.tinyModel().toJson());
         Map<String, String> o = new LinkedHashMap<>();
         o.put("train.data.dataset", ConfigUtil.quoteString(TinyDatasets.write(tmp.resolve("ds"), 6).toString()));
         o.put("train.model.init-config", ConfigUtil.quoteString(config.toString()));

@@ -1,6 +1,6 @@
 package ai.chunkwise.train.bench;
 
-import ai.chunkwise.train.checkpoint.LlamaTensorLayout;
+import ai.chunkwise.train.model.LlamaTensorLayout;
 import ai.chunkwise.train.model.LlamaConfig;
 import ai.chunkwise.train.model.LlamaModel;
 

@@ -30,8 +30,13 @@ final class ProbeRunner {
     }
 
     ObjectNode run(ProbeSpec spec) throws IOException, InterruptedException {
+        return run(spec, List.of());
+    }
+
+    /** @param jvmOptions extra options for the child JVM, e.g. which ND4J native build it loads */
+    ObjectNode run(ProbeSpec spec, List<String> jvmOptions) throws IOException, InterruptedException {
         // the parent's own -X/-D options (heap size, JavaCPP limits) apply to the child too
-        Process child = ChildJvm.of(StepProbe.class, spec.toArgs()).redirectErrorStream(true).start();
+        Process child = ChildJvm.of(StepProbe.class, spec.toArgs(), jvmOptions).redirectErrorStream(true).start();
         ChildOutput output = new ChildOutput(child);
         output.start();
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(timeoutSeconds);

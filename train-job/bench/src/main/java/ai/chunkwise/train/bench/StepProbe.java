@@ -24,6 +24,7 @@ public final class StepProbe {
     }
 
     public static void main(String[] args) throws Exception {
+        ai.chunkwise.train.backend.CpuBuild.select();
         ProbeSpec spec = ProbeSpec.fromArgs(args);
         LlamaModel model = BenchLlama.create(42);
         // "idle": the model loaded and nothing run, the memory every other probe starts from
@@ -49,9 +50,12 @@ public final class StepProbe {
             memory.close();
             ObjectNode out = new ObjectMapper().createObjectNode();
             out.put("status", "ok");
+            out.put("nd4j_build", ai.chunkwise.train.backend.CpuBuild.describe());
             out.put("seconds_p50", times.median());
             out.put("seconds_p95", times.percentile(95));
             out.putPOJO("seconds", times.seconds());
+            out.put("cpu_seconds_p50", times.cpuMedian());
+            out.putPOJO("cpu_seconds", times.cpuSeconds());
             out.put("peak_rss_bytes", memory.peakResidentBytes());
             out.put("peak_offheap_bytes", memory.peakOffHeapBytes());
             out.put("peak_heap_bytes", memory.peakHeapBytes());
