@@ -29,6 +29,24 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Issue 7: checkpoints and the training output on a Hadoop file system (file:// and an in-process HDFS). */
 class RemoteOutputTest {
+    /** One in-process HDFS for the class: starting one costs more than the tiny training runs on it. */
+    private static MiniDFSCluster cluster;
+    @TempDir
+    static Path dfsDir;
+
+    @org.junit.jupiter.api.BeforeAll
+    static void startHdfs() throws IOException {
+        Configuration conf = new Configuration();
+        conf.set(MiniDFSCluster.HDFS_MINIDFS_BASEDIR, dfsDir.resolve("dfs").toString());
+        cluster = new MiniDFSCluster.Builder(conf).numDataNodes(1).build();
+    }
+
+    @org.junit.jupiter.api.AfterAll
+    static void stopHdfs() {
+        if (cluster != null) {
+            cluster.shutdown();
+        }
+    }
 
     private static Map<String, String> base(Path tmp, String output) {
         Path config = tmp.resolve("tiny-config.json");
@@ -59,10 +77,7 @@ class RemoteOutputTest {
 
     @Test
     void checkpointsOnHdfsArePublishedByRenameRotatedAndResumedFromBitExactly(@TempDir Path tmp) throws Exception {
-        Configuration conf = new Configuration();
-        conf.set(MiniDFSCluster.HDFS_MINIDFS_BASEDIR, tmp.resolve("dfs").toString());
-        MiniDFSCluster cluster = new MiniDFSCluster.Builder(conf).numDataNodes(1).build();
-        try {
+        {
             FileSystem fs = cluster.getFileSystem();
             String out = fs.getUri() + "/runs/a";
             Map<String, String> o = base(tmp, out);
@@ -101,8 +116,6 @@ class RemoteOutputTest {
                 assertArrayEquals(Files.readAllBytes(tmp.resolve("local/checkpoints/step-000003").resolve(f)),
                         bytes(fs, new org.apache.hadoop.fs.Path(cp, "step-000003/" + f)), f);
             }
-        } finally {
-            cluster.shutdown();
         }
     }
 
