@@ -365,8 +365,9 @@ public final class DatasetReader implements AutoCloseable {
                 } catch (DatasetException e) {
                     throw new DatasetException("shard " + shown + ": " + e.getMessage() + "; " + RERUN, e);
                 }
-                throw new DatasetException("shard " + shown + " has header " + h + " / columns " + actual.getFields()
-                        + " but the manifest says " + manifest.header() + "; the shard belongs to another dataset: " + RERUN);
+                throw new DatasetException("shard " + shown + " does not match the manifest's schema: "
+                        + SchemaDifference.describe(expectedSchema, actual) + " (shard header " + h + "); the shard belongs "
+                        + "to another dataset: " + RERUN);
             }
         } catch (IOException e) {
             throw new DatasetException("shard " + shown + " is not a readable Arrow file (" + e.getMessage() + "); " + RERUN, e);
