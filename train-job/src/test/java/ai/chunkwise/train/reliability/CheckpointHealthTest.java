@@ -158,4 +158,39 @@ class CheckpointHealthTest {
         TrainRuns.train(o, false);
         return o;
     }
+
+    @Test
+    void checksumsCoverShardsIndexTokenizerFilesAndMasterWeights(@TempDir Path tmp) throws Exception {
+        Path tok = Files.createDirectories(tmp.resolve("tok"));
+        Files.writeString(tok.resolve("tokenizer.json"), "{\"model\": {}}");
+        Files.writeString(tok.resolve("tokenizer_config.json"), "{}");
+        CheckpointStore store = new CheckpointStore(tmp.resolve("out"), 0);
+        Map<String, INDArray> weights = RandomInit.weights(TinyDatasets.tinyModel(), 1, 0.02, DataType.FLOAT);
+        // bf16 model/ from float32 training: master weights kept; a 4 kB shard limit: several shards + index
+        Path cp = store.save(new TrainerState(1, DataPosition.start(1), 0, 0, 0, 0, 0), TinyDatasets.tinyModel(), null,
+                null, weights, Map.of("step", Nd4j.scalar(1.0f)), DataType.FLOAT, "train {}\n",
+                new ai.chunkwise.train.checkpoint.ModelExport("bfloat16", 4_000, null, tok), true, 1.0, null);
+        String listed = Files.readString(cp.resolve(CheckpointChecksums.FILE_NAME));
+        java.util.List<String> expected = new java.util.ArrayList<>(java.util.List.of("model/model.safetensors.index.json",
+                "model/tokenizer.json", "model/tokenizer_config.json", "master_weights.safetensors",
+                "optimizer.safetensors", "trainer_state.json", "train.conf", "health.json"));
+        try (var shards = Files.list(cp.resolve("model"))) {
+            shards.map(f -> "model/" + f.getFileName())
+                    .filter(n -> n.matches("model/model-\\d{5}-of-\\d{5}\\.safetensors")).forEach(expected::add);
+        }
+        assertTrue(expected.size() > 9, "sharded: " + expected);
+        for (String name : expected) {
+            Path f = cp.resolve(name);
+            assertTrue(Files.isRegularFile(f), name + " written");
+            String sha = java.util.HexFormat.of().formatHex(
+                    java.security.MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(f)));
+            assertTrue(listed.contains(sha + "  " + name + "\n"), name + " listed with its SHA-256:\n" + listed);
+        }
+        // a damaged shard is found on resume
+        Path shard = cp.resolve(expected.get(expected.size() - 1));
+        byte[] b = Files.readAllBytes(shard);
+        b[b.length - 1] ^= 1;
+        Files.write(shard, b);
+        assertThrows(IllegalArgumentException.class, () -> store.resumable(DataType.FLOAT, m -> { }));
+    }
 }
