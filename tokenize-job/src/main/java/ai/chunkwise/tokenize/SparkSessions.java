@@ -47,7 +47,7 @@ public final class SparkSessions {
         SparkSession.Builder b = SparkSession.builder().appName("chunkwise-tokenize");
         b.master(effectiveMaster);
         if (embedded) {
-            b.config("spark.ui.enabled", "false").config("spark.ui.showConsoleProgress", "true");
+            b.config("spark.ui.enabled", "false").config(CONSOLE_PROGRESS, String.valueOf(LaunchMode.stdoutIsTerminal()));
             if (effectiveMaster.startsWith("local")) {
                 configureEmbedded(b);
             }
@@ -58,12 +58,18 @@ public final class SparkSessions {
         if (!submitted.contains(KRYO_CLASSES)) {
             b.config(KRYO_CLASSES, SHUFFLED_CLASSES);
         }
-        return b.getOrCreate();
+        SparkSession session = b.getOrCreate();
+        if (!session.sparkContext().getConf().getBoolean(CONSOLE_PROGRESS, false)) {
+            session.sparkContext().addSparkListener(new StageProgressLog());
+        }
+        return session;
     }
+
+    private static final String CONSOLE_PROGRESS = "spark.ui.showConsoleProgress";
 
     /** The logger of Spark's "Your hostname, X, resolves to a loopback address ..." warning. */
     static final String HOSTNAME_WARNING_LOGGER = "org.apache.spark.util.Utils";
-    /** Its level in the job's log4j2.properties; read again when Spark reloads the configuration as it starts. */
+    /** Its level in the embedded log configuration (log4j2-embedded.properties); read again when Spark reloads the configuration as it starts. */
     static final String HOSTNAME_WARNING_LEVEL_PROPERTY = "chunkwise.log.sparkUtilsLevel";
 
     /**
@@ -107,12 +113,12 @@ public final class SparkSessions {
     }
 
     /**
-     * Settings of a local Spark inside this JVM: nothing listens beyond the loopback interface, no UI, progress
-     * on the console. (A remote --master without spark-submit keeps Spark's own driver address.)
+     * Settings of a local Spark inside this JVM: nothing listens beyond the loopback interface, no UI, the
+     * progress bar only on a terminal. (A remote --master without spark-submit keeps Spark's own driver address.)
      */
     public static SparkSession.Builder configureEmbedded(SparkSession.Builder b) {
         return b.config("spark.ui.enabled", "false")
-                .config("spark.ui.showConsoleProgress", "true")
+                .config(CONSOLE_PROGRESS, String.valueOf(LaunchMode.stdoutIsTerminal()))
                 .config("spark.driver.host", "127.0.0.1")
                 .config("spark.driver.bindAddress", "127.0.0.1");
     }

@@ -2,6 +2,7 @@ package ai.chunkwise.tokenize;
 
 import ai.chunkwise.pipeline.cli.ChunkwiseVersion;
 import ai.chunkwise.tokenize.config.TokenizeSettings;
+import ai.chunkwise.tokenize.output.VersionPlan;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.sql.SparkSession;
 import picocli.CommandLine;
@@ -22,7 +23,8 @@ import java.util.concurrent.Callable;
  *   --input hdfs:///corpus/*.jsonl --format jsonl --output hdfs:///datasets/x --tokenizer tiktoken:o200k_base \
  *   --chunk-size 1024 --chunks-per-seq 8
  * </pre>
- * Exit codes: 0 done, 1 error (one line on stderr; --verbose adds the stack trace), 2 usage error.
+ * Exit codes: 0 done or nothing to do, 1 error (one line on stderr; --verbose adds the stack trace), 2 usage error
+ * (docs/cluster.md).
  */
 @Command(name = "tokenize-job", mixinStandardHelpOptions = true, sortOptions = false, usageHelpAutoWidth = true,
         versionProvider = ChunkwiseVersion.Provider.class,
@@ -67,7 +69,11 @@ public final class TokenizeJob implements Callable<Integer> {
     Integer shards;
     @Option(names = "--rows-per-batch", paramLabel = "R", description = "Rows per Arrow record batch.")
     Integer rowsPerBatch;
-    @Option(names = "--overwrite", negatable = true, description = "Replace a dataset already in the output directory.")
+    @Option(names = "--mode", paramLabel = "MODE",
+            description = "full (default): every input file; incremental: only input files the dataset has not seen.")
+    String mode;
+    @Option(names = "--overwrite", negatable = true,
+            description = "Replace a dataset already in the output directory by a complete new version.")
     Boolean overwrite;
     @Option(names = "--eval-fraction", paramLabel = "F",
             description = "Hold out this fraction of the documents (by document hash) as an evaluation dataset (default 0: none).")
@@ -82,7 +88,14 @@ public final class TokenizeJob implements Callable<Integer> {
     boolean verbose;
 
     public static void main(String[] args) {
-        System.exit(commandLine().execute(args));
+        LaunchMode.configureEmbeddedLogging();   // before anything creates a logger
+        int code = commandLine().execute(args);
+        // Under spark-submit a successful main RETURNS: System.exit(0) in a cluster-mode driver (YARN's
+        // ApplicationMaster) ends the application before it reports success, which is recorded as FAILED.
+        // A failure exits non-zero (its message is already in the driver's stderr, i.e. the driver log).
+        if (code != 0 || !LaunchMode.underSparkSubmit()) {
+            System.exit(code);
+        }
     }
 
     /** The command with its error handling: one clear line per error, the stack trace only with --verbose. */
@@ -106,7 +119,16 @@ public final class TokenizeJob implements Callable<Integer> {
     @Override
     public Integer call() {
         TokenizeSettings settings = TokenizeSettings.load(overrides(), conf);
+        // every pre-flight check before Spark starts: a mistake, or nothing to do, costs no cluster resources
         TokenizePlan plan = TokenizePlan.prepare(settings, SparkSessions.hadoopConfForPreflight());
+        if (plan.version().kind() == VersionPlan.Kind.NOTHING) {
+            plan.output().leaveUnchanged();
+            if (plan.evalOutput() != null) {
+                plan.evalOutput().leaveUnchanged();
+            }
+            System.out.println("tokenize-job: " + plan.version().reason());
+            return 0;
+        }
         SparkSessions.Opened opened = SparkSessions.openForJob(settings.master());
         boolean ownSession = opened.started();
         SparkSession spark = opened.session();
@@ -143,6 +165,7 @@ public final class TokenizeJob implements Callable<Integer> {
         put(m, "partitions", partitions);
         put(m, "shards", shards);
         put(m, "rows-per-batch", rowsPerBatch);
+        put(m, "mode", mode);
         put(m, "overwrite", overwrite);
         put(m, "master", master);
         put(m, "eval-fraction", evalFraction);

@@ -14,10 +14,24 @@ import java.util.stream.Collectors;
  * @param heldOut        the held-out evaluation dataset written beside it (tokenize.eval-fraction), or null
  */
 public record TokenizeResult(String outputDir, Manifest manifest, double seconds, long splitDocuments,
-                             TokenizeResult heldOut) {
+                             TokenizeResult heldOut, String nothingToDo) {
 
     public TokenizeResult(String outputDir, Manifest manifest, double seconds, long splitDocuments) {
-        this(outputDir, manifest, seconds, splitDocuments, null);
+        this(outputDir, manifest, seconds, splitDocuments, null, null);
+    }
+
+    public TokenizeResult(String outputDir, Manifest manifest, double seconds, long splitDocuments,
+                          TokenizeResult heldOut) {
+        this(outputDir, manifest, seconds, splitDocuments, heldOut, null);
+    }
+
+    /** A run that found nothing new to tokenize: the dataset is unchanged. */
+    static TokenizeResult nothingToDo(String outputDir, Manifest current, String reason) {
+        return new TokenizeResult(outputDir, current, 0, 0, null, reason);
+    }
+
+    public boolean published() {
+        return nothingToDo == null;
     }
 
     public long documentsPacked() {
@@ -37,6 +51,9 @@ public record TokenizeResult(String outputDir, Manifest manifest, double seconds
 
     /** The closing summary line. */
     public String summary() {
+        if (nothingToDo != null) {
+            return "tokenize-job: " + nothingToDo;
+        }
         return summary("tokenize-job done");
     }
 
@@ -48,8 +65,9 @@ public record TokenizeResult(String outputDir, Manifest manifest, double seconds
                 .collect(Collectors.joining(", "));
         return String.format(Locale.ROOT,
                 "%s: %d documents read, %d packed (%d split over rows), skipped: %s; %d tokens in %.1f s "
-                        + "(%.0f tokens/s); %d sequences of %d tokens, padding %.2f%%; %d shard(s) in %s",
+                        + "(%.0f tokens/s); %d sequences of %d tokens, padding %.2f%%; %d shard(s) in %s, version %d",
                 label, c.documentsRead(), documentsPacked(), splitDocuments, skipped, c.tokens(), seconds, tokensPerSecond(),
-                c.sequences(), manifest.header().seqLen(), 100 * paddingFraction(), manifest.shards().size(), outputDir);
+                c.sequences(), manifest.header().seqLen(), 100 * paddingFraction(), manifest.shards().size(), outputDir,
+                manifest.datasetVersion() == null ? 0 : manifest.datasetVersion().number());
     }
 }

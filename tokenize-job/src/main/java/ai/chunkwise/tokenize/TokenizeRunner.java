@@ -2,12 +2,14 @@ package ai.chunkwise.tokenize;
 
 import ai.chunkwise.pipeline.format.DatasetCounts;
 import ai.chunkwise.pipeline.format.DatasetHeader;
+import ai.chunkwise.pipeline.format.DatasetVersion;
 import ai.chunkwise.pipeline.format.Manifest;
 import ai.chunkwise.pipeline.format.ShardEntry;
 import ai.chunkwise.tokenize.config.TokenizeSettings;
 import ai.chunkwise.tokenize.input.DocumentSource;
 import ai.chunkwise.tokenize.input.RawRecord;
 import ai.chunkwise.tokenize.output.OutputDirectory;
+import ai.chunkwise.tokenize.output.VersionPlan;
 import ai.chunkwise.tokenize.shard.DocumentTokenizer;
 import ai.chunkwise.tokenize.shard.HeldOutSplit;
 import ai.chunkwise.tokenize.shard.HadoopConfSnapshot;
@@ -17,8 +19,10 @@ import ai.chunkwise.tokenize.shard.ShardPartitioner;
 import ai.chunkwise.tokenize.shard.ShardResult;
 import ai.chunkwise.tokenize.shard.ShardTask;
 import ai.chunkwise.tokenize.shard.TokenizedDocument;
+import org.apache.hadoop.fs.FileStatus;
 import org.apache.spark.api.java.JavaPairRDD;
 import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.storage.StorageLevel;
 import scala.Tuple2;
@@ -64,8 +68,21 @@ public final class TokenizeRunner {
 
     public static TokenizeResult run(SparkSession spark, TokenizePlan plan) {
         TokenizeSettings s = plan.settings();
+        VersionPlan version = plan.version();
         long start = System.nanoTime();
-        plan.output().clear();
+        if (version.kind() == VersionPlan.Kind.NOTHING) {
+            plan.output().leaveUnchanged();
+            if (plan.evalOutput() != null) {
+                plan.evalOutput().leaveUnchanged();
+            }
+            LOG.info(version.reason());
+            return TokenizeResult.nothingToDo(plan.output().path().toString(), version.previous(), version.reason());
+        }
+        LOG.info("publishing version {}: {}", version.number(), version.reason());
+        plan.output().prepare();
+        if (plan.evalOutput() != null) {
+            plan.evalOutput().prepare();
+        }
 
         int parallelism = s.partitions() > 0 ? s.partitions() : spark.sparkContext().defaultParallelism();
         JavaRDD<RawRecord> records = DocumentSource.read(spark, plan.input(), s.format(), s.textField(), parallelism);
@@ -80,26 +97,32 @@ public final class TokenizeRunner {
 
         ShardAssigner assigner = new ShardAssigner(s.seed(), s.shards());
         JavaPairRDD<ShardKey, TokenizedDocument> keyed =
-                records.mapPartitionsToPair(new DocumentTokenizer(s.format(), s.textField(), s.tokenizer(),
-                        s.specialTokens(), plan.tokenizer(), assigner));
-        spark.sparkContext().setJobDescription("chunkwise tokenize " + s.input());
+                records.mapPartitionsToPair(new DocumentTokenizer(s.format(), s.textField(),
+                        JavaSparkContext.fromSparkContext(spark.sparkContext()).broadcast(plan.tokenizerSource()),
+                        plan.tokenizer(), assigner));
+        spark.sparkContext().setJobDescription("chunkwise tokenize " + Redact.uri(s.input()));
         if (plan.evalOutput() == null) {
-            Written train = write(spark, plan, keyed, s.shards(), plan.output(), null);
+            Written train = write(spark, plan, keyed, s.shards(), plan.output(), version, null);
+            requireDocuments(plan, List.of(train), List.of(plan.output()), List.of(version));
+            plan.output().publish(train.shardBytes, train.manifest);
             return new TokenizeResult(plan.output().path().toString(), train.manifest, seconds(start), train.splitDocuments);
         }
         // tokenized once, then routed: kept (spilling to disk if need be) for the two writes below. The held-out set
-        // is committed first: a run killed in between leaves no training dataset, so a re-run (or the pipeline
-        // runner, which checks the training dataset) never finds a training set without its held-out set.
+        // is published first: a run killed in between leaves the previous training version, so a re-run (or the
+        // pipeline runner, which checks the training dataset) never finds a training set without its held-out set.
         keyed = keyed.persist(StorageLevel.MEMORY_AND_DISK_SER());
         try {
             HeldOutSplit split = new HeldOutSplit(s.seed(), s.evalFraction());
             int evalShards = plan.evalShards();
             JavaPairRDD<ShardKey, TokenizedDocument> heldOut = keyed.filter(d -> split.isHeldOut(d._1()))
                     .mapToPair(d -> new Tuple2<>(rekey(d._1(), evalShards), d._2()));
-            plan.evalOutput().clear();
-            Written eval = write(spark, plan, heldOut, evalShards, plan.evalOutput(), "eval");
+            Written eval = write(spark, plan, heldOut, evalShards, plan.evalOutput(), plan.evalVersion(), "eval");
             Written train = write(spark, plan, keyed.filter(d -> !split.isHeldOut(d._1())), s.shards(),
-                    plan.output(), "train");
+                    plan.output(), version, "train");
+            requireDocuments(plan, List.of(eval, train), List.of(plan.evalOutput(), plan.output()),
+                    List.of(plan.evalVersion(), version));
+            plan.evalOutput().publish(eval.shardBytes, eval.manifest);
+            plan.output().publish(train.shardBytes, train.manifest);
             double seconds = seconds(start);
             TokenizeResult evalResult = new TokenizeResult(plan.evalOutput().path().toString(), eval.manifest, seconds,
                     eval.splitDocuments);
@@ -110,24 +133,53 @@ public final class TokenizeRunner {
         }
     }
 
-    private record Written(Manifest manifest, long splitDocuments) {
+    private record Written(Manifest manifest, Map<String, Long> shardBytes, long splitDocuments,
+                           List<ShardResult> results) {
     }
 
-    /** Routes, packs and writes one dataset, then commits its manifest (last). */
+    /** Routes, packs and writes one dataset's new shards into its version directory; publishing comes later. */
     private static Written write(SparkSession spark, TokenizePlan plan, JavaPairRDD<ShardKey, TokenizedDocument> keyed,
-                                 int shards, OutputDirectory output, String split) {
+                                 int shards, OutputDirectory output, VersionPlan version, String split) {
         JavaPairRDD<ShardKey, TokenizedDocument> ordered =
                 keyed.repartitionAndSortWithinPartitions(new ShardPartitioner(shards), ShardKey.ORDER);
-        ShardTask task = new ShardTask(output.path().toString(),
-                new HadoopConfSnapshot(spark.sparkContext().hadoopConfiguration()), plan.packing(), plan.settings().rowsPerBatch());
+        int shardOffset = version.kind() == VersionPlan.Kind.INCREMENT ? version.previous().shards().size() : 0;
+        ShardTask task = new ShardTask(output.path().toString(), DatasetVersion.dirName(version.number()), shardOffset,
+                new HadoopConfSnapshot(spark.sparkContext().hadoopConfiguration()), plan.packing(),
+                plan.settings().rowsPerBatch());
         List<ShardResult> results = new ArrayList<>(ordered.mapPartitionsWithIndex(task, false).collect());
         results.sort(Comparator.comparingInt(r -> r.shard));
 
-        Manifest manifest = manifestOf(plan, results, split);
+        Manifest manifest = manifestOf(plan, results, version, split);
         Map<String, Long> shardBytes = new LinkedHashMap<>();
         results.forEach(r -> shardBytes.put(r.fileName, r.bytes));
-        output.commit(shardBytes, manifest);
-        return new Written(manifest, results.stream().mapToLong(r -> r.splitDocuments).sum());
+        return new Written(manifest, shardBytes, results.stream().mapToLong(r -> r.splitDocuments).sum(), results);
+    }
+
+    /**
+     * An input none of whose records could be packed publishes nothing: the new version directories are removed
+     * and the user learns why.
+     */
+    private static void requireDocuments(TokenizePlan plan, List<Written> written, List<OutputDirectory> outputs,
+                                         List<VersionPlan> versions) {
+        List<ShardResult> results = written.stream().flatMap(w -> w.results.stream()).toList();
+        if (results.stream().mapToLong(r -> r.documentsPacked).sum() > 0) {
+            return;
+        }
+        for (int i = 0; i < outputs.size(); i++) {
+            outputs.get(i).discard(versions.get(i).number());
+        }
+        long read = results.stream().mapToLong(r -> r.documentsRead).sum();
+        TreeMap<String, Long> skipped = new TreeMap<>();
+        results.forEach(r -> r.skipped.forEach((k, v) -> skipped.merge(k, v, Long::sum)));
+        String files = plan.input().files().size() + " input file(s) under " + Redact.uri(plan.input().root().toString());
+        if (read == 0) {
+            throw new IllegalStateException(files + " hold no records (empty files?); nothing was published. "
+                    + "Check --input and --format");
+        }
+        throw new IllegalStateException("all " + read + " record(s) of " + files + " were skipped as invalid (" + skipped
+                + "); nothing was published. Check --format " + plan.settings().format().configName()
+                + (plan.settings().format().hasTextField() ? " and --text-field " + plan.settings().textField() : "")
+                + ", or fix the input");
     }
 
     /** A held-out document's key in the held-out dataset: its shard among {@code shards}, the same order hash. */
@@ -139,18 +191,31 @@ public final class TokenizeRunner {
         return (System.nanoTime() - start) / 1e9;
     }
 
-    static Manifest manifestOf(TokenizePlan plan, List<ShardResult> results) {
-        return manifestOf(plan, results, null);
-    }
-
-    /** @param split "train" or "eval" when the run holds documents out (recorded in the manifest's config), else null */
-    static Manifest manifestOf(TokenizePlan plan, List<ShardResult> results, String split) {
+    /**
+     * The manifest of a version: for an increment, the previous version's shards first, then the new ones, and
+     * the counts of both.
+     *
+     * @param split "train" or "eval" when the run holds documents out (recorded in the manifest's config), else null
+     */
+    static Manifest manifestOf(TokenizePlan plan, List<ShardResult> results, VersionPlan version, String split) {
         long read = 0;
         long tokens = 0;
         long padding = 0;
         long rows = 0;
         TreeMap<String, Long> skipped = new TreeMap<>();
         List<ShardEntry> entries = new ArrayList<>();
+        List<DatasetVersion.Increment> increments = new ArrayList<>();
+        if (version.kind() == VersionPlan.Kind.INCREMENT) {
+            Manifest prev = version.previous();
+            DatasetCounts c = prev.counts();
+            read += c.documentsRead();
+            tokens += c.tokens();
+            padding += c.paddingTokens();
+            rows += c.sequences();
+            c.documentsSkipped().forEach((k, v) -> skipped.merge(k, v, Long::sum));
+            entries.addAll(prev.shards());
+            increments.addAll(prev.datasetVersion().increments());
+        }
         for (ShardResult r : results) {
             read += r.documentsRead;
             tokens += r.tokens;
@@ -159,9 +224,15 @@ public final class TokenizeRunner {
             r.skipped.forEach((k, v) -> skipped.merge(k, v, Long::sum));
             entries.add(new ShardEntry(r.fileName, r.rows, r.tokens, r.bytes, r.sha256));
         }
+        List<DatasetVersion.InputFile> files = new ArrayList<>();
+        for (FileStatus f : plan.input().files()) {
+            files.add(new DatasetVersion.InputFile(plan.input().keyOf(f), f.getLen(), f.getModificationTime()));
+        }
+        increments.add(new DatasetVersion.Increment(version.number(), results.size(), files));
         DatasetCounts counts = new DatasetCounts(read, skipped, tokens, padding, rows);
         return new Manifest(DatasetHeader.CURRENT_FORMAT_VERSION, TokenizeJob.createdBy(),
-                DatasetHeader.of(plan.packing()), configOf(plan, split), counts, entries);
+                DatasetHeader.of(plan.packing()), configOf(plan, split), counts, entries,
+                DatasetVersion.of(version.number(), plan.producerOf(split == null ? null : split), increments));
     }
 
     private static SortedMap<String, Object> configOf(TokenizePlan plan, String split) {

@@ -121,8 +121,9 @@ class OutputSafetyTest {
 
         Map<String, byte[]> expected = TestJobs.files(clean);
         Map<String, byte[]> actual = TestJobs.files(out);
-        assertEquals(List.of("manifest.json", "shard-00000.arrow"), List.copyOf(actual.keySet()));
-        assertArrayEquals(expected.get("shard-00000.arrow"), actual.get("shard-00000.arrow"));
+        assertEquals(List.of("_SUCCESS", "manifest.json", "v0001/shard-00000.arrow", "versions/v0001.json"),
+                List.copyOf(actual.keySet()));
+        assertArrayEquals(expected.get("v0001/shard-00000.arrow"), actual.get("v0001/shard-00000.arrow"));
         try (DatasetReader reader = DatasetReader.open(out)) {
             assertEquals(3, reader.manifest().counts().documentsRead());
         }

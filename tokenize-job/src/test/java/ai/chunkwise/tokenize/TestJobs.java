@@ -105,11 +105,12 @@ final class TestJobs {
     }
 
     /** File name -> bytes of every file in a dataset directory. */
+    /** Every regular file below dir by relative path ("v0001/shard-00000.arrow"), with its bytes. */
     static Map<String, byte[]> files(Path dir) throws IOException {
         Map<String, byte[]> m = new java.util.TreeMap<>();
-        try (Stream<Path> s = Files.list(dir)) {
-            for (Path p : s.toList()) {
-                m.put(p.getFileName().toString(), Files.isRegularFile(p) ? Files.readAllBytes(p) : null);
+        try (Stream<Path> s = Files.walk(dir)) {
+            for (Path p : s.filter(Files::isRegularFile).toList()) {
+                m.put(dir.relativize(p).toString().replace('\\', '/'), Files.readAllBytes(p));
             }
         }
         return m;

@@ -13,6 +13,11 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.Iterator;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
 
 /**
  * A verified summary of a dataset, for humans and for comparing two runs: the content digest depends
@@ -74,9 +79,53 @@ public final class DatasetInspector {
             root.put("shard_count", m.shards().size());
             Manifest.putShards(root, m.shards());
             root.put("content_digest", HexFormat.of().formatHex(digest.digest()));
+            putVersions(root, reader, m);
             return JSON.writeValueAsString(root);
         } catch (JsonProcessingException e) {
             throw new IllegalStateException("cannot render summary JSON", e);
+        }
+    }
+
+    /** The version read and every kept version of the dataset (versions/vNNNN.json), oldest first. */
+    private static void putVersions(ObjectNode root, DatasetReader reader, Manifest read) {
+        if (read.datasetVersion() == null) {
+            return;
+        }
+        root.put("dataset_version", read.datasetVersion().number());
+        root.put("fingerprint", read.datasetVersion().fingerprint());
+        ArrayNode list = root.putArray("versions");
+        org.apache.hadoop.fs.FileSystem fs = reader.fileSystem();
+        org.apache.hadoop.fs.Path versions = new org.apache.hadoop.fs.Path(reader.location(), DatasetVersion.VERSIONS_DIR);
+        List<org.apache.hadoop.fs.Path> files = new ArrayList<>();
+        try {
+            if (!fs.exists(versions)) {
+                return;
+            }
+            for (org.apache.hadoop.fs.FileStatus st : fs.listStatus(versions)) {
+                if (DatasetVersion.isVersionManifestName(st.getPath().getName(), DatasetVersion.VERSIONS_DIR)) {
+                    files.add(st.getPath());
+                }
+            }
+        } catch (IOException e) {
+            throw new DatasetException("cannot list " + DatasetLocation.display(versions) + ": " + e.getMessage(), e);
+        }
+        files.sort(Comparator.comparingInt(p -> DatasetVersion.numberOf(p.getName())));
+        for (org.apache.hadoop.fs.Path f : files) {
+            ObjectNode v = list.addObject();
+            v.put("manifest", DatasetVersion.VERSIONS_DIR + "/" + f.getName());
+            try (java.io.InputStream in = fs.open(f)) {
+                Manifest m = Manifest.fromJson(new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8),
+                        DatasetLocation.display(f));
+                v.put("version", m.datasetVersion() == null ? -1 : m.datasetVersion().number());
+                v.put("shards", m.shards().size());
+                v.put("sequences", m.counts().sequences());
+                v.put("tokens", m.counts().tokens());
+                v.put("input_files", m.datasetVersion() == null ? 0 : m.datasetVersion().inputFiles().size());
+                v.put("fingerprint", m.datasetVersion() == null ? "" : m.datasetVersion().fingerprint());
+                v.put("current", m.datasetVersion() != null && m.datasetVersion().number() == read.datasetVersion().number());
+            } catch (IOException | DatasetException e) {
+                v.put("error", e.getMessage());
+            }
         }
     }
 

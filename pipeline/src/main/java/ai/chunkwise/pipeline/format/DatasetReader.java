@@ -115,9 +115,13 @@ public final class DatasetReader implements AutoCloseable {
 
     public static DatasetReader open(org.apache.hadoop.fs.Path location, Configuration conf, Verification verification) {
         FileSystem fs = DatasetLocation.fileSystem(location, conf);
-        org.apache.hadoop.fs.Path dir = fs.makeQualified(location);
+        org.apache.hadoop.fs.Path given = fs.makeQualified(location);
+        // the newest version: <dir>/manifest.json; an older one: <dir>/versions/vNNNN.json named directly
+        boolean olderVersion = isVersionManifest(fs, given);
+        org.apache.hadoop.fs.Path dir = olderVersion ? given.getParent().getParent() : given;
         String shown = DatasetLocation.display(dir);
-        Manifest manifest = readManifest(fs, dir);
+        Manifest manifest = readManifest(fs, dir,
+                olderVersion ? given : new org.apache.hadoop.fs.Path(dir, Manifest.FILE_NAME));
         List<org.apache.hadoop.fs.Path> files = new ArrayList<>();
         Set<org.apache.hadoop.fs.Path> seen = new HashSet<>();
         long rows = 0;
@@ -158,6 +162,11 @@ public final class DatasetReader implements AutoCloseable {
     /** The dataset directory as a qualified Hadoop path. */
     public org.apache.hadoop.fs.Path location() {
         return dir;
+    }
+
+    /** The file system of the dataset (the inspector lists the kept versions through it). */
+    FileSystem fileSystem() {
+        return fs;
     }
 
     /** The dataset directory as shown in messages (a plain path when local). */
@@ -204,8 +213,18 @@ public final class DatasetReader implements AutoCloseable {
         allocator.close();
     }
 
-    private static Manifest readManifest(FileSystem fs, org.apache.hadoop.fs.Path dir) {
-        org.apache.hadoop.fs.Path file = new org.apache.hadoop.fs.Path(dir, Manifest.FILE_NAME);
+    private static boolean isVersionManifest(FileSystem fs, org.apache.hadoop.fs.Path p) {
+        if (p.getParent() == null || !DatasetVersion.isVersionManifestName(p.getName(), p.getParent().getName())) {
+            return false;
+        }
+        try {
+            return fs.getFileStatus(p).isFile();
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    private static Manifest readManifest(FileSystem fs, org.apache.hadoop.fs.Path dir, org.apache.hadoop.fs.Path file) {
         String shown = DatasetLocation.display(dir);
         String json;
         try {

@@ -34,7 +34,7 @@ import java.util.TreeMap;
  *               booleans, lists, maps)
  */
 public record Manifest(int formatVersion, String createdBy, DatasetHeader header, SortedMap<String, Object> config,
-                       DatasetCounts counts, List<ShardEntry> shards) {
+                       DatasetCounts counts, List<ShardEntry> shards, DatasetVersion datasetVersion) {
 
     public static final String FILE_NAME = "manifest.json";
 
@@ -48,6 +48,12 @@ public record Manifest(int formatVersion, String createdBy, DatasetHeader header
         shards = List.copyOf(shards);
     }
 
+    /** A manifest without version information (written by tests and by tools that write one version only). */
+    public Manifest(int formatVersion, String createdBy, DatasetHeader header, SortedMap<String, Object> config,
+                    DatasetCounts counts, List<ShardEntry> shards) {
+        this(formatVersion, createdBy, header, config, counts, shards, null);
+    }
+
     public String toJson() {
         ObjectNode root = JSON.createObjectNode();
         root.put("format_version", formatVersion);
@@ -58,6 +64,9 @@ public record Manifest(int formatVersion, String createdBy, DatasetHeader header
         root.set("config", JSON.valueToTree(config));
         putCounts(root, counts);
         putShards(root, shards);
+        if (datasetVersion != null) {
+            root.set("dataset_version", JSON.valueToTree(datasetVersion.toMap()));
+        }
         try {
             return JSON.writeValueAsString(root) + "\n";
         } catch (JsonProcessingException e) {
@@ -149,7 +158,9 @@ public record Manifest(int formatVersion, String createdBy, DatasetHeader header
                 shards.add(new ShardEntry(f.text(s, "path"), f.longOf(s, "rows"), f.longOf(s, "tokens"),
                         f.longOf(s, "bytes"), f.text(s, "sha256")));
             }
-            return new Manifest(formatVersion, f.text(root, "created_by"), header, config, counts, shards);
+            DatasetVersion version = root.has("dataset_version")
+                    ? DatasetVersion.fromJson(root.get("dataset_version"), sourceForErrors) : null;
+            return new Manifest(formatVersion, f.text(root, "created_by"), header, config, counts, shards, version);
         } catch (IllegalArgumentException e) {
             throw new DatasetException(sourceForErrors + ": invalid manifest (" + e.getMessage() + ")", e);
         }

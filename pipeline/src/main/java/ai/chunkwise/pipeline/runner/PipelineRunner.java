@@ -17,8 +17,10 @@ import java.util.List;
 
 /**
  * {@code run <pipeline.conf>}: tokenize -> verify -> train, each job started as its own process (never on this
- * classpath). tokenize is skipped when its dataset is already complete (manifest present and every shard's size,
- * SHA-256 and schema verify); train always passes {@code --resume}, so it continues from its latest checkpoint
+ * classpath). When the dataset is complete (manifest present and every shard's size, SHA-256 and schema verify),
+ * tokenize runs with {@code --mode incremental --overwrite}: the job itself compares the dataset's fingerprint with
+ * what the configuration would produce and does nothing, adds new input files, or publishes a complete new
+ * version (the old one readable until then); train always passes {@code --resume}, so it continues from its latest checkpoint
  * (or starts when there is none, or finishes at once when it is done). A failing step stops the pipeline with
  * the step's exit code and the last lines of its stderr.
  */
@@ -48,13 +50,19 @@ public final class PipelineRunner {
 
     void tokenize() {
         String incomplete = whyIncomplete(datasetLocation(), hadoopConf());
-        if (incomplete == null) {
-            out.println("pipeline: tokenize skipped: " + settings.dataset() + " is complete (manifest and checksums verify)");
-            return;
-        }
-        out.println("pipeline: tokenize: " + incomplete);
         List<String> jobArgs = new ArrayList<>(List.of("--conf", settings.tokenizeConf().toString(),
                 "--output", settings.dataset().toString(), "--overwrite"));
+        if (incomplete == null) {
+            // A dataset that verifies may still be stale: the job compares its fingerprint (tokenizer, every setting
+            // that changes bytes, input files) with what the configuration produces, and says "nothing to do",
+            // adds new input files, or publishes a complete new version when the configuration changed.
+            out.println("pipeline: tokenize: " + settings.dataset() + " verifies; checking its fingerprint against "
+                    + "the configuration and the input");
+            jobArgs.addAll(List.of("--mode", "incremental"));
+        } else {
+            out.println("pipeline: tokenize: " + incomplete);
+            jobArgs.addAll(List.of("--mode", "full"));
+        }
         jobArgs.addAll(settings.tokenizeArgs());
         List<String> command = new ArrayList<>();
         if (settings.sparkSubmit().isBlank()) {

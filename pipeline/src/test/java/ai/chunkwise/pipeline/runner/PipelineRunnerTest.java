@@ -62,16 +62,18 @@ class PipelineRunnerTest {
     }
 
     @Test
-    void aCompleteDatasetSkipsTokenizeAndTrainingResumes(@TempDir Path dir) throws IOException {
-        Path conf = setUp(dir, true);   // tokenize would fail: the run passes only if it is skipped
+    void aCompleteDatasetIsCheckedIncrementallyByTheJobAndTrainingResumes(@TempDir Path dir) throws IOException {
+        Path conf = setUp(dir, false);
         TestDatasets.write(dir.resolve("ds"), TestDatasets.rows(PackingPolicy.CONCAT, 20, 1),
                 TestDatasets.header(PackingPolicy.CONCAT), 3, 2);
         runner(dir, conf).run();
         List<String> calls = calls(dir);
-        assertEquals(List.of("-jar train.jar train --conf train.conf --dataset ds --out run --resume --set train.steps=3",
-                "OMP=1"), calls, "only train was started, with --resume and the dataset");
+        // a dataset that verifies may be stale (issue 9, finding 1): the job compares fingerprints, never skipped
+        assertEquals(List.of("-jar tokenize.jar --conf tok.conf --output ds --overwrite --mode incremental", "OMP=1",
+                "-jar train.jar train --conf train.conf --dataset ds --out run --resume --set train.steps=3",
+                "OMP=1"), calls, "tokenize asked to compare, then train with --resume and the dataset");
         String log = out.toString(StandardCharsets.UTF_8);
-        assertTrue(log.contains("tokenize skipped"), log);
+        assertTrue(log.contains("checking its fingerprint"), log);
         assertTrue(log.contains("step 1/1 | loss 1.0"), "the job's own output passes through: " + log);
     }
 
@@ -85,7 +87,7 @@ class PipelineRunnerTest {
                 e.getMessage());
         List<String> calls = calls(dir);
         assertEquals(2, calls.size(), "train never started: " + calls);
-        assertEquals("-jar tokenize.jar --conf tok.conf --output ds --overwrite", calls.get(0));
+        assertEquals("-jar tokenize.jar --conf tok.conf --output ds --overwrite --mode full", calls.get(0));
 
         // through the CLI: the process exits with the step's own code and prints its error
         ByteArrayOutputStream cliErr = new ByteArrayOutputStream();
@@ -116,7 +118,7 @@ class PipelineRunnerTest {
 
     @Test
     void trainCanBeLaunchedThroughSparkSubmitWithTheDatasetAsAFileUri(@TempDir Path dir) throws IOException {
-        Path conf = setUp(dir, true);
+        Path conf = setUp(dir, false);
         TestDatasets.write(dir.resolve("ds"), TestDatasets.rows(PackingPolicy.CONCAT, 20, 1),
                 TestDatasets.header(PackingPolicy.CONCAT), 3, 2);
         String uri = "file://" + dir.resolve("ds");
@@ -124,9 +126,10 @@ class PipelineRunnerTest {
                 .replace("args = [\"--set\", \"train.steps=3\"] }", "args = [\"--set\", \"train.steps=3\"], spark-submit = \""
                         + dir.resolve("fake-java.sh") + "\", spark-args = [\"--master\", \"spark://m:7077\"] }"));
         runner(dir, conf).run();
-        assertEquals(List.of("--class ai.chunkwise.train.cli.TrainCli --master spark://m:7077 train.jar train --conf "
+        assertEquals(List.of("-jar tokenize.jar --conf tok.conf --output " + uri + " --overwrite --mode incremental", "OMP=1",
+                "--class ai.chunkwise.train.cli.TrainCli --master spark://m:7077 train.jar train --conf "
                 + "train.conf --dataset " + uri + " --out run --resume --set train.steps=3", "OMP=1"), calls(dir),
-                "a complete dataset named by URI (kept as written) skips tokenize; train goes through spark-submit");
+                "a complete dataset named by URI (kept as written) is checked by the job; train goes through spark-submit");
     }
 
     @Test

@@ -2,6 +2,8 @@ package ai.chunkwise.tokenize.config;
 
 import ai.chunkwise.pipeline.config.StrictConfig;
 import ai.chunkwise.pipeline.packing.PackingPolicy;
+import ai.chunkwise.tokenize.Redact;
+import ai.chunkwise.tokenize.output.VersionPlan;
 import ai.chunkwise.pipeline.tokenizer.SpecialTokenNames;
 import ai.chunkwise.tokenize.input.InputFormat;
 import com.typesafe.config.Config;
@@ -30,6 +32,7 @@ public record TokenizeSettings(
         InputFormat format,
         String textField,
         String output,
+        String mode,
         boolean overwrite,
         String tokenizer,
         SpecialTokenNames specialTokens,
@@ -52,7 +55,7 @@ public record TokenizeSettings(
 
     /** Every key, relative to {@link #ROOT}; one per command-line option. */
     public static final List<String> KEYS = List.of(
-            "input", "format", "text-field", "output", "overwrite", "tokenizer", "bos-token", "eos-token",
+            "input", "format", "text-field", "output", "mode", "overwrite", "tokenizer", "bos-token", "eos-token",
             "pad-token", "chunk-size", "chunks-per-seq", "packing", "add-bos", "add-eos", "seed", "partitions",
             "shards", "rows-per-batch", "master", "eval-fraction", "eval-output");
 
@@ -81,6 +84,10 @@ public record TokenizeSettings(
             throw new IllegalArgumentException("tokenize.shards (--shards) must be >= 0 (0 = auto), got " + shards);
         }
         master = master == null ? "" : master;
+        mode = mode == null ? "full" : mode.trim();
+        if (!VersionPlan.MODES.contains(mode)) {
+            throw new IllegalArgumentException("tokenize.mode (--mode) must be one of " + VersionPlan.MODES + ", got '" + mode + "'");
+        }
         specialTokens = specialTokens == null ? SpecialTokenNames.NONE : specialTokens;
         if (!(evalFraction >= 0 && evalFraction < 1)) {
             throw new IllegalArgumentException("tokenize.eval-fraction (--eval-fraction) must be in [0, 1) (0 = no "
@@ -153,6 +160,7 @@ public record TokenizeSettings(
                     InputFormat.parse(t.getString("format")),
                     t.getString("text-field"),
                     t.hasPath("output") ? t.getString("output") : null,
+                    t.getString("mode"),
                     t.getBoolean("overwrite"),
                     t.getString("tokenizer"),
                     new SpecialTokenNames(t.getString("bos-token"), t.getString("eos-token"), t.getString("pad-token")),
@@ -181,12 +189,13 @@ public record TokenizeSettings(
     /** The effective configuration as recorded in manifest.json (keys as in the conf file). */
     public SortedMap<String, Object> toConfigMap() {
         SortedMap<String, Object> m = new TreeMap<>();
-        m.put("input", input);
+        m.put("input", Redact.uri(input));
         m.put("format", format.configName());
         m.put("text-field", textField);
-        m.put("output", output);
+        m.put("output", Redact.uri(output));
+        m.put("mode", mode);
         m.put("overwrite", overwrite);
-        m.put("tokenizer", tokenizer);
+        m.put("tokenizer", Redact.uri(tokenizer));
         m.put("bos-token", specialTokens.bos() == null ? "" : specialTokens.bos());
         m.put("eos-token", specialTokens.eos() == null ? "" : specialTokens.eos());
         m.put("pad-token", specialTokens.pad() == null ? "" : specialTokens.pad());
@@ -201,13 +210,35 @@ public record TokenizeSettings(
         m.put("rows-per-batch", rowsPerBatch);
         m.put("master", master);
         m.put("eval-fraction", evalFraction);
-        m.put("eval-output", evalFraction > 0 ? evalOutputPath() : "");
+        m.put("eval-output", evalFraction > 0 ? Redact.uri(evalOutputPath()) : "");
+        return m;
+    }
+
+    /**
+     * Every setting that changes the bytes of the shards (not input/output locations, mode, partitions or master),
+     * for a dataset version's fingerprint; the tokenizer's identity is added by the plan.
+     */
+    public SortedMap<String, Object> producerSettings() {
+        SortedMap<String, Object> m = new TreeMap<>();
+        m.put("format", format.configName());
+        if (format.hasTextField()) {
+            m.put("text-field", textField);
+        }
+        m.put("chunk-size", chunkSize);
+        m.put("chunks-per-seq", chunksPerSeq);
+        m.put("packing", packing.configName());
+        m.put("add-bos", addBos);
+        m.put("add-eos", addEos);
+        m.put("seed", seed);
+        m.put("shards", shards);
+        m.put("rows-per-batch", rowsPerBatch);
+        m.put("eval-fraction", evalFraction);
         return m;
     }
 
     /** The same settings with the resolved shard count (auto replaced by the number actually used). */
     public TokenizeSettings withShards(int resolvedShards) {
-        return new TokenizeSettings(input, format, textField, output, overwrite, tokenizer, specialTokens, chunkSize,
+        return new TokenizeSettings(input, format, textField, output, mode, overwrite, tokenizer, specialTokens, chunkSize,
                 chunksPerSeq, packing, addBos, addEos, seed, partitions, resolvedShards, rowsPerBatch, master,
                 evalFraction, evalOutput);
     }

@@ -47,13 +47,15 @@ public final class DocumentSource {
     public static JavaRDD<RawRecord> read(SparkSession spark, InputFiles input, InputFormat format, String textField,
                                           int parallelism) {
         JavaSparkContext sc = JavaSparkContext.fromSparkContext(spark.sparkContext());
-        String pattern = input.pattern().toString();
+        String pattern = input.readPaths();
         String root = input.root().toUri().toString();
         return switch (format) {
             case TEXT -> readWholeFiles(sc, pattern, root);
             case LINES, JSONL -> readLines(sc, pattern, root,
                     Math.max(MIN_SPLIT_BYTES, (input.totalBytes() + parallelism - 1) / parallelism));
-            case PARQUET -> readParquet(spark, pattern, root, textField);
+            case PARQUET -> readParquet(spark, input.onlyListedFiles()
+                    ? input.files().stream().map(f -> f.getPath().toString()).toArray(String[]::new)
+                    : new String[]{pattern}, root, textField);
         };
     }
 
@@ -131,8 +133,9 @@ public final class DocumentSource {
         }, false);
     }
 
-    private static JavaRDD<RawRecord> readParquet(SparkSession spark, String pattern, String root, String field) {
-        Dataset<Row> df = spark.read().parquet(pattern);
+    private static JavaRDD<RawRecord> readParquet(SparkSession spark, String[] paths, String root, String field) {
+        Dataset<Row> df = spark.read().parquet(paths);
+        String pattern = String.join(",", paths);
         StructField f = Arrays.stream(df.schema().fields()).filter(x -> x.name().equals(field)).findFirst()
                 .orElseThrow(() -> new IllegalArgumentException("Parquet input " + pattern + " has no column '" + field
                         + "'; its columns are " + Arrays.toString(df.schema().fieldNames())

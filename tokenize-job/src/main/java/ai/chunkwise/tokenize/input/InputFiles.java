@@ -4,6 +4,7 @@ import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
+import org.apache.hadoop.util.StringUtils;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -19,7 +20,7 @@ import java.util.List;
  * the whole input tree elsewhere does not change the output. The root is the input directory, the parent of an
  * input file, or, for a glob, the deepest directory above the first glob character.
  */
-public record InputFiles(Path pattern, Path root, List<FileStatus> files) {
+public record InputFiles(Path pattern, Path root, List<FileStatus> files, boolean onlyListedFiles) {
 
     /** Resolves the input; a clear error if it matches nothing (checked before any Spark work). */
     public static InputFiles resolve(String input, Configuration hadoopConf) {
@@ -49,7 +50,7 @@ public record InputFiles(Path pattern, Path root, List<FileStatus> files) {
                         + "or hold only hidden files starting with '.' or '_')");
             }
             files.sort(Comparator.comparing(s -> s.getPath().toString()));
-            return new InputFiles(pattern, root, List.copyOf(files));
+            return new InputFiles(pattern, root, List.copyOf(files), false);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot list input " + input + ": " + e.getMessage(), e);
         }
@@ -88,6 +89,27 @@ public record InputFiles(Path pattern, Path root, List<FileStatus> files) {
 
     private static boolean containsGlob(Path p) {
         return isGlob(p.toUri().getPath());
+    }
+
+    /** The same root with only some of the files (an incremental run reads the new files only). */
+    public InputFiles only(List<FileStatus> subset) {
+        return new InputFiles(pattern, root, List.copyOf(subset), true);
+    }
+
+    /**
+     * What Spark's readers are given: the pattern, or the listed files comma-separated (escaped as Hadoop's
+     * FileInputFormat.setInputPaths expects).
+     */
+    public String readPaths() {
+        if (!onlyListedFiles) {
+            return pattern.toString();
+        }
+        return String.join(",", files.stream().map(f -> StringUtils.escapeString(f.getPath().toString())).toList());
+    }
+
+    /** The stable key of a file of this input: its path relative to the root. */
+    public String keyOf(FileStatus file) {
+        return relativeKey(root.toUri(), file.getPath().toUri());
     }
 
     public long totalBytes() {

@@ -1,5 +1,6 @@
 package ai.chunkwise.tokenize.output;
 
+import ai.chunkwise.pipeline.format.DatasetVersion;
 import ai.chunkwise.pipeline.format.Manifest;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
@@ -9,11 +10,22 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.regex.Pattern;
 
-/** The file names this job writes inside a dataset directory; nothing else there is ours to delete. */
+/**
+ * The names this job writes inside a dataset directory; nothing else there is ours to delete.
+ * <pre>
+ * manifest.json          the newest complete version (written last, atomically)
+ * _SUCCESS               completion marker for schedulers, as Hadoop jobs write it (after manifest.json)
+ * v0001/shard-NNNNN.arrow  immutable shards added by version 1 (v0002/ by version 2, ...)
+ * versions/v0001.json    every published version's manifest, kept for readers of older versions
+ * _chunkwise_tmp/        shards being written (attempt-unique names)
+ * </pre>
+ */
 public final class DatasetLayout {
-    /** Shard files are written here under attempt-unique names, then renamed into the dataset directory. */
+    /** Shard files are written here under attempt-unique names, then renamed into their version directory. */
     public static final String TEMP_DIR = "_chunkwise_tmp";
     public static final String MANIFEST_TMP = Manifest.FILE_NAME + ".tmp";
+    /** Hadoop's completion marker (FileOutputCommitter writes the same name). */
+    public static final String SUCCESS = "_SUCCESS";
     private static final Pattern SHARD = Pattern.compile("shard-\\d{5,}\\.arrow");
 
     private DatasetLayout() {
@@ -26,9 +38,16 @@ public final class DatasetLayout {
     /** Whether a file name in the output directory belongs to a (possibly incomplete) dataset of this job. */
     public static boolean isOurs(String name) {
         return name.equals(Manifest.FILE_NAME) || name.equals(MANIFEST_TMP) || name.equals(TEMP_DIR)
-                || SHARD.matcher(name).matches()
+                || name.equals(SUCCESS) || name.equals(DatasetVersion.VERSIONS_DIR)
+                || DatasetVersion.numberOf(name) > 0 && !name.endsWith(".json")
+                || isLegacyShard(name)
                 // Hadoop's local file system writes .name.crc side files unless told not to
                 || (name.startsWith(".") && name.endsWith(".crc") && isOurs(name.substring(1, name.length() - 4)));
+    }
+
+    /** A shard at the top of the directory, as datasets were laid out before versions. */
+    static boolean isLegacyShard(String name) {
+        return SHARD.matcher(name).matches();
     }
 
     /** The file system of a dataset path, without Hadoop's .crc side files on the local file system. */

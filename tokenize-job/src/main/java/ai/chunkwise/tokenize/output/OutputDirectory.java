@@ -1,50 +1,72 @@
 package ai.chunkwise.tokenize.output;
 
+import ai.chunkwise.pipeline.format.DatasetException;
+import ai.chunkwise.pipeline.format.DatasetVersion;
 import ai.chunkwise.pipeline.format.Manifest;
+import ai.chunkwise.pipeline.format.ShardEntry;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FSDataOutputStream;
+import org.apache.hadoop.fs.FileContext;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Options;
 import org.apache.hadoop.fs.Path;
 
 import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
- * The output dataset directory on any Hadoop file system: pre-flight checks, clean-up of an earlier
- * (complete or killed) run, and the manifest written last, atomically.
+ * The output dataset directory on any Hadoop file system (layout: {@link DatasetLayout}): pre-flight checks,
+ * clean-up of a killed run's leftovers, and publishing a version.
  *
- * <p>Life cycle: {@link #check} (before any Spark work) -> {@link #clear} -> executors write shards ->
- * {@link #commit} verifies them, removes the temporary directory and renames manifest.json into place.
- * Until that rename the directory holds no manifest, so a run killed at any point leaves "no dataset",
- * and the next run's {@link #clear} removes its leftovers.
+ * <p>Life cycle: {@link #check} (before any Spark work) -> {@link #prepare} -> executors write the new version's
+ * shards into {@code vNNNN/} -> {@link #publish} verifies them, keeps the version's manifest in
+ * {@code versions/}, switches {@code manifest.json} atomically, writes {@code _SUCCESS}, and only then deletes
+ * what the new version no longer lists (after --overwrite). Until the switch, {@code manifest.json} is the
+ * previous version's (or absent), so a run killed at any point leaves the previous dataset readable, and the
+ * next run's {@link #prepare} removes the leftovers.
  */
 public final class OutputDirectory {
     private final Path dir;
     private final FileSystem fs;
+    private final Configuration conf;
+    private final Manifest existing;
 
-    private OutputDirectory(Path dir, FileSystem fs) {
+    private OutputDirectory(Path dir, FileSystem fs, Configuration conf, Manifest existing) {
         this.dir = dir;
         this.fs = fs;
+        this.conf = conf;
+        this.existing = existing;
     }
 
     public Path path() {
         return dir;
     }
 
+    /** The current version's manifest, or null when the directory holds no dataset. */
+    public Manifest existing() {
+        return existing;
+    }
+
     /**
-     * Pre-flight: the directory must be creatable and writable, must not hold a dataset unless
-     * {@code overwrite}, and must not hold files of anything else (we never delete what we did not write).
+     * Pre-flight: the directory must be creatable and writable and must not hold files of anything else (we
+     * never delete what we did not write). Reads the current manifest, if any; whether it may be replaced or
+     * extended is {@link VersionPlan}'s decision.
      */
-    public static OutputDirectory check(String output, boolean overwrite, Configuration conf) {
+    public static OutputDirectory check(String output, Configuration conf) {
         Path raw = new Path(output);
         FileSystem fs = DatasetLayout.fileSystem(raw, conf);
         Path dir = fs.makeQualified(raw);
+        Manifest existing = null;
         try {
             FileStatus status = statusOrNull(fs, dir);
             if (status != null && !status.isDirectory()) {
@@ -65,10 +87,8 @@ public final class OutputDirectory {
                             + "Chunkwise dataset (" + String.join(", ", foreign.subList(0, Math.min(5, foreign.size())))
                             + (foreign.size() > 5 ? ", ..." : "") + "); give an empty or new directory with --output");
                 }
-                if (hasManifest && !overwrite) {
-                    throw new IllegalArgumentException("output directory " + output + " already holds a dataset ("
-                            + Manifest.FILE_NAME + "); pass --overwrite (or set tokenize.overwrite = true) to replace it, "
-                            + "or choose another --output");
+                if (hasManifest) {
+                    existing = readManifest(fs, new Path(dir, Manifest.FILE_NAME));
                 }
             }
             // writable? create the directory and a probe file now rather than after minutes of tokenizing
@@ -85,20 +105,37 @@ public final class OutputDirectory {
             throw new IllegalArgumentException("output directory " + output + " is not writable (" + e.getMessage()
                     + "); give a writable location with --output", e);
         }
-        return new OutputDirectory(dir, fs);
+        return new OutputDirectory(dir, fs, conf, existing);
+    }
+
+    private static Manifest readManifest(FileSystem fs, Path file) throws IOException {
+        byte[] bytes;
+        try (var in = fs.open(file)) {
+            bytes = in.readAllBytes();
+        }
+        try {
+            return Manifest.fromJson(new String(bytes, StandardCharsets.UTF_8), file.toString());
+        } catch (DatasetException e) {
+            throw new IllegalArgumentException(e.getMessage() + " (or pass --overwrite to replace the dataset)", e);
+        }
     }
 
     /**
-     * Removes the previous dataset (allowed by {@link #check}) and the leftovers of a killed run. The manifest
-     * goes first, so that a crash during clean-up cannot leave a manifest pointing at missing shards.
+     * Removes a killed run's leftovers: the temporary directory, a half-written manifest, and version
+     * directories and kept manifests that the current manifest does not reach (numbers above the current
+     * version, or versions an --overwrite replaced). Nothing the current version lists is touched.
      */
-    public void clear() {
+    public void prepare() {
         try {
-            fs.delete(new Path(dir, Manifest.FILE_NAME), false);
-            for (FileStatus child : fs.listStatus(dir)) {
-                String name = child.getPath().getName();
-                if (DatasetLayout.isOurs(name) && !name.equals(DatasetLayout.TEMP_DIR)) {
-                    fs.delete(child.getPath(), false);
+            fs.delete(new Path(dir, DatasetLayout.MANIFEST_TMP), false);
+            deleteUnreachable(existing);
+            int current = existing == null || existing.datasetVersion() == null ? 0 : existing.datasetVersion().number();
+            Path versions = new Path(dir, DatasetVersion.VERSIONS_DIR);
+            if (fs.exists(versions)) {
+                for (FileStatus v : fs.listStatus(versions)) {
+                    if (DatasetVersion.numberOf(v.getPath().getName()) > current) {
+                        fs.delete(v.getPath(), false);
+                    }
                 }
             }
             Path tmpDir = new Path(dir, DatasetLayout.TEMP_DIR);
@@ -109,15 +146,39 @@ public final class OutputDirectory {
         }
     }
 
-    /**
-     * Completes the dataset: checks that every shard file is in place with the size its task reported,
-     * removes the temporary directory (failed attempts' files), and writes the manifest LAST.
-     *
-     * @param shardBytes expected size by shard file name
-     */
-    public void commit(Map<String, Long> shardBytes, Manifest manifest) {
+    /** A run with nothing to do leaves the directory as it found it: drops the pre-flight's temporary directory. */
+    public void leaveUnchanged() {
         try {
-            for (Map.Entry<String, Long> e : shardBytes.entrySet()) {
+            fs.delete(new Path(dir, DatasetLayout.TEMP_DIR), true);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot remove " + new Path(dir, DatasetLayout.TEMP_DIR) + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Deletes a version directory that will not be published (e.g. every record was invalid). */
+    public void discard(int number) {
+        try {
+            fs.delete(new Path(dir, DatasetVersion.dirName(number)), true);
+            fs.delete(new Path(dir, DatasetLayout.TEMP_DIR), true);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot remove " + new Path(dir, DatasetVersion.dirName(number)) + ": "
+                    + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Publishes a version: checks that every new shard file is in place with the size its task reported, keeps
+     * the manifest as {@code versions/vNNNN.json}, switches {@code manifest.json} to it atomically, writes
+     * {@code _SUCCESS}, then deletes what the new manifest no longer lists (the replaced versions after
+     * --overwrite). A crash before the switch leaves the previous version current; after it, only garbage
+     * that the next run's {@link #prepare} removes.
+     *
+     * @param newShardBytes expected size by shard path (relative to the dataset directory)
+     */
+    public void publish(Map<String, Long> newShardBytes, Manifest manifest) {
+        int number = manifest.datasetVersion().number();
+        try {
+            for (Map.Entry<String, Long> e : newShardBytes.entrySet()) {
                 FileStatus s = statusOrNull(fs, new Path(dir, e.getKey()));
                 if (s == null || s.getLen() != e.getValue()) {
                     throw new IllegalStateException("shard " + new Path(dir, e.getKey()) + " is "
@@ -126,18 +187,78 @@ public final class OutputDirectory {
                 }
             }
             fs.delete(new Path(dir, DatasetLayout.TEMP_DIR), true);
-            Path tmp = new Path(dir, DatasetLayout.MANIFEST_TMP);
-            try (FSDataOutputStream out = fs.create(tmp, true)) {
-                out.write(manifest.toJson().getBytes(StandardCharsets.UTF_8));
-                out.hsync();
-            }
-            Path target = new Path(dir, Manifest.FILE_NAME);
-            if (!fs.rename(tmp, target)) {
-                throw new IOException("rename of " + tmp + " to " + target + " returned false");
+            byte[] json = manifest.toJson().getBytes(StandardCharsets.UTF_8);
+            Path kept = new Path(dir, DatasetVersion.manifestPath(number));
+            fs.mkdirs(kept.getParent());
+            writeThenRename(json, new Path(kept.getParent(), kept.getName() + ".tmp"), kept);
+            writeThenRename(json, new Path(dir, DatasetLayout.MANIFEST_TMP), new Path(dir, Manifest.FILE_NAME));
+            // the switch is done: from here on the new version is the dataset
+            try (FSDataOutputStream out = fs.create(new Path(dir, DatasetLayout.SUCCESS), true)) {
+                out.write(("{\"version\":" + number + ",\"manifest\":\"" + DatasetVersion.manifestPath(number)
+                        + "\",\"fingerprint\":\"" + manifest.datasetVersion().fingerprint() + "\"}\n")
+                        .getBytes(StandardCharsets.UTF_8));
             }
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot write the manifest of " + dir + ": " + e.getMessage(), e);
+            throw new UncheckedIOException("cannot publish version " + number + " of " + dir + ": " + e.getMessage(), e);
         }
+        deleteUnlisted(manifest);
+    }
+
+    /** After the switch: the replaced versions' directories, legacy shards and kept manifests. */
+    private void deleteUnlisted(Manifest published) {
+        try {
+            deleteUnreachable(published);
+        } catch (IOException e) {
+            // the new version is published and whole; what is left is garbage that the next run removes
+            throw new UncheckedIOException("version published, but removing the replaced version's files in " + dir
+                    + " failed (" + e.getMessage() + "); the next run removes them", e);
+        }
+    }
+
+    /**
+     * Deletes the version directories (with their kept manifests) and legacy top-level shards that {@code current}
+     * does not list; with no current manifest, all of them.
+     */
+    private void deleteUnreachable(Manifest current) throws IOException {
+        Set<String> live = new HashSet<>();
+        if (current != null) {
+            for (ShardEntry s : current.shards()) {
+                int slash = s.path().indexOf('/');
+                live.add(slash < 0 ? "" : s.path().substring(0, slash));
+            }
+        }
+        for (FileStatus child : fs.listStatus(dir)) {
+            String name = child.getPath().getName();
+            boolean deadVersion = child.isDirectory() && DatasetVersion.numberOf(name) > 0 && !live.contains(name);
+            if (deadVersion || DatasetLayout.isLegacyShard(name) && !live.contains("")) {
+                fs.delete(child.getPath(), true);
+                if (deadVersion) {
+                    fs.delete(new Path(dir, DatasetVersion.manifestPath(DatasetVersion.numberOf(name))), false);
+                }
+            }
+        }
+    }
+
+    private void writeThenRename(byte[] bytes, Path tmp, Path target) throws IOException {
+        try (FSDataOutputStream out = fs.create(tmp, true)) {
+            out.write(bytes);
+            out.hsync();
+        }
+        renameReplacing(tmp, target);
+    }
+
+    /**
+     * Atomic replace: on the local file system through java.nio (rename(2)); elsewhere through Hadoop's
+     * FileContext rename with OVERWRITE (one NameNode operation on HDFS). FileSystem.rename refuses an
+     * existing target on HDFS.
+     */
+    private void renameReplacing(Path tmp, Path target) throws IOException {
+        if ("file".equals(dir.toUri().getScheme())) {
+            Files.move(java.nio.file.Path.of(tmp.toUri()), java.nio.file.Path.of(target.toUri()),
+                    StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            return;
+        }
+        FileContext.getFileContext(dir.toUri(), conf).rename(tmp, target, Options.Rename.OVERWRITE);
     }
 
     private static FileStatus statusOrNull(FileSystem fs, Path p) throws IOException {

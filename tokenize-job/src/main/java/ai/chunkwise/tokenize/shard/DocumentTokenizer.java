@@ -9,6 +9,7 @@ import ai.chunkwise.tokenize.input.RecordDecoder;
 import ai.chunkwise.tokenize.input.SkipReason;
 import ai.chunkwise.tokenize.input.SourceRecord;
 import org.apache.spark.TaskContext;
+import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.util.TaskCompletionListener;
 import org.apache.spark.api.java.function.PairFlatMapFunction;
 import scala.Tuple2;
@@ -22,19 +23,18 @@ import java.util.Iterator;
 public final class DocumentTokenizer implements PairFlatMapFunction<Iterator<RawRecord>, ShardKey, TokenizedDocument> {
     private static final long serialVersionUID = 1L;
 
-    private final String tokenizerSpec;
-    private final SpecialTokenNames specialTokens;
+    private final Broadcast<ResolvedTokenizer> tokenizerSource;
     private final String expectedVocabHash;
     private final ShardAssigner assigner;
     private final String format;
     private final String textField;
 
-    public DocumentTokenizer(InputFormat format, String textField, String tokenizerSpec, SpecialTokenNames specialTokens,
+    /** @param tokenizerSource broadcast by the driver: each executor fetches an hf: tokenizer's file once */
+    public DocumentTokenizer(InputFormat format, String textField, Broadcast<ResolvedTokenizer> tokenizerSource,
                              TokenizerInfo expected, ShardAssigner assigner) {
-        this.specialTokens = specialTokens;
         this.format = format.configName();
         this.textField = textField;
-        this.tokenizerSpec = tokenizerSpec;
+        this.tokenizerSource = tokenizerSource;
         this.expectedVocabHash = expected.vocabHash();
         this.assigner = assigner;
     }
@@ -42,11 +42,11 @@ public final class DocumentTokenizer implements PairFlatMapFunction<Iterator<Raw
     @Override
     public Iterator<Tuple2<ShardKey, TokenizedDocument>> call(Iterator<RawRecord> records) {
         RecordDecoder decoder = new RecordDecoder(InputFormat.parse(format), textField);
-        TextTokenizer tokenizer = TextTokenizer.fromSpec(tokenizerSpec, specialTokens);
+        TextTokenizer tokenizer = tokenizerSource.value().open();
         // closed when the task ends, whether it succeeds or fails
         TaskContext.get().addTaskCompletionListener((TaskCompletionListener) ctx -> tokenizer.close());
         if (!tokenizer.info().vocabHash().equals(expectedVocabHash)) {
-            throw new IllegalStateException("tokenizer " + tokenizerSpec + " on this executor has vocabulary hash "
+            throw new IllegalStateException("tokenizer " + tokenizerSource.value().spec() + " on this executor has vocabulary hash "
                     + tokenizer.info().vocabHash() + " but the driver's has " + expectedVocabHash
                     + "; every executor must see the same tokenizer file");
         }

@@ -32,6 +32,8 @@ public final class ShardTask implements Function2<Integer, Iterator<Tuple2<Shard
     static final int ROW_BITS = 32;
 
     private final String outputDir;
+    private final String versionDir;
+    private final int shardOffset;
     private final HadoopConfSnapshot hadoopConf;
     private final TokenizerIdentity tokenizer;
     private final int chunkSize;
@@ -41,8 +43,15 @@ public final class ShardTask implements Function2<Integer, Iterator<Tuple2<Shard
     private final boolean addEos;
     private final int rowsPerBatch;
 
-    public ShardTask(String outputDir, HadoopConfSnapshot hadoopConf, PackingSpec spec, int rowsPerBatch) {
+    /**
+     * @param versionDir  the directory of this version's new shards inside the dataset ({@code v0002})
+     * @param shardOffset shards of earlier versions that the new version keeps: seq_ids continue after theirs
+     */
+    public ShardTask(String outputDir, String versionDir, int shardOffset, HadoopConfSnapshot hadoopConf,
+                     PackingSpec spec, int rowsPerBatch) {
         this.outputDir = outputDir;
+        this.versionDir = versionDir;
+        this.shardOffset = shardOffset;
         this.hadoopConf = hadoopConf;
         this.tokenizer = new TokenizerIdentity(spec.tokenizer());
         this.chunkSize = spec.chunkSize();
@@ -59,12 +68,12 @@ public final class ShardTask implements Function2<Integer, Iterator<Tuple2<Shard
                 tokenizer.info());
         Path dir = new Path(outputDir);
         FileSystem fs = DatasetLayout.fileSystem(dir, hadoopConf.toConfiguration());
-        String fileName = DatasetLayout.shardFileName(shard);
+        String fileName = versionDir + "/" + DatasetLayout.shardFileName(shard);
         TaskContext task = TaskContext.get();
         Path tmp = new Path(new Path(dir, DatasetLayout.TEMP_DIR),
-                fileName + ".attempt-" + (task == null ? 0 : task.taskAttemptId()));
+                DatasetLayout.shardFileName(shard) + ".attempt-" + (task == null ? 0 : task.taskAttemptId()));
         Path target = new Path(dir, fileName);
-        long seqIdBase = (long) shard << ROW_BITS;
+        long seqIdBase = (long) (shardOffset + shard) << ROW_BITS;
 
         long read = 0;
         TreeMap<String, Long> skipped = new TreeMap<>();
@@ -113,6 +122,7 @@ public final class ShardTask implements Function2<Integer, Iterator<Tuple2<Shard
             }
             // rename does not replace on every file system (HDFS): drop an earlier attempt's identical file first
             fs.delete(target, false);
+            fs.mkdirs(target.getParent());
             if (!fs.rename(tmp, target)) {
                 throw new IOException("rename returned false");
             }

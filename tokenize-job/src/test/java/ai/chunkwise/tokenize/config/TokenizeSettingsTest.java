@@ -76,7 +76,7 @@ class TokenizeSettingsTest {
     void everyKeyIsSettableInTheConfFile() throws IOException {
         File f = conf("""
                 tokenize {
-                  input = i, format = jsonl, text-field = body, output = o, overwrite = true,
+                  input = i, format = jsonl, text-field = body, output = o, mode = incremental, overwrite = true,
                   tokenizer = "hf:t.json", bos-token = "<s>", eos-token = "</s>", pad-token = "<pad>",
                   chunk-size = 3, chunks-per-seq = 5, packing = chunk-aligned,
                   add-bos = true, add-eos = false, seed = 99, partitions = 4, shards = 6, rows-per-batch = 2,
@@ -84,7 +84,7 @@ class TokenizeSettingsTest {
                 }
                 """);
         TokenizeSettings s = TokenizeSettings.load(Map.of(), f);
-        assertEquals(new TokenizeSettings("i", InputFormat.JSONL, "body", "o", true, "hf:t.json",
+        assertEquals(new TokenizeSettings("i", InputFormat.JSONL, "body", "o", "incremental", true, "hf:t.json",
                 new SpecialTokenNames("<s>", "</s>", "<pad>"), 3, 5,
                 PackingPolicy.CHUNK_ALIGNED, true, false, 99, 4, 6, 2, "local[1]", 0.0, ""), s);
         assertEquals(TokenizeSettings.KEYS.size(), s.toConfigMap().size());

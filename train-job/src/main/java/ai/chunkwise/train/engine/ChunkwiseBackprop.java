@@ -42,6 +42,15 @@ final class ChunkwiseBackprop {
      * @param select chooses the chunks pass 2 visits, given pass 1's loss per chunk (its length is k)
      */
     BatchGradients run(Batch batch, Function<double[], ChunkSelection> select) {
+        return run(batch, select, true);
+    }
+
+    /**
+     * @param kvGradients false drops the K/V gradients a chunk yields for earlier chunks, so each chunk
+     *                    back-propagates only into itself (truncated back-propagation through the cache: the
+     *                    ablation {@link TruncatedSecoEngine})
+     */
+    BatchGradients run(Batch batch, Function<double[], ChunkSelection> select, boolean kvGradients) {
         SequenceLayout layout = new SequenceLayout(batch);
         int s = layout.length();
         int k = chunksOf(batch);
@@ -59,7 +68,7 @@ final class ChunkwiseBackprop {
         }
 
         Map<String, INDArray> grads = new LinkedHashMap<>();
-        KeyValueBuffer pastGradients = selection.visitedCount() > 0
+        KeyValueBuffer pastGradients = kvGradients && selection.visitedCount() > 0
                 ? new KeyValueBuffer(model.config(), rows, s, model.dataType()) : null;
         for (int j = k - 1; j >= 0; j--) {
             if (!selection.visited()[j]) {
@@ -70,9 +79,9 @@ final class ChunkwiseBackprop {
             int end = Math.min(s, start + chunkSize);
             int pastStart = layout.pastStart(start);
             ChunkInput in = layout.chunk(start, end, pastStart, scale);
-            KeyValues upstream = j == k - 1 ? null : pastGradients.copy(start, end, scale);
+            KeyValues upstream = j == k - 1 || pastGradients == null ? null : pastGradients.copy(start, end, scale);
             ChunkBackward back = model.backward(in, past(cache, pastStart, start, rows), upstream, grads);
-            if (back.pastGrads() != null) {
+            if (back.pastGrads() != null && pastGradients != null) {
                 pastGradients.add(pastStart, back.pastGrads());
             }
         }

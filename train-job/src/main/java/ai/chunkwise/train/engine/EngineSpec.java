@@ -25,7 +25,7 @@ public record EngineSpec(Method method, int chunkSize, double budget, SpacoSampl
                 throw new IllegalArgumentException("method " + method + " needs a budget t > 0 chunks, got " + budget);
             }
             if (sampling == null) {
-                throw new IllegalArgumentException("method " + method + " needs a sampling: uniform or bernoulli");
+                throw new IllegalArgumentException("method " + method + " needs a sampling: uniform, bernoulli or importance");
             }
             sampling.requireValidBudget(budget);
         }

@@ -55,6 +55,21 @@ public enum SpacoSampling {
             }
             return new ChunkSelection(visited, q);
         }
+    },
+    /**
+     * Every chunk independently with its own probability q_j ({@link ImportanceProbabilities}: more often where
+     * pass 1 measured more loss, sum q_j = t), scaled by 1/q_j: exactly unbiased like {@link #BERNOULLI}.
+     */
+    IMPORTANCE {
+        @Override
+        ChunkSelection draw(double[] chunkLosses, double budget, SplittableRandom random) {
+            double[] q = ImportanceProbabilities.of(chunkLosses, budget);
+            boolean[] visited = new boolean[q.length];
+            for (int i = 0; i < q.length; i++) {
+                visited[i] = q[i] >= 1.0 || random.nextDouble() < q[i];
+            }
+            return new ChunkSelection(visited, q);
+        }
     };
 
     /**
@@ -67,14 +82,14 @@ public enum SpacoSampling {
     void requireValidBudget(double budget) {
     }
 
-    /** Parses "uniform" or "bernoulli" (case-insensitive). */
+    /** Parses "uniform", "bernoulli" or "importance" (case-insensitive). */
     public static SpacoSampling parse(String name) {
         for (SpacoSampling s : values()) {
             if (s.name().equalsIgnoreCase(name)) {
                 return s;
             }
         }
-        throw new IllegalArgumentException("unknown SpaCO sampling '" + name + "': use uniform or bernoulli");
+        throw new IllegalArgumentException("unknown SpaCO sampling '" + name + "': use uniform, bernoulli or importance");
     }
 
     public String configName() {

@@ -1,6 +1,7 @@
 package ai.chunkwise.train.bench;
 
 import ai.chunkwise.tokenize.bench.PipelineBench;
+import ai.chunkwise.train.bench.experiment.ExperimentCommand;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import picocli.CommandLine.Command;
@@ -14,11 +15,11 @@ import java.util.concurrent.Callable;
  * {@code java -jar train-job/bench/target/bench.jar --suite <name> [--quick]}: the performance benchmarks,
  * printed as one JSON object per line. Every ratio compares runs made side by side in this one invocation (these
  * machines are shared and noisy, so numbers from different runs are not compared). Subcommands: {@code grad}
- * (time a gradient method on a real checkpoint) and {@code tokenize} (the tokenize job against its raw tokenizer).
+ * (time a gradient method on a real checkpoint) and {@code tokenize} (the tokenize job against its raw tokenizer) and {@code experiment} (training outcomes: docs/experiments.md).
  */
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = "Run a benchmark suite and print JSON lines: methods, max-length, chunk-cost, builds, pipeline, all.",
-        subcommands = {GradRepeat.class, PipelineBench.class},
+        subcommands = {GradRepeat.class, PipelineBench.class, ExperimentCommand.class},
         footer = {"", "Set OMP_NUM_THREADS=1 (and OPENBLAS_NUM_THREADS=1) on 2 cores; each measurement runs in a "
                 + "child JVM that gets them."})
 public final class BenchCommand implements Callable<Integer> {

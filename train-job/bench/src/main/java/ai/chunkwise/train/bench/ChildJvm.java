@@ -16,7 +16,7 @@ import java.util.Set;
  * the classes directory, found from its code source, plus whatever the parent's class path holds, as absolute
  * paths) and this JVM's options (heap size, JavaCPP limits), with one OpenMP/OpenBLAS thread.
  */
-final class ChildJvm {
+public final class ChildJvm {
     /** What Spark and Arrow need on Java 17 (the jar's manifest gives them to `java -jar` only). */
     private static final List<String> OPENS = List.of("java.base/java.nio", "java.base/sun.nio.ch",
             "java.base/java.lang", "java.base/java.lang.invoke", "java.base/java.util",
@@ -26,12 +26,12 @@ final class ChildJvm {
     private ChildJvm() {
     }
 
-    static ProcessBuilder of(Class<?> mainClass, List<String> args) {
+    public static ProcessBuilder of(Class<?> mainClass, List<String> args) {
         return of(mainClass, args, List.of());
     }
 
     /** @param jvmOptions added after the parent's options, so they win (e.g. another -D value) */
-    static ProcessBuilder of(Class<?> mainClass, List<String> args, List<String> jvmOptions) {
+    public static ProcessBuilder of(Class<?> mainClass, List<String> args, List<String> jvmOptions) {
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         for (String opens : OPENS) {
