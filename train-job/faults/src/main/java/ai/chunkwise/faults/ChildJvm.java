@@ -29,7 +29,7 @@ final class ChildJvm {
         cmd.add("-Dorg.bytedeco.javacpp.maxphysicalbytes=4G");
         cmd.addAll(OPENS);
         cmd.add("-cp");
-        cmd.add(System.getProperty("java.class.path"));
+        cmd.add(classPathFor(mainClass));
         cmd.add(mainClass);
         cmd.addAll(args);
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());
@@ -39,6 +39,20 @@ final class ChildJvm {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot start " + mainClass + ": " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * This JVM's class path, less train-job.jar and pipeline.jar for the tokenize job: train-job.jar's manifest
+     * Class-Path brings ND4J's commons-lang3 3.11 ahead of Spark's 3.17 (Spark then fails: NoSuchFieldError
+     * JAVA_21), and pipeline.jar's classes use the plain picocli that tokenize-job.jar (which carries them) relocates.
+     */
+    private static String classPathFor(String mainClass) {
+        String classPath = System.getProperty("java.class.path");
+        if (!mainClass.equals(KillTrials.TOKENIZE_MAIN)) {
+            return classPath;
+        }
+        return String.join(java.io.File.pathSeparator, java.util.Arrays.stream(classPath.split(java.io.File.pathSeparator))
+                .filter(entry -> !entry.endsWith("train-job.jar") && !entry.endsWith("pipeline.jar")).toList());
     }
 
     /** Runs to the end; returns the exit code. */
