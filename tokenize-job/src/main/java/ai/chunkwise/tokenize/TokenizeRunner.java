@@ -69,9 +69,16 @@ public final class TokenizeRunner {
 
     public static TokenizeResult run(SparkSession spark, TokenizePlan plan) {
         // one job per output directory (local file systems): a second one would delete the first one's shards
-        // the lock file sits next to the dataset directory, outside its versioned layout (vNNNN/, versions/)
-        try (OutputLock lock = OutputLock.acquireIfLocal(plan.output().path().toUri(), "tokenize-job", LOG::warn)) {
+        // the lock file sits next to the dataset directory, outside its versioned layout (vNNNN/, versions/);
+        // the held-out dataset is an output too (another job may name it in --eval-output), locked second
+        OutputDirectory eval = plan.evalOutput();
+        try (OutputLock lock = OutputLock.acquireIfLocal(plan.output().path().toUri(), "tokenize-job", LOG::warn);
+             OutputLock evalLock = eval == null ? null
+                     : OutputLock.acquireIfLocal(eval.path().toUri(), "tokenize-job", LOG::warn)) {
             plan.output().requireUnchangedSincePlanned();   // the version was planned before the lock was held
+            if (eval != null) {
+                eval.requireUnchangedSincePlanned();
+            }
             return runLocked(spark, plan);
         }
     }

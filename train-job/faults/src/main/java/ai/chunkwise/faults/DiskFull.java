@@ -84,9 +84,9 @@ final class DiskFull {
         Path config = Fixtures.modelConfig(work.resolve("tiny-bytes.json"));
         Path out = fs.resolve("out");
         Path logFile = work.resolve("diskfull-train.log");
-        int rc = ChildJvm.run(KillTrials.TRAIN_MAIN, List.of("train", "--dataset", dataset.toString(), "--init-config",
+        int rc = KillTrials.job(KillTrials.TRAIN_MAIN, List.of("train", "--dataset", dataset.toString(), "--init-config",
                 config.toString(), "--out", out.toString(), "--steps", "40", "--set", "train.model.dtype=float64",
-                "--set", "train.checkpoint-every=1", "--set", "train.keep-checkpoints=0"), logFile, 600);
+                "--set", "train.checkpoint-every=1", "--set", "train.keep-checkpoints=0")).run(logFile, 600);
         String error = lastErrorLine(logFile);
         int published = 0;
         int intact = 0;
@@ -125,9 +125,9 @@ final class DiskFull {
         Path input = Fixtures.corpus(work.resolve("corpus-big"), 2, 4000, 11);
         Path out = fs.resolve("new-ds");
         Path logFile = work.resolve("diskfull-tokenize.log");
-        int rc = ChildJvm.run(KillTrials.TOKENIZE_MAIN, List.of("--input", input.toString(), "--format", "lines",
+        int rc = KillTrials.job(KillTrials.TOKENIZE_MAIN, List.of("--input", input.toString(), "--format", "lines",
                 "--output", out.toString(), "--tokenizer", "bytes", "--chunk-size", "16", "--chunks-per-seq", "4",
-                "--shards", "2", "--master", "local[1]"), logFile, 600);
+                "--shards", "2", "--master", "local[1]")).run(logFile, 600);
         boolean oldIntact = shardShas(old).equals(before) && opens(old);
         boolean newManifest = Files.exists(out.resolve(Manifest.FILE_NAME));
         return String.format(Locale.ROOT, "{\"part\":\"disk full: shards\",\"exit_code\":%d,\"error\":\"%s\","

@@ -1,5 +1,6 @@
 package ai.chunkwise.faults;
 
+import ai.chunkwise.childjvm.ChildJvm;
 import ai.chunkwise.pipeline.format.DatasetReader;
 import ai.chunkwise.pipeline.format.Manifest;
 import ai.chunkwise.train.checkpoint.CheckpointChecksums;
@@ -29,6 +30,21 @@ final class KillTrials {
     private final SplittableRandom random;
     private final java.io.PrintStream log;
 
+    /**
+     * A job (tokenize-job or train) as its own JVM, to be killed with SIGKILL: a small heap and a JavaCPP limit.
+     * The tokenize job runs without train-job.jar and pipeline.jar on its class path: train-job.jar's manifest
+     * Class-Path brings ND4J's commons-lang3 3.11 ahead of Spark's 3.17 (Spark then fails: NoSuchFieldError
+     * JAVA_21), and pipeline.jar's classes use the plain picocli that tokenize-job.jar (which carries them) relocates.
+     */
+    static ChildJvm job(String mainClass, List<String> args) {
+        ChildJvm job = ChildJvm.of(mainClass, args)
+                .withJvmOptions(List.of("-Xmx1g", "-XX:+UseSerialGC", "-Dorg.bytedeco.javacpp.maxphysicalbytes=4G"));
+        if (mainClass.equals(TOKENIZE_MAIN)) {
+            job.withoutClassPathEntries(entry -> entry.endsWith("train-job.jar") || entry.endsWith("pipeline.jar"));
+        }
+        return job;
+    }
+
     KillTrials(Path work, long seed, java.io.PrintStream log) {
         this.work = work;
         this.random = new SplittableRandom(seed);
@@ -53,7 +69,7 @@ final class KillTrials {
         Path input = Fixtures.corpus(work.resolve("corpus"), 4, 1500, 7);
         Path reference = work.resolve("tok-reference");
         long t0 = System.nanoTime();
-        int code = ChildJvm.run(TOKENIZE_MAIN, tokenizeArgs(input, reference, false), work.resolve("tok-reference.log"), 600);
+        int code = job(TOKENIZE_MAIN, tokenizeArgs(input, reference, false)).run(work.resolve("tok-reference.log"), 600);
         double refSeconds = (System.nanoTime() - t0) / 1e9;
         if (code != 0) {
             throw new IllegalStateException("reference tokenize run failed (exit " + code + ", log "
@@ -70,7 +86,7 @@ final class KillTrials {
             }
             double delay = refSeconds * (0.15 + 0.85 * random.nextDouble());
             Path logFile = work.resolve("tok-trial-" + i + ".log");
-            Process p = ChildJvm.start(TOKENIZE_MAIN, tokenizeArgs(input, out, overwrite), logFile);
+            Process p = job(TOKENIZE_MAIN, tokenizeArgs(input, out, overwrite)).start(logFile);
             boolean killed = sleepThenKill(p, delay);
             t.trials++;
             long lost = 0;
@@ -80,8 +96,8 @@ final class KillTrials {
             }
             t.bytesLost += lost;
             // recovery: a re-run (with --overwrite when a complete dataset is already there)
-            int rc = ChildJvm.run(TOKENIZE_MAIN, tokenizeArgs(input, out, opens(out)),
-                    work.resolve("tok-trial-" + i + "-rerun.log"), 600);
+            int rc = job(TOKENIZE_MAIN, tokenizeArgs(input, out, opens(out)))
+                    .run(work.resolve("tok-trial-" + i + "-rerun.log"), 600);
             if (rc != 0 || !opens(out)) {
                 t.recoveryFailed++;
                 t.note("trial " + i + ": re-run exit " + rc);
@@ -146,7 +162,7 @@ final class KillTrials {
         Path reference = work.resolve("train-reference");
         Fixtures.deleteTree(reference);
         long t0 = System.nanoTime();
-        int code = ChildJvm.run(TRAIN_MAIN, trainArgs(dataset, config, reference), work.resolve("train-reference.log"), 600);
+        int code = job(TRAIN_MAIN, trainArgs(dataset, config, reference)).run(work.resolve("train-reference.log"), 600);
         double refSeconds = (System.nanoTime() - t0) / 1e9;
         if (code != 0) {
             throw new IllegalStateException("reference train run failed (exit " + code + ", log "
@@ -157,7 +173,7 @@ final class KillTrials {
             Path out = work.resolve("train-trial-" + i);
             Fixtures.deleteTree(out);
             Path logFile = work.resolve("train-trial-" + i + ".log");
-            Process p = ChildJvm.start(TRAIN_MAIN, trainArgs(dataset, config, out), logFile);
+            Process p = job(TRAIN_MAIN, trainArgs(dataset, config, out)).start(logFile);
             String how;
             boolean killed;
             if (i % 3 == 0) {
@@ -174,7 +190,8 @@ final class KillTrials {
             t.trials++;
             long lost = damagedPublishedBytes(out, t, i);
             t.bytesLost += lost;
-            int rc = ChildJvm.run(TRAIN_MAIN, trainArgs(dataset, config, out), work.resolve("train-trial-" + i + "-resume.log"), 600);
+            int rc = job(TRAIN_MAIN, trainArgs(dataset, config, out))
+                    .run(work.resolve("train-trial-" + i + "-resume.log"), 600);
             if (rc != 0) {
                 t.recoveryFailed++;
                 t.note("trial " + i + " (" + how + "): resume exit " + rc);

@@ -31,9 +31,9 @@ final class MemorySlope {
         Path out = work.resolve("memory-run");
         Fixtures.deleteTree(out);
         long t0 = System.nanoTime();
-        int rc = ChildJvm.run(KillTrials.TRAIN_MAIN, List.of("train", "--dataset", dataset.toString(), "--init-config",
+        int rc = KillTrials.job(KillTrials.TRAIN_MAIN, List.of("train", "--dataset", dataset.toString(), "--init-config",
                 config.toString(), "--out", out.toString(), "--steps", String.valueOf(steps), "--set",
-                "train.checkpoint-every=250", "--set", "train.log-every=50"), work.resolve("memory-run.log"), 3600);
+                "train.checkpoint-every=250", "--set", "train.log-every=50")).run(work.resolve("memory-run.log"), 3600);
         double seconds = (System.nanoTime() - t0) / 1e9;
         List<double[]> rows = new ArrayList<>();
         ObjectMapper json = new ObjectMapper();

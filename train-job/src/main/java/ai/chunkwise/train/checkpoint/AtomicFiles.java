@@ -34,22 +34,13 @@ public final class AtomicFiles {
     }
 
     public static void write(Path target, ChannelWriter writer) {
-        Path absolute = target.toAbsolutePath();
-        Path tmp = temporarySibling(absolute);
-        try {
-            Files.createDirectories(absolute.getParent());
+        viaTemporarySibling(target, "", (tmp, absolute) -> {
             try (FileChannel channel = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
                 writer.write(channel);
                 channel.force(true);
             }
             moveAtomically(tmp, absolute);
-        } catch (IOException e) {
-            deleteQuietly(tmp);
-            throw new UncheckedIOException("could not write " + target + ": " + e.getMessage(), e);
-        } catch (RuntimeException e) {
-            deleteQuietly(tmp);
-            throw e;
-        }
+        });
     }
 
     public static void writeString(Path target, String text) {
@@ -68,10 +59,7 @@ public final class AtomicFiles {
      * rename (other files already in it are left alone).
      */
     public static void writeDirectory(Path directory, DirectoryWriter writer) {
-        Path absolute = directory.toAbsolutePath();
-        Path tmp = temporarySibling(absolute);
-        try {
-            Files.createDirectories(absolute.getParent());
+        viaTemporarySibling(directory, "directory ", (tmp, absolute) -> {
             Files.createDirectory(tmp);
             writer.write(tmp);
             if (!Files.exists(absolute)) {
@@ -87,13 +75,7 @@ public final class AtomicFiles {
                 }
             }
             Files.delete(tmp);
-        } catch (IOException e) {
-            deleteRecursivelyQuietly(tmp);
-            throw new UncheckedIOException("could not write directory " + directory + ": " + e.getMessage(), e);
-        } catch (RuntimeException e) {
-            deleteRecursivelyQuietly(tmp);
-            throw e;
-        }
+        });
     }
 
     /**
@@ -102,10 +84,7 @@ public final class AtomicFiles {
      * one is in place.
      */
     public static void replaceDirectory(Path directory, DirectoryWriter writer) {
-        Path absolute = directory.toAbsolutePath();
-        Path tmp = temporarySibling(absolute);
-        try {
-            Files.createDirectories(absolute.getParent());
+        viaTemporarySibling(directory, "directory ", (tmp, absolute) -> {
             Files.createDirectory(tmp);
             writer.write(tmp);
             if (Files.exists(absolute, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
@@ -116,9 +95,29 @@ public final class AtomicFiles {
             } else {
                 moveAtomically(tmp, absolute);
             }
+        });
+    }
+
+    /** Writes {@code temporary} (a sibling of {@code target}, absolute) and publishes it by renames. */
+    @FunctionalInterface
+    private interface Publication {
+        void writeAndPublish(Path temporary, Path target) throws IOException;
+    }
+
+    /**
+     * The one shape of every write here: a temporary sibling of {@code target} in its (created) parent directory,
+     * written and published by {@code publication}; on any failure the temporary is removed and the error names
+     * the target ({@code kind} is "" or "directory ").
+     */
+    private static void viaTemporarySibling(Path target, String kind, Publication publication) {
+        Path absolute = target.toAbsolutePath();
+        Path tmp = temporarySibling(absolute);
+        try {
+            Files.createDirectories(absolute.getParent());
+            publication.writeAndPublish(tmp, absolute);
         } catch (IOException e) {
             deleteRecursivelyQuietly(tmp);
-            throw new UncheckedIOException("could not write directory " + directory + ": " + e.getMessage(), e);
+            throw new UncheckedIOException("could not write " + kind + target + ": " + e.getMessage(), e);
         } catch (RuntimeException e) {
             deleteRecursivelyQuietly(tmp);
             throw e;

@@ -4,6 +4,7 @@ import ai.chunkwise.train.checkpoint.HfCheckpoint;
 import ai.chunkwise.train.checkpoint.PeftAdapter;
 import ai.chunkwise.train.data.DatasetSource;
 import ai.chunkwise.train.data.HadoopEnvironment;
+import ai.chunkwise.train.data.TokenizerMatch;
 import ai.chunkwise.train.evaluation.Perplexity;
 import ai.chunkwise.train.loop.CheckpointStore;
 import ai.chunkwise.train.loop.TrainSettings;
@@ -60,6 +61,11 @@ final class EvalCommand implements Callable<Integer> {
             description = "confine attention to each packed document (default on)")
     String documentBoundaries;
 
+    @Option(names = "--check-tokenizer", paramLabel = "on|off", description = "refuse a dataset tokenized with "
+            + "another tokenizer than the model's tokenizer.json, as train does (default on; with --checkpoint the "
+            + "run's train.data.check-tokenizer)")
+    String checkTokenizer;
+
     @Option(names = "--dtype", description = "float32 (default) | float64")
     GradCommand.Precision dtype;
 
@@ -80,12 +86,8 @@ final class EvalCommand implements Callable<Integer> {
                     ? "give --dataset <dir> (or --checkpoint <training output> to use the run's held-out dataset)"
                     : "the run in " + checkpoint + " has no held-out dataset (train.eval.dataset): give --dataset <dir>");
         }
-        boolean boundaries = documentBoundaries == null ? run.documentBoundaries : switch (documentBoundaries) {
-            case "on", "true" -> true;
-            case "off", "false" -> false;
-            default -> throw new CommandLine.ParameterException(spec.commandLine(),
-                    "--document-boundaries takes on or off, got '" + documentBoundaries + "'");
-        };
+        boolean boundaries = onOff("--document-boundaries", documentBoundaries, run.documentBoundaries);
+        boolean tokenizerChecked = onOff("--check-tokenizer", checkTokenizer, run.checkTokenizer);
         int rowsWanted = batchSize != null ? batchSize : run.batchSize;
         int chunkWanted = chunkSize != null ? chunkSize : run.chunkSize;
         long limit = maxSequences != null ? maxSequences : run.maxSequences;
@@ -95,14 +97,15 @@ final class EvalCommand implements Callable<Integer> {
                     "--batch-size must be >= 1, --chunk-size and --max-sequences >= 0");
         }
         long t0 = System.nanoTime();
-        HfCheckpoint hf = HfCheckpoint.load(modelDir, dt);
-        PeftAdapter lora = adapterDir == null ? null : PeftAdapter.load(adapterDir, dt);
         Perplexity.Result r;
         int chunk;
         int rows;
         int seqLen;
         // streamed in dataset order, one batch of rows in memory; each shard verified when first read
         try (DatasetSource sequences = DatasetSource.open(data, HadoopEnvironment.configuration(), limit, true)) {
+            checkTokenizer(data, sequences, modelDir, tokenizerChecked);   // before the weights are loaded
+            HfCheckpoint hf = HfCheckpoint.load(modelDir, dt);
+            PeftAdapter lora = adapterDir == null ? null : PeftAdapter.load(adapterDir, dt);
             sequences.requireFits(hf.config(), modelDir.toString());
             chunk = chunkWanted == 0 ? sequences.header().chunkSize() : chunkWanted;
             rows = (int) Math.min(rowsWanted, sequences.size());
@@ -135,10 +138,30 @@ final class EvalCommand implements Callable<Integer> {
         return 0;
     }
 
+    private boolean onOff(String option, String value, boolean otherwise) {
+        return value == null ? otherwise : switch (value) {
+            case "on", "true" -> true;
+            case "off", "false" -> false;
+            default -> throw new CommandLine.ParameterException(spec.commandLine(),
+                    option + " takes on or off, got '" + value + "'");
+        };
+    }
+
+    /** The same check train makes: the dataset's tokenizer against the model directory's tokenizer.json. */
+    private void checkTokenizer(String data, DatasetSource sequences, Path modelDir, boolean refuse) {
+        String override = "pass --check-tokenizer off to evaluate anyway";
+        if (refuse) {
+            TokenizerMatch.require(data, sequences.header().tokenizer(), modelDir, override);
+        } else {
+            TokenizerMatch.mismatch(data, sequences.header().tokenizer(), modelDir, override)
+                    .ifPresent(m -> spec.commandLine().getErr().println("warning (--check-tokenizer off): " + m));
+        }
+    }
+
     /** What a training run's checkpoint says: its weights and the settings the trainer evaluated with. */
     private record RunDefaults(Path checkpointDir, Path model, Path adapter, String dataset, int batchSize, int chunkSize,
-                               long maxSequences, boolean documentBoundaries, DataType dataType) {
-        static final RunDefaults NONE = new RunDefaults(null, null, null, null, 1, 0, 0, true, DataType.FLOAT);
+                               long maxSequences, boolean documentBoundaries, boolean checkTokenizer, DataType dataType) {
+        static final RunDefaults NONE = new RunDefaults(null, null, null, null, 1, 0, 0, true, true, DataType.FLOAT);
 
         /** @param dir a training output directory (its checkpoints/latest) or one step-NNNNNN checkpoint */
         static RunDefaults of(Path dir, boolean useWeights) {
@@ -161,7 +184,7 @@ final class EvalCommand implements Callable<Integer> {
                 }
             }
             return new RunDefaults(ckpt, model, adapter, s.eval().dataset(), s.batchSize(), s.chunkSize(),
-                    s.eval().maxSequences(), s.documentBoundaries(), s.dataType());
+                    s.eval().maxSequences(), s.documentBoundaries(), s.checkTokenizer(), s.dataType());
         }
     }
 }

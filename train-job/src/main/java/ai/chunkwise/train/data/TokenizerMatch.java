@@ -15,6 +15,7 @@ import java.util.Optional;
 public final class TokenizerMatch {
     public static final String TOKENIZER_FILE = "tokenizer.json";
     public static final String OVERRIDE_KEY = "train.data.check-tokenizer";
+    private static final String TRAIN_ANYWAY = "set " + OVERRIDE_KEY + " = false to train anyway";
 
     private TokenizerMatch() {
     }
@@ -24,13 +25,23 @@ public final class TokenizerMatch {
      * null (from scratch) or has no tokenizer.json (then only the vocabulary size is checked, elsewhere).
      */
     public static void require(String datasetName, TokenizerInfo dataset, Path modelDir) {
-        mismatch(datasetName, dataset, modelDir).ifPresent(message -> {
+        require(datasetName, dataset, modelDir, TRAIN_ANYWAY);
+    }
+
+    /** @param override how the user goes on regardless, ending the message (e.g. an option of another command) */
+    public static void require(String datasetName, TokenizerInfo dataset, Path modelDir, String override) {
+        mismatch(datasetName, dataset, modelDir, override).ifPresent(message -> {
             throw new IllegalArgumentException(message);
         });
     }
 
     /** Why the two differ, or empty when they match or there is nothing to compare. */
     public static Optional<String> mismatch(String datasetName, TokenizerInfo dataset, Path modelDir) {
+        return mismatch(datasetName, dataset, modelDir, TRAIN_ANYWAY);
+    }
+
+    /** @param override how the user goes on regardless, ending the message */
+    public static Optional<String> mismatch(String datasetName, TokenizerInfo dataset, Path modelDir, String override) {
         if (modelDir == null || !Files.isRegularFile(modelDir.resolve(TOKENIZER_FILE))) {
             return Optional.empty();
         }
@@ -46,7 +57,7 @@ public final class TokenizerMatch {
         }
         return Optional.of("dataset " + datasetName + " was tokenized with " + describe(dataset) + ", but model "
                 + modelDir + " has " + what + ": " + describe(model) + ". Tokenize with --tokenizer hf:" + file
-                + " (special tokens from its tokenizer_config.json), or set " + OVERRIDE_KEY + " = false to train anyway");
+                + " (special tokens from its tokenizer_config.json), or " + override);
     }
 
     /**

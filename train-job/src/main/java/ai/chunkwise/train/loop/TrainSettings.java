@@ -147,7 +147,7 @@ public record TrainSettings(
                 modelPath, initConfig, wholeNumber(root, "train.model.init-seed"), m.getDouble("init-std"), dt, nonNegative(root, "train.model.gc-threshold-mb"),
                 lora, wholeNumber(root, "train.lora.seed"),
                 method, intValue("train.method.chunk-size", nonNegative(root, "train.method.chunk-size")), budget, sampling, wholeNumber(root, "train.method.seed"),
-                finiteNonNegative(root, "train.optimizer.lr"), finiteNonNegative(root, "train.optimizer.min-lr"), nonNegative(root, "train.optimizer.warmup-steps"), o.getDouble("beta1"),
+                learningRate(root, "train.optimizer.lr", false), learningRate(root, "train.optimizer.min-lr", true), nonNegative(root, "train.optimizer.warmup-steps"), o.getDouble("beta1"),
                 o.getDouble("beta2"), o.getDouble("eps"), o.getDouble("weight-decay"), maxGradNorm,
                 intValue("train.batch-size", positive(root, "train.batch-size")), intValue("train.accumulation-steps", positive(root, "train.accumulation-steps")), positive(root, "train.steps"),
                 localOutput(t.getString("output")), nonNegative(root, "train.checkpoint-every"),
@@ -236,11 +236,16 @@ public record TrainSettings(
         return (int) v;
     }
 
-    /** 1e400 parses as infinity: a learning rate that is not a finite number poisons every weight at step 1. */
-    private static double finiteNonNegative(Config c, String key) {
+    /**
+     * AdamW moves every weight by up to about lr per step, so a learning rate above 1 wrecks any model at once;
+     * 1e400 parses as infinity, which would poison every weight at step 1. {@code train.optimizer.lr} must be
+     * above 0 (a run that cannot learn is a mistake); {@code min-lr}, the end of the cosine decay, may be 0.
+     */
+    private static double learningRate(Config c, String key, boolean zeroAllowed) {
         double v = c.getDouble(key);
-        if (!Double.isFinite(v) || v < 0) {
-            throw new IllegalArgumentException("'" + key + "' must be a finite number >= 0, got " + c.getValue(key).render());
+        if (!(v <= 1) || (zeroAllowed ? v < 0 : v <= 0)) {
+            throw new IllegalArgumentException("'" + key + "' must be a number in " + (zeroAllowed ? "[0, 1]" : "(0, 1]")
+                    + " (AdamW's step size; usual values 1e-5 to 1e-2), got " + c.getValue(key).render());
         }
         return v;
     }

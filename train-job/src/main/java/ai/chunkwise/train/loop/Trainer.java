@@ -84,15 +84,131 @@ public final class Trainer {
     }
 
     private ObjectNode runLocked(boolean resume, long stopAtStep, boolean forceChanges) {
-        TrainSettings s = settings;
-        RemoteOutput remote = null;
-        if (s.remoteOutput()) {
-            remote = RemoteOutput.open(s.outputLocation(), s.output(), new org.apache.hadoop.conf.Configuration());
-            remote.pull();
-            console.println("output " + s.outputLocation() + " (staged in " + s.output() + ")");
+        RemoteOutput remote = stageRemoteOutput();
+        RunFingerprint fingerprint = RunFingerprint.of(settings);
+        CheckpointStore store = new CheckpointStore(settings.output(), settings.keepCheckpoints());
+        Resume from = findResumePoint(store, resume, fingerprint, forceChanges);
+        // streamed: only manifests and shard sizes are read here; each shard is verified when first read
+        try (TrainingSources data = TrainingSources.open(settings.sources(), HadoopEnvironment.configuration(),
+                settings.maxSequences(), settings.verifyChecksums())) {
+            data.requireBufferFits(settings.shuffleBuffer(), settings.shuffle(), Runtime.getRuntime().maxMemory());
+            Setup setup = setUp(data, from);
+            return train(setup, new Outputs(store, remote, fingerprint), from, data, Math.min(settings.steps(), stopAtStep));
         }
-        RunFingerprint fingerprint = RunFingerprint.of(s);
-        CheckpointStore store = new CheckpointStore(s.output(), s.keepCheckpoints());
+    }
+
+    /** The training loop proper: one optimizer step per iteration, its metrics, health check and checkpoint. */
+    private ObjectNode train(Setup run, Outputs out, Resume from, TrainingSources data, long endStep) {
+        TrainSettings s = settings;
+        TrainerState state = from.state();
+        long startStep = state.step();
+        RunClock clock = new RunClock();
+        Path lastCheckpoint = from.checkpoint().orElse(null);
+        GradientAccumulator accumulator = new GradientAccumulator();
+        TrainingStream rows = data.stream(s.dataSeed(), s.shuffle(), s.shuffleBuffer(), state.position());
+        NonFiniteStepGuard guard = new NonFiniteStepGuard(s.maxNonFiniteSteps());
+        try (BatchStream batches = new BatchStream(rows, s.batchSize(), s.documentBoundaries());
+             MetricsLog metrics = new MetricsLog(s.output(), startStep);
+             HeldOutEvaluation heldOut = openHeldOut(run)) {
+            for (long step = startStep; step < endStep; step++) {
+                long t0 = System.nanoTime();
+                double lr = run.schedule().lrAt(step);
+                StepOutcome o = trainStep(step, lr, batches, accumulator, run.model(), run.optimizer(), run.engine(),
+                        state.position());
+                state = new TrainerState(step + 1, o.position(), state.tokensSeen() + run.tokensPerStep(), s.dataSeed(),
+                        s.methodSeed(), s.initSeed(), s.loraSeed());
+                double seconds = (System.nanoTime() - t0) / 1e9;
+                long physical = clock.samplePhysicalBytes();
+                ObjectNode entry = o.metrics(step + 1, lr, run.tokensPerStep(), seconds, physical);
+                boolean last = step + 1 == endStep;
+                String evalLine = heldOut != null && s.eval().dueAfter(step + 1, last)
+                        ? heldOut.evaluateInto(entry, step + 1) : null;
+                metrics.append(entry);
+                if ((step + 1) % s.logEvery() == 0 || last) {
+                    printProgress(step + 1, o, lr, run.tokensPerStep() / seconds,
+                            clock.secondsLeft(step + 1 - startStep, endStep - step - 1), physical);
+                }
+                if (evalLine != null) {
+                    console.println(evalLine);
+                }
+                boolean finite = o.updated() && Double.isFinite(o.loss());
+                try {
+                    guard.record(step + 1, finite, o.loss(), o.gradNorm());
+                } catch (TrainingDivergedException e) {
+                    writeDiverged(report(metrics, startStep, step + 1, clock, lastCheckpoint, run), e, out.remote());
+                    throw e;
+                }
+                if (last || s.checkpointEvery() > 0 && (step + 1) % s.checkpointEvery() == 0) {
+                    lastCheckpoint = saveCheckpoint(run, out, state, finite, o.loss());
+                }
+            }
+            ObjectNode report = report(metrics, startStep, endStep, clock, lastCheckpoint, run);
+            putChanges(report, from.changes());
+            writeReport(report, metrics, out.remote(), lastCheckpoint);
+            return report;
+        }
+    }
+
+    /** Where the run resumes from (empty: from scratch) and the configuration changes found. */
+    private record Resume(Optional<CheckpointStore.Resumable> from, TrainerState state,
+                          List<ResumeCompatibility.Change> changes) {
+        Optional<Path> checkpoint() {
+            return from.map(CheckpointStore.Resumable::directory);
+        }
+    }
+
+    /** Where the run writes: its checkpoints, the remote output they are copied to (or null), its identity. */
+    private record Outputs(CheckpointStore store, RemoteOutput remote, RunFingerprint fingerprint) {
+    }
+
+    /** What the loop trains with, made once before the first step. */
+    private record Setup(ModelSetup modelSetup, ModelExport export, AdamW optimizer, LearningRateSchedule schedule,
+                         GradientEngine engine, int chunkSize, long sequenceLength, long tokensPerStep) {
+        LlamaModel model() {
+            return modelSetup.model();
+        }
+    }
+
+    /** Wall-clock time since the loop started and the peak of JavaCPP's physical bytes seen. */
+    private static final class RunClock {
+        private final long started = System.nanoTime();
+        private long peakPhysical = Pointer.physicalBytes();
+
+        long samplePhysicalBytes() {
+            long physical = Pointer.physicalBytes();
+            peakPhysical = Math.max(peakPhysical, physical);
+            return physical;
+        }
+
+        double seconds() {
+            return (System.nanoTime() - started) / 1e9;
+        }
+
+        /** Time to the step this run stops at, at the mean pace of the steps done so far. */
+        double secondsLeft(long stepsDone, long stepsLeft) {
+            return seconds() / stepsDone * stepsLeft;
+        }
+    }
+
+    /** A remote output (train.output on a Hadoop file system) is staged locally: its published files pulled first. */
+    private RemoteOutput stageRemoteOutput() {
+        if (!settings.remoteOutput()) {
+            return null;
+        }
+        RemoteOutput remote = RemoteOutput.open(settings.outputLocation(), settings.output(),
+                new org.apache.hadoop.conf.Configuration());
+        remote.pull();
+        console.println("output " + settings.outputLocation() + " (staged in " + settings.output() + ")");
+        return remote;
+    }
+
+    /**
+     * Refuses to start over an earlier run's checkpoints without --resume, removes what killed runs left behind,
+     * and with --resume finds the newest healthy checkpoint and checks that it continues this configuration.
+     */
+    private Resume findResumePoint(CheckpointStore store, boolean resume, RunFingerprint fingerprint,
+                                   boolean forceChanges) {
+        TrainSettings s = settings;
         List<Path> existing = store.stepDirectories();
         if (!existing.isEmpty() && !resume) {
             throw new IllegalArgumentException("output " + s.output() + " already holds checkpoints (newest: "
@@ -102,32 +218,24 @@ public final class Trainer {
         store.removeOrphans().forEach(p -> console.println("removed " + p + ", left behind by a killed run"));
         Optional<CheckpointStore.Resumable> resumable = resume
                 ? store.resumable(s.dataType(), console::println) : Optional.empty();
-        Optional<Path> checkpoint = resumable.map(CheckpointStore.Resumable::directory);
         TrainerState state = resumable.map(CheckpointStore.Resumable::state).orElse(new TrainerState(0,
                 DataPosition.start(s.sources().size()), 0, s.dataSeed(), s.methodSeed(), s.initSeed(), s.loraSeed()));
         List<ResumeCompatibility.Change> changes = resumable.isEmpty() ? List.of()
                 : checkResumeChanges(resumable.get().directory(), fingerprint, forceChanges);
         if (!forceChanges) {
-            requireSameSeeds(state, checkpoint);
+            requireSameSeeds(state, resumable.map(CheckpointStore.Resumable::directory));
         }
-
-        // streamed: only manifests and shard sizes are read here; each shard is verified when first read
-        try (TrainingSources data = TrainingSources.open(s.sources(), HadoopEnvironment.configuration(),
-                s.maxSequences(), s.verifyChecksums())) {
-            data.requireBufferFits(s.shuffleBuffer(), s.shuffle(), Runtime.getRuntime().maxMemory());
-            return run(s, store, new Resume(resumable, state, changes), remote, fingerprint, data, stopAtStep);
-        }
+        return new Resume(resumable, state, changes);
     }
 
-    /** Where the run resumes from (empty: from scratch) and the configuration changes found. */
-    private record Resume(Optional<CheckpointStore.Resumable> from, TrainerState state,
-                          List<ResumeCompatibility.Change> changes) {
-    }
-
-    private ObjectNode run(TrainSettings s, CheckpointStore store, Resume resume, RemoteOutput remote,
-                           RunFingerprint fingerprint, TrainingSources data, long stopAtStep) {
-        Optional<Path> checkpoint = resume.from().map(CheckpointStore.Resumable::directory);
-        TrainerState state = resume.state();
+    /**
+     * Everything the loop needs, checked before any allocation: the dataset's tokenizer against the model's, the
+     * memory estimate, then the model (loaded or initialised), the optimizer (with its resumed state), the
+     * learning-rate schedule and the gradient engine. Prints the run's one-line summary.
+     */
+    private Setup setUp(TrainingSources data, Resume from) {
+        TrainSettings s = settings;
+        Optional<Path> checkpoint = from.checkpoint();
         TokenizerInfo datasetTokenizer = data.header().tokenizer();
         String dataset = s.sources().get(0).path();
         if (s.checkTokenizer()) {
@@ -142,100 +250,70 @@ public final class Trainer {
         int chunkSize = engineSpec.chunkSize();
         // before any allocation: the sequence length is the opened sources' (their header)
         requireMemory(checkpoint.orElse(null), data.sequenceLength(), chunkSize);
-        ModelSetup setup = ModelSetup.create(s, checkpoint.orElse(null));
-        LlamaModel model = setup.model();
-        data.requireFits(model.config(), setup.source());
+        ModelSetup modelSetup = ModelSetup.create(s, checkpoint.orElse(null));
+        LlamaModel model = modelSetup.model();
+        data.requireFits(model.config(), modelSetup.source());
 
         AdamW optimizer = new AdamW(s.beta1(), s.beta2(), s.eps(), s.weightDecay());
-        resume.from().ifPresent(r -> optimizer.loadState(r.optimizerState()));
+        from.from().ifPresent(r -> optimizer.loadState(r.optimizerState()));
         LearningRateSchedule schedule = new LearningRateSchedule(s.lr(), s.minLr(), s.warmupSteps(), s.steps());
         GradientEngine engine = engineSpec.create(model);
 
-        long endStep = Math.min(s.steps(), stopAtStep);
         long seqLen = data.sequenceLength();
         long tokensPerStep = (long) s.batchSize() * s.accumulationSteps() * seqLen;
         console.printf(Locale.ROOT, "train: %s, %s, %d sequences of %d tokens, batch %d x %d accumulation, "
-                        + "method %s (chunk %d), %d trainable tensors, %s%n", setup.source(), s.dataType(), data.size(),
-                seqLen, s.batchSize(), s.accumulationSteps(), s.method(), chunkSize, model.trainableParameters().size(),
+                        + "method %s (chunk %d), %d trainable tensors, %s%n", modelSetup.source(), s.dataType(),
+                data.size(), seqLen, s.batchSize(), s.accumulationSteps(), s.method(), chunkSize,
+                model.trainableParameters().size(),
                 checkpoint.map(c -> "resuming from " + c.getFileName()).orElse("starting at step 0"));
+        return new Setup(modelSetup, export, optimizer, schedule, engine, chunkSize, seqLen, tokensPerStep);
+    }
 
-        long startStep = state.step();
-        long started = System.nanoTime();
-        long peakPhysical = Pointer.physicalBytes();
-        Path lastCheckpoint = checkpoint.orElse(null);
-        GradientAccumulator accumulator = new GradientAccumulator();
-        TrainingStream rows = data.stream(s.dataSeed(), s.shuffle(), s.shuffleBuffer(), state.position());
-        NonFiniteStepGuard guard = new NonFiniteStepGuard(s.maxNonFiniteSteps());
-        try (BatchStream batches = new BatchStream(rows, s.batchSize(), s.documentBoundaries());
-             MetricsLog metrics = new MetricsLog(s.output(), startStep);
-             HeldOutEvaluation heldOut = HeldOutEvaluation.open(s, model, chunkSize, setup.source())) {
-            if (heldOut != null) {
-                console.printf(Locale.ROOT, "eval: %d held-out sequences of %s, %s%n", heldOut.sequences(), s.eval().dataset(),
-                        s.eval().everySteps() > 0 ? "every " + s.eval().everySteps() + " steps and after the last"
-                                : "after the last step");
-            }
-            for (long step = startStep; step < endStep; step++) {
-                long t0 = System.nanoTime();
-                double lr = schedule.lrAt(step);
-                StepOutcome o = trainStep(step, lr, batches, accumulator, model, optimizer, engine, state.position());
-                state = new TrainerState(step + 1, o.position(), state.tokensSeen() + tokensPerStep, s.dataSeed(),
-                        s.methodSeed(), s.initSeed(), s.loraSeed());
-                double seconds = (System.nanoTime() - t0) / 1e9;
-                long physical = Pointer.physicalBytes();
-                peakPhysical = Math.max(peakPhysical, physical);
-                ObjectNode entry = o.metrics(step + 1, lr, tokensPerStep, seconds, physical);
-                boolean last = step + 1 == endStep;
-                String evalLine = heldOut != null && s.eval().dueAfter(step + 1, last)
-                        ? heldOut.evaluateInto(entry, step + 1) : null;
-                metrics.append(entry);
+    /** The held-out evaluation of train.eval (null when none is configured), announced on the console. */
+    private HeldOutEvaluation openHeldOut(Setup run) {
+        TrainSettings s = settings;
+        HeldOutEvaluation heldOut = HeldOutEvaluation.open(s, run.model(), run.chunkSize(), run.modelSetup().source());
+        if (heldOut != null) {
+            console.printf(Locale.ROOT, "eval: %d held-out sequences of %s, %s%n", heldOut.sequences(), s.eval().dataset(),
+                    s.eval().everySteps() > 0 ? "every " + s.eval().everySteps() + " steps and after the last"
+                            : "after the last step");
+        }
+        return heldOut;
+    }
 
-                if ((step + 1) % s.logEvery() == 0 || last) {
-                    double elapsed = (System.nanoTime() - started) / 1e9;
-                    printProgress(step + 1, o, lr, tokensPerStep / seconds, elapsed / (step + 1 - startStep)
-                            * (endStep - step - 1), physical);   // to the step this run stops at
-                }
-                if (evalLine != null) {
-                    console.println(evalLine);
-                }
-                boolean finite = o.updated() && Double.isFinite(o.loss());
-                try {
-                    guard.record(step + 1, finite, o.loss(), o.gradNorm());
-                } catch (TrainingDivergedException e) {
-                    writeDiverged(report(metrics, startStep, step + 1, started, peakPhysical, lastCheckpoint,
-                            chunkSize, seqLen, setup.source()), e, remote);
-                    throw e;
-                }
-                if (last || s.checkpointEvery() > 0 && (step + 1) % s.checkpointEvery() == 0) {
-                    Map<String, INDArray> optimizerState = optimizer.state();
-                    boolean healthy = finite && FiniteTensors.firstNonFinite(model.trainableParameters()).isEmpty()
-                            && FiniteTensors.firstNonFinite(optimizerState).isEmpty();
-                    lastCheckpoint = store.save(state, model.config(), s.lora(), setup.baseModel(),
-                            model.trainableParameters(), optimizerState, s.dataType(), s.rendered(), export,
-                            healthy, o.loss(), fingerprint);
-                    if (remote != null) {
-                        remote.publishCheckpoint(lastCheckpoint, RemoteOutput.names(store.stepDirectories()));
-                        remote.publishFile(MetricsLog.FILE_NAME);
-                    }
-                }
-            }
-            ObjectNode report = report(metrics, startStep, endStep, started, peakPhysical, lastCheckpoint,
-                    chunkSize, seqLen, setup.source());
-            putChanges(report, resume.changes());
-            if (remote != null) {
-                report.put("checkpoint", lastCheckpoint == null ? null
-                        : s.outputLocation() + "/checkpoints/" + lastCheckpoint.getFileName());
-                report.put("metrics", s.outputLocation() + "/" + MetricsLog.FILE_NAME);
-            }
-            AtomicFiles.writeString(s.output().resolve(REPORT_FILE), report.toPrettyString() + "\n");
-            RunReportPage.write(s.output(), report, metrics.entries(),
-                    s.method() == ai.chunkwise.train.engine.Method.SPACO ? s.budget() * s.accumulationSteps() : Double.NaN);
-            if (remote != null) {
-                metrics.flush();
-                remote.publishFile(MetricsLog.FILE_NAME);
-                remote.publishFile(REPORT_FILE);
-                remote.publishFile(RunReportPage.FILE_NAME);
-            }
-            return report;
+    /** One checkpoint (marked unhealthy when anything in it is non-finite), copied to a remote output. */
+    private Path saveCheckpoint(Setup run, Outputs out, TrainerState state, boolean finiteStep, double loss) {
+        TrainSettings s = settings;
+        LlamaModel model = run.model();
+        Map<String, INDArray> optimizerState = run.optimizer().state();
+        boolean healthy = finiteStep && FiniteTensors.firstNonFinite(model.trainableParameters()).isEmpty()
+                && FiniteTensors.firstNonFinite(optimizerState).isEmpty();
+        Path checkpoint = out.store().save(state, model.config(), s.lora(), run.modelSetup().baseModel(),
+                model.trainableParameters(), optimizerState, s.dataType(), s.rendered(), run.export(),
+                healthy, loss, out.fingerprint());
+        if (out.remote() != null) {
+            out.remote().publishCheckpoint(checkpoint, RemoteOutput.names(out.store().stepDirectories()));
+            out.remote().publishFile(MetricsLog.FILE_NAME);
+        }
+        return checkpoint;
+    }
+
+    /** report.json and report.html of a finished (or stopped) run, published with the metrics. */
+    private void writeReport(ObjectNode report, MetricsLog metrics, RemoteOutput remote, Path lastCheckpoint) {
+        TrainSettings s = settings;
+        if (remote != null) {
+            report.put("checkpoint", lastCheckpoint == null ? null
+                    : s.outputLocation() + "/checkpoints/" + lastCheckpoint.getFileName());
+            report.put("metrics", s.outputLocation() + "/" + MetricsLog.FILE_NAME);
+        }
+        AtomicFiles.writeString(s.output().resolve(REPORT_FILE), report.toPrettyString() + "\n");
+        RunReportPage.write(s.output(), report, metrics.entries(),
+                s.method() == ai.chunkwise.train.engine.Method.SPACO ? s.budget() * s.accumulationSteps() : Double.NaN);
+        if (remote != null) {
+            metrics.flush();
+            remote.publishFile(MetricsLog.FILE_NAME);
+            remote.publishFile(REPORT_FILE);
+            remote.publishFile(RunReportPage.FILE_NAME);
         }
     }
 
@@ -376,27 +454,28 @@ public final class Trainer {
         }
     }
 
-    private ObjectNode report(MetricsLog metrics, long startStep, long endStep, long started, long peakPhysical,
-                              Path lastCheckpoint, int chunkSize, long seqLen, String source) {
+    private ObjectNode report(MetricsLog metrics, long startStep, long endStep, RunClock clock, Path lastCheckpoint,
+                              Setup run) {
         TrainSettings s = settings;
+        long seqLen = run.sequenceLength();
         ObjectNode r = MetricsLog.newEntry();
         r.put("status", endStep == s.steps() ? "complete" : "stopped");
         r.put("steps_total", s.steps());
         r.put("steps_done", endStep);
         r.put("resumed_from_step", startStep);
-        r.put("model", source);
+        r.put("model", run.modelSetup().source());
         r.put("method", s.method().configName());
-        r.put("chunk_size", chunkSize);
+        r.put("chunk_size", run.chunkSize());
         r.put("sequence_length", seqLen);
         r.put("batch_size", s.batchSize());
         r.put("accumulation_steps", s.accumulationSteps());
         r.put("dtype", s.dataType() == org.nd4j.linalg.api.buffer.DataType.DOUBLE ? "float64" : "float32");
-        double seconds = (System.nanoTime() - started) / 1e9;
+        double seconds = clock.seconds();
         r.put("wall_seconds_this_run", seconds);
         long stepsThisRun = endStep - startStep;
         long tokensThisRun = stepsThisRun * s.batchSize() * s.accumulationSteps() * seqLen;
         r.put("tokens_per_s_this_run", stepsThisRun == 0 ? 0 : tokensThisRun / seconds);
-        r.put("peak_physical_bytes_this_run", peakPhysical);
+        r.put("peak_physical_bytes_this_run", clock.peakPhysical);
         ArrayNode curve = r.putArray("loss_curve");
         JsonNode first = null;
         JsonNode last = null;

@@ -8,6 +8,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -31,7 +32,31 @@ class OutputSafetyTest {
         assertEquals(2, TrainSettings.load(null, o).batchSize());
         o.put("train.optimizer.lr", "1e400");   // found by the fault suite: parsed as infinity and accepted
         e = assertThrows(IllegalArgumentException.class, () -> TrainSettings.load(null, o));
-        assertTrue(e.getMessage().startsWith("'train.optimizer.lr' must be a finite number >= 0"), e.getMessage());
+        assertEquals("'train.optimizer.lr' must be a number in (0, 1] (AdamW's step size; usual values 1e-5 to 1e-2),"
+                + " got Infinity", e.getMessage());
+    }
+
+    @Test
+    void aFiniteButAbsurdLearningRateIsRefusedNamingTheKeyAndTheRange(@TempDir Path tmp) {
+        Map<String, String> o = TrainRuns.base(tmp, tmp.resolve("out"));
+        for (String lr : List.of("1e6", "9.2e18", "1.5", "0", "-0.001")) {   // 9.2e18: accepted before (fault suite)
+            o.put("train.optimizer.lr", lr);
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> TrainSettings.load(null, o));
+            assertTrue(e.getMessage().startsWith("'train.optimizer.lr' must be a number in (0, 1] ")
+                    && e.getMessage().contains(", got ") && !e.getMessage().contains("\n"), e.getMessage());
+        }
+        o.put("train.optimizer.lr", "0.01");
+        o.put("train.optimizer.min-lr", "2");
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> TrainSettings.load(null, o));
+        assertTrue(e.getMessage().startsWith("'train.optimizer.min-lr' must be a number in [0, 1] "), e.getMessage());
+        // the ends of the ranges are accepted
+        o.put("train.optimizer.lr", "1");
+        o.put("train.optimizer.min-lr", "0");
+        TrainSettings s = TrainSettings.load(null, o);
+        assertEquals(1.0, s.lr());
+        assertEquals(0.0, s.minLr());
+        o.put("train.optimizer.lr", "1e-5");
+        assertEquals(1e-5, TrainSettings.load(null, o).lr());
     }
 
     @Test

@@ -1,5 +1,7 @@
 package ai.chunkwise.train.bench;
 
+import ai.chunkwise.childjvm.ChildJvm;
+import ai.chunkwise.train.backend.CpuBuild;
 import ai.chunkwise.tokenize.bench.PipelineBench;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
@@ -24,7 +26,8 @@ final class PipelineSuite {
         if (bench.quick()) {
             args.addAll(List.of("--raw-runs", "1", "--job-runs", "1"));
         }
-        Process p = ChildJvm.of(PipelineBench.class, args).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        Process p = ChildJvm.of(PipelineBench.class, args).inheritingJvmOptions(CpuBuild.PROPERTY).processBuilder()
+                .redirectError(ProcessBuilder.Redirect.INHERIT).start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         int exit = p.waitFor();
         int open = out.indexOf('{');

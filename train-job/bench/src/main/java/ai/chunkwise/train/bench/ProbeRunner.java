@@ -1,5 +1,7 @@
 package ai.chunkwise.train.bench;
 
+import ai.chunkwise.childjvm.ChildJvm;
+import ai.chunkwise.train.backend.CpuBuild;
 import ai.chunkwise.train.memory.PeakMemory;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -36,7 +38,8 @@ final class ProbeRunner {
     /** @param jvmOptions extra options for the child JVM, e.g. which ND4J native build it loads */
     ObjectNode run(ProbeSpec spec, List<String> jvmOptions) throws IOException, InterruptedException {
         // the parent's own -X/-D options (heap size, JavaCPP limits) apply to the child too
-        Process child = ChildJvm.of(StepProbe.class, spec.toArgs(), jvmOptions).redirectErrorStream(true).start();
+        Process child = ChildJvm.of(StepProbe.class, spec.toArgs()).inheritingJvmOptions(CpuBuild.PROPERTY)
+                .withJvmOptions(jvmOptions).processBuilder().redirectErrorStream(true).start();
         ChildOutput output = new ChildOutput(child);
         output.start();
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(timeoutSeconds);

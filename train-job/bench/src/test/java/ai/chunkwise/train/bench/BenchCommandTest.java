@@ -26,11 +26,4 @@ class BenchCommandTest {
         assertEquals(spec, ProbeSpec.fromArgs(spec.toArgs().toArray(String[]::new)));
         assertEquals("spaco(t=2.5,bernoulli)", spec.label());
     }
-
-    @Test
-    void childJvmsGetThisBenchmarksOwnCodeSourceAsAnAbsolutePath() {
-        String first = ChildJvm.classPath().split(java.io.File.pathSeparator)[0];
-        assertTrue(java.nio.file.Path.of(first).isAbsolute(), first);
-        assertEquals(ChildJvm.codeSource().toString(), first);
-    }
 }

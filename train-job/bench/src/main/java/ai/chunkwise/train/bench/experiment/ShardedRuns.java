@@ -1,6 +1,7 @@
 package ai.chunkwise.train.bench.experiment;
 
-import ai.chunkwise.train.bench.ChildJvm;
+import ai.chunkwise.childjvm.ChildJvm;
+import ai.chunkwise.train.backend.CpuBuild;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -48,7 +49,8 @@ final class ShardedRuns {
             for (int i = 0; i < workers; i++) {
                 List<String> args = new ArrayList<>(arguments);
                 args.addAll(List.of("--shard", i + "/" + workers, "--part", parts.resolve("part-" + i + ".json").toString()));
-                processes.add(ChildJvm.of(ExperimentCommand.class, args).inheritIO().start());
+                processes.add(ChildJvm.of(ExperimentCommand.class, args).inheritingJvmOptions(CpuBuild.PROPERTY)
+                        .processBuilder().inheritIO().start());
             }
             for (int i = 0; i < workers; i++) {
                 int rc = processes.get(i).waitFor();
