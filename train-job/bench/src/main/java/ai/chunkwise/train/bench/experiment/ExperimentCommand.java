@@ -57,6 +57,9 @@ public final class ExperimentCommand implements Callable<Integer> {
     @Option(names = "--chunks", description = "chunks per sequence k (default: retrieval 4, time-to-quality 8)")
     Integer chunks;
 
+    @Option(names = "--lr", description = "peak learning rate (default: retrieval 2e-3, time-to-quality 3e-3)")
+    Double lr;
+
     @Option(names = "--methods", split = ",", description = "run only these method labels (default: all)")
     List<String> onlyMethods;
 
@@ -185,6 +188,9 @@ public final class ExperimentCommand implements Callable<Integer> {
         if (chunks != null) {
             a.addAll(List.of("--chunks", chunks.toString()));
         }
+        if (lr != null) {
+            a.addAll(List.of("--lr", lr.toString()));
+        }
         if (onlyMethods != null) {
             a.addAll(List.of("--methods", String.join(",", onlyMethods)));
         }
@@ -230,7 +236,7 @@ public final class ExperimentCommand implements Callable<Integer> {
                     : List.of(methods.get(0), methods.get(1), methods.get(5)));
         }
         return new RetrievalExperiment.Settings(chunkSize != null ? chunkSize : 16, k, 2, batch != null ? batch : 16,
-                steps != null ? steps : 40, 5e-3, seeds != null ? seeds : 3, 32, 10, methods);
+                steps != null ? steps : 400, lr != null ? lr : 2e-3, seeds != null ? seeds : 3, 64, 50, methods);
     }
 
     private TimeToQualityExperiment.Settings timeToQualitySettings() {
@@ -250,7 +256,7 @@ public final class ExperimentCommand implements Callable<Integer> {
                     : List.of(methods.get(0), methods.get(1), methods.get(7)));
         }
         return new TimeToQualityExperiment.Settings(chunkSize != null ? chunkSize : 32, k, batch != null ? batch : 8,
-                steps != null ? steps : 20, 3e-3, seeds != null ? seeds : 3, 16, 5, 4, methods);
+                steps != null ? steps : 80, lr != null ? lr : 3e-3, seeds != null ? seeds : 3, 16, 10, 32, methods);
     }
 
     private List<MethodSpec> selected(List<MethodSpec> all) {
