@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
+import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -39,7 +40,8 @@ final class ProbeRunner {
     ObjectNode run(ProbeSpec spec, List<String> jvmOptions) throws IOException, InterruptedException {
         // the parent's own -X/-D options (heap size, JavaCPP limits) apply to the child too
         Process child = ChildJvm.of(StepProbe.class, spec.toArgs()).inheritingJvmOptions(CpuBuild.PROPERTY)
-                .withJvmOptions(jvmOptions).processBuilder().redirectErrorStream(true).start();
+                .withJvmOptions(javaCppLimitsAboveCap()).withJvmOptions(jvmOptions).processBuilder()
+                .redirectErrorStream(true).start();
         ChildOutput output = new ChildOutput(child);
         output.start();
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(timeoutSeconds);
@@ -67,6 +69,24 @@ final class ProbeRunner {
             return r;
         }
         return (ObjectNode) JSON.readTree(output.result);
+    }
+
+    /**
+     * JavaCPP refuses allocations past its own limits (by default 4x -Xmx physical), which would stop a probe below
+     * the cap it was given (full back-propagation at 8K tokens needs ~13 GiB): the cap is meant to be the one limit,
+     * so the child's JavaCPP limits sit above it, unless the parent was started with its own.
+     */
+    private List<String> javaCppLimitsAboveCap() {
+        List<String> options = new ArrayList<>();
+        String given = String.join(" ", ManagementFactory.getRuntimeMXBean().getInputArguments());
+        long above = capBytes + (1L << 30);
+        if (!given.contains("-Dorg.bytedeco.javacpp.maxBytes=")) {
+            options.add("-Dorg.bytedeco.javacpp.maxBytes=" + above);
+        }
+        if (!given.contains("-Dorg.bytedeco.javacpp.maxPhysicalBytes=")) {
+            options.add("-Dorg.bytedeco.javacpp.maxPhysicalBytes=" + above);
+        }
+        return options;
     }
 
     /** Drains the child's output; keeps the result line and the last lines for error reports. */
