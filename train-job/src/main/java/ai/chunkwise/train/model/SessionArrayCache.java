@@ -19,9 +19,9 @@ import java.util.Map;
  * for a later request of the same data type and shape, within {@link #MAX_BYTES} and {@link #MAX_ARRAYS},
  * the least recently released dropped first.
  *
- * <p>Why not M2.1's {@code ArrayCacheMemoryMgr}: it caches every released array but never hands out a cached
- * scalar (rank 0) or empty array, and its only bound is bytes, so the scalars of every call piled up for the whole
- * run (docs/dl4j-m2.1.md). Here what can never be handed out again (scalars, empty arrays, views) is not kept,
+ * <p>Why not M2.1's {@code ArrayCacheMemoryMgr}: it caches every released array, but its allocation of op outputs
+ * never takes a scalar (rank 0) or empty array from the cache, and its only bound is bytes, so the scalars of
+ * every call piled up for the whole run (docs/dl4j-m2.1.md). Here what can never be handed out again (scalars, empty arrays, views) is not kept,
  * and an evicted array is found by identity (M2.1's {@code List.remove} compares contents).
  */
 final class SessionArrayCache extends AbstractMemoryMgr {
@@ -60,6 +60,9 @@ final class SessionArrayCache extends AbstractMemoryMgr {
 
     @Override
     public void release(INDArray array) {
+        if (byAge.get(array.getId()) == array) {
+            return;   // already kept: handed back twice (M2.1's manager throws; nothing to do here)
+        }
         if (!reusable(array)) {
             if (array.closeable()) {
                 array.close();

@@ -85,7 +85,9 @@ class SessionMemoryTest {
         INDArray a = Nd4j.create(DataType.FLOAT, 3, 5);
         long id = a.getId();
         cache.release(a);
-        assertEquals(1, cache.size());
+        cache.release(a);
+        assertEquals(1, cache.size(), "an array handed back twice is kept once");
+        assertEquals(60, cache.bytes());
         assertNotSame(a, cache.allocate(false, DataType.FLOAT, 5, 3), "another shape gets a new array");
         assertNotSame(a, cache.allocate(false, DataType.DOUBLE, 3, 5), "another data type gets a new array");
         INDArray again = cache.allocate(false, DataType.FLOAT, 3, 5);
