@@ -13,9 +13,9 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * A long training run (tiny model) and the least-squares slope of its resident native memory (JavaCPP's
- * physicalBytes, as metrics.jsonl records it per step) and heap use over the steps after a warm-up: a leak shows
- * as a steady positive slope.
+ * A long training run (tiny model) and the least-squares slope of its resident set (JavaCPP's physicalBytes, as
+ * metrics.jsonl records it per step), of the heap in use after the latest GC (the live data) and of the heap in use
+ * (with its garbage) over the steps after a warm-up: a leak shows as a steady positive slope.
  */
 final class MemorySlope {
     private MemorySlope() {
@@ -41,7 +41,7 @@ final class MemorySlope {
             for (String line : Files.readAllLines(out.resolve("metrics.jsonl"), StandardCharsets.UTF_8)) {
                 JsonNode n = json.readTree(line);
                 rows.add(new double[] {n.get("step").asDouble(), n.get("physical_bytes").asDouble(),
-                        n.get("heap_bytes").asDouble()});
+                        n.get("heap_bytes").asDouble(), n.get("heap_after_gc_bytes").asDouble()});
             }
         } catch (IOException e) {
             throw new UncheckedIOException(e);
@@ -50,12 +50,15 @@ final class MemorySlope {
         List<double[]> tail = rows.subList(from, rows.size());
         double physicalSlope = slope(tail, 1);
         double heapSlope = slope(tail, 2);
+        double liveHeapSlope = slope(tail, 3);
         return String.format(Locale.ROOT, "{\"part\":\"memory over a long run\",\"exit_code\":%d,\"steps\":%d,"
                         + "\"seconds\":%.1f,\"fit_from_step\":%d,\"physical_bytes_first\":%.0f,\"physical_bytes_last\":%.0f,"
                         + "\"physical_slope_bytes_per_step\":%.1f,\"physical_slope_mib_per_1000_steps\":%.3f,"
-                        + "\"heap_slope_bytes_per_step\":%.1f,\"heap_slope_mib_per_1000_steps\":%.3f}",
+                        + "\"heap_slope_bytes_per_step\":%.1f,\"heap_slope_mib_per_1000_steps\":%.3f,"
+                        + "\"heap_after_gc_slope_mib_per_1000_steps\":%.3f}",
                 rc, rows.size(), seconds, (int) tail.get(0)[0], tail.get(0)[1], tail.get(tail.size() - 1)[1],
-                physicalSlope, physicalSlope * 1000 / (1 << 20), heapSlope, heapSlope * 1000 / (1 << 20));
+                physicalSlope, physicalSlope * 1000 / (1 << 20), heapSlope, heapSlope * 1000 / (1 << 20),
+                liveHeapSlope * 1000 / (1 << 20));
     }
 
     /** Least-squares slope of column {@code y} against column 0. */

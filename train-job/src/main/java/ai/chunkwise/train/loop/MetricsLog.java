@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
+import java.io.BufferedReader;
 import java.io.BufferedWriter;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -18,14 +19,14 @@ import java.util.List;
 /**
  * {@code metrics.jsonl}: one JSON object per optimizer step, appended and flushed as each step ends, so a crash
  * loses nothing already logged. A resumed run first drops the lines of steps after its checkpoint (they are
- * about to be recomputed), so the file always describes one consistent run.
+ * about to be recomputed), so the file always describes one consistent run. Nothing is kept in memory: the
+ * entries are read back from the file when the report needs them, so a long run's heap does not grow with them.
  */
 public final class MetricsLog implements AutoCloseable {
     public static final String FILE_NAME = "metrics.jsonl";
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final Path file;
-    private final List<JsonNode> entries = new ArrayList<>();
     private final BufferedWriter out;
 
     /** Opens the log, keeping earlier entries whose step is at most {@code keepUpToStep} (0 = start afresh). */
@@ -39,14 +40,9 @@ public final class MetricsLog implements AutoCloseable {
                     if (line.isBlank()) {
                         continue;
                     }
-                    JsonNode n;
-                    try {
-                        n = JSON.readTree(line);
-                    } catch (IOException e) {
-                        continue;   // a line cut short by a crash: its step is recomputed anyway
-                    }
-                    if (n.path("step").asLong() <= keepUpToStep) {
-                        entries.add(n);
+                    JsonNode n = parse(line);
+                    // a line cut short by a crash (null) is dropped: its step is recomputed anyway
+                    if (n != null && n.path("step").asLong() <= keepUpToStep) {
                         kept.append(line).append('\n');
                     }
                 }
@@ -59,7 +55,6 @@ public final class MetricsLog implements AutoCloseable {
     }
 
     public void append(ObjectNode entry) {
-        entries.add(entry);
         try {
             out.write(entry.toString());
             out.write('\n');
@@ -78,9 +73,29 @@ public final class MetricsLog implements AutoCloseable {
         }
     }
 
-    /** Every entry of the run, earlier (kept) ones included, in step order. */
+    /** Every entry of the run, earlier (kept) ones included, in step order: read back from the file. */
     public List<JsonNode> entries() {
-        return List.copyOf(entries);
+        flush();
+        List<JsonNode> entries = new ArrayList<>();
+        try (BufferedReader in = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+            for (String line = in.readLine(); line != null; line = in.readLine()) {
+                JsonNode n = line.isBlank() ? null : parse(line);
+                if (n != null) {
+                    entries.add(n);
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read metrics log " + file + ": " + e.getMessage(), e);
+        }
+        return entries;
+    }
+
+    private static JsonNode parse(String line) {
+        try {
+            return JSON.readTree(line);
+        } catch (IOException e) {
+            return null;
+        }
     }
 
     public static ObjectNode newEntry() {

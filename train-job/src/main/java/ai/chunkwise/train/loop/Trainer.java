@@ -476,10 +476,11 @@ public final class Trainer {
         long tokensThisRun = stepsThisRun * s.batchSize() * s.accumulationSteps() * seqLen;
         r.put("tokens_per_s_this_run", stepsThisRun == 0 ? 0 : tokensThisRun / seconds);
         r.put("peak_physical_bytes_this_run", clock.peakPhysical);
+        List<JsonNode> entries = metrics.entries();
         ArrayNode curve = r.putArray("loss_curve");
         JsonNode first = null;
         JsonNode last = null;
-        for (JsonNode e : metrics.entries()) {
+        for (JsonNode e : entries) {
             curve.addObject().put("step", e.path("step").asLong()).put("loss", e.path("loss").asDouble());
             first = first == null ? e : first;
             last = e;
@@ -489,7 +490,7 @@ public final class Trainer {
             r.put("last_loss", last.path("loss").asDouble());
         }
         ArrayNode evalCurve = null;
-        for (JsonNode e : metrics.entries()) {
+        for (JsonNode e : entries) {
             if (e.has("eval_loss")) {
                 evalCurve = evalCurve != null ? evalCurve : r.putArray("eval_curve");
                 evalCurve.addObject().put("step", e.path("step").asLong()).put("loss", e.path("eval_loss").asDouble());

@@ -111,6 +111,11 @@ public final class LlamaModel {
         return trainable;
     }
 
+    /** The forward graph (its gradient function is {@code getFunction("grad")}); for tests of its sessions. */
+    org.nd4j.autodiff.samediff.SameDiff sameDiff() {
+        return graph.sameDiff();
+    }
+
     /** When SameDiff's dead native buffers are handed back (see {@link NativeMemoryPolicy}). */
     public NativeMemoryPolicy nativeMemory() {
         return nativeMemory;
@@ -133,7 +138,7 @@ public final class LlamaModel {
             outputs.add(LlamaChunkGraph.presentKey(l));
             outputs.add(LlamaChunkGraph.presentValue(l));
         }
-        GradientFunction.boundCache(graph.sameDiff());
+        CallScopedSession.of(graph.sameDiff());
         Map<String, INDArray> out = graph.sameDiff().output(feed, outputs);
         int layers = config.numHiddenLayers();
         INDArray[] k = new INDArray[layers];
