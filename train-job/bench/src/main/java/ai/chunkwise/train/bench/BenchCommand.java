@@ -59,7 +59,8 @@ public final class BenchCommand implements Callable<Integer> {
             + "(default: ${DEFAULT-VALUE}, i.e. every length; it needs ~10 GiB at 8K)")
     int fullMaxTokens = Integer.MAX_VALUE;
 
-    @Option(names = "--chunk-size", description = "methods suite: tokens per chunk (default: ${DEFAULT-VALUE})")
+    @Option(names = "--chunk-size", description = "methods and max-length suites: tokens per chunk (default: "
+            + "${DEFAULT-VALUE})")
     int chunkSize = 256;
 
     @Option(names = "--samplings", split = ",", description = "methods suite: SpaCO samplings (default: "

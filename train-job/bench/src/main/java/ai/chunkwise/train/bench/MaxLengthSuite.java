@@ -20,12 +20,13 @@ final class MaxLengthSuite {
         long cap = quick ? (long) (1.25 * (1L << 30)) : bench.maxLengthCapBytes();
         int from = quick ? 256 : 1024;
         int to = quick ? 4096 : 65536;
-        int chunk = quick ? 128 : 256;
+        int chunk = quick ? 128 : bench.chunkSize();   // SeCO's peak grows with chunk x past: a user's lever
         ProbeRunner runner = new ProbeRunner(cap, bench.timeoutSeconds());
         long fullMax = longest("full", from, to, chunk, runner, cap);
         long secoMax = longest("seco", from, to, chunk, runner, cap);
         ObjectNode ctx = bench.json().createObjectNode();
         ctx.put("cap_bytes", cap);
+        ctx.put("chunk_size", chunk);
         ctx.put("full_max_tokens", fullMax);
         ctx.put("seco_max_tokens", secoMax);
         ctx.put("searched_up_to", to);
