@@ -46,6 +46,9 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--memory-cap-gib", description = "RSS cap for the max-length suite (default: ${DEFAULT-VALUE})")
     double maxLengthCapGib = 4;
 
+    @Option(names = "--search-up-to", description = "max-length suite: longest length tried (default: ${DEFAULT-VALUE})")
+    int searchUpTo = 65536;
+
     @Option(names = "--methods-cap-gib", description = "RSS cap per run in the methods suite (default: ${DEFAULT-VALUE})")
     double methodsCapGib = 16;
 
@@ -144,6 +147,10 @@ public final class BenchCommand implements Callable<Integer> {
 
     long methodsCapBytes() {
         return (long) (methodsCapGib * GIB);
+    }
+
+    int searchUpTo() {
+        return searchUpTo;
     }
 
     long maxLengthCapBytes() {

@@ -19,7 +19,7 @@ final class MaxLengthSuite {
         boolean quick = bench.quick();
         long cap = quick ? (long) (1.25 * (1L << 30)) : bench.maxLengthCapBytes();
         int from = quick ? 256 : 1024;
-        int to = quick ? 4096 : 65536;
+        int to = quick ? 4096 : bench.searchUpTo();
         int chunk = quick ? 128 : bench.chunkSize();   // SeCO's peak grows with chunk x past: a user's lever
         ProbeRunner runner = new ProbeRunner(cap, bench.timeoutSeconds());
         long fullMax = longest("full", from, to, chunk, runner, cap);
