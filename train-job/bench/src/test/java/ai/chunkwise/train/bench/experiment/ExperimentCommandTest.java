@@ -64,4 +64,12 @@ class ExperimentCommandTest {
         assertTrue(Files.size(ttq.resolve("ttq-loss-vs-cpu.png")) > 1000);
         assertTrue(Files.readString(ttq.resolve("report.md")).contains("gap to seco"));
     }
+
+    @Test
+    void methodLabelsWithCommasSurviveTheMethodsOption() {
+        ExperimentCommand command = new ExperimentCommand();
+        new CommandLine(command).parseArgs("retrieval", "--methods", "spaco(uniform,t=2),seco,spaco(importance,t=1=k/4)",
+                "--out", "unused");
+        assertEquals(java.util.List.of("spaco(uniform,t=2)", "seco", "spaco(importance,t=1=k/4)"), command.onlyMethods);
+    }
 }
