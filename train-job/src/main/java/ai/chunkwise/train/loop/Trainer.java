@@ -135,16 +135,17 @@ public final class Trainer {
                 try {
                     guard.record(step + 1, finite, o.loss(), o.gradNorm());
                 } catch (TrainingDivergedException e) {
-                    writeDiverged(report(metrics, startStep, step + 1, clock, lastCheckpoint, run), e, out.remote());
+                    writeDiverged(report(metrics.entries(), startStep, step + 1, clock, lastCheckpoint, run), e, out.remote());
                     throw e;
                 }
                 if (last || s.checkpointEvery() > 0 && (step + 1) % s.checkpointEvery() == 0) {
                     lastCheckpoint = saveCheckpoint(run, out, state, finite, o.loss());
                 }
             }
-            ObjectNode report = report(metrics, startStep, endStep, clock, lastCheckpoint, run);
+            List<JsonNode> entries = metrics.entries();   // read back from metrics.jsonl once for both reports
+            ObjectNode report = report(entries, startStep, endStep, clock, lastCheckpoint, run);
             putChanges(report, from.changes());
-            writeReport(report, metrics, out.remote(), lastCheckpoint);
+            writeReport(report, entries, metrics, out.remote(), lastCheckpoint);
             return report;
         }
     }
@@ -299,7 +300,8 @@ public final class Trainer {
     }
 
     /** report.json and report.html of a finished (or stopped) run, published with the metrics. */
-    private void writeReport(ObjectNode report, MetricsLog metrics, RemoteOutput remote, Path lastCheckpoint) {
+    private void writeReport(ObjectNode report, List<JsonNode> entries, MetricsLog metrics, RemoteOutput remote,
+                             Path lastCheckpoint) {
         TrainSettings s = settings;
         if (remote != null) {
             report.put("checkpoint", lastCheckpoint == null ? null
@@ -307,7 +309,7 @@ public final class Trainer {
             report.put("metrics", s.outputLocation() + "/" + MetricsLog.FILE_NAME);
         }
         AtomicFiles.writeString(s.output().resolve(REPORT_FILE), report.toPrettyString() + "\n");
-        RunReportPage.write(s.output(), report, metrics.entries(),
+        RunReportPage.write(s.output(), report, entries,
                 s.method() == ai.chunkwise.train.engine.Method.SPACO ? s.budget() * s.accumulationSteps() : Double.NaN);
         if (remote != null) {
             metrics.flush();
@@ -454,8 +456,8 @@ public final class Trainer {
         }
     }
 
-    private ObjectNode report(MetricsLog metrics, long startStep, long endStep, RunClock clock, Path lastCheckpoint,
-                              Setup run) {
+    private ObjectNode report(List<JsonNode> entries, long startStep, long endStep, RunClock clock,
+                              Path lastCheckpoint, Setup run) {
         TrainSettings s = settings;
         long seqLen = run.sequenceLength();
         ObjectNode r = MetricsLog.newEntry();
@@ -476,7 +478,6 @@ public final class Trainer {
         long tokensThisRun = stepsThisRun * s.batchSize() * s.accumulationSteps() * seqLen;
         r.put("tokens_per_s_this_run", stepsThisRun == 0 ? 0 : tokensThisRun / seconds);
         r.put("peak_physical_bytes_this_run", clock.peakPhysical);
-        List<JsonNode> entries = metrics.entries();
         ArrayNode curve = r.putArray("loss_curve");
         JsonNode first = null;
         JsonNode last = null;

@@ -116,12 +116,9 @@ final class SessionArrayCache extends AbstractMemoryMgr {
         if (arrays == null) {
             return null;
         }
-        INDArray a = arrays.pollFirst();
+        INDArray a = arrays.pollFirst();   // never null: an emptied deque leaves the map
         if (arrays.isEmpty()) {
             free.remove(key);
-        }
-        if (a == null) {
-            return null;
         }
         byAge.remove(a.getId());
         bytes -= sizeOf(a);
