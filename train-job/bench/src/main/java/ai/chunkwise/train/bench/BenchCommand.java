@@ -18,14 +18,16 @@ import java.util.concurrent.Callable;
  * (time a gradient method on a real checkpoint) and {@code tokenize} (the tokenize job against its raw tokenizer) and {@code experiment} (training outcomes: docs/experiments.md).
  */
 @Command(name = "bench", mixinStandardHelpOptions = true,
-        description = "Run a benchmark suite and print JSON lines: methods, max-length, chunk-cost, builds, pipeline, all.",
+        description = "Run a benchmark suite and print JSON lines: methods, max-length, chunk-cost, builds, pipeline, all; "
+                + "attention-core (not in all).",
         subcommands = {GradRepeat.class, PipelineBench.class, ExperimentCommand.class},
         footer = {"", "Set OMP_NUM_THREADS=1 (and OPENBLAS_NUM_THREADS=1) on 2 cores; each measurement runs in a "
                 + "child JVM that gets them."})
 public final class BenchCommand implements Callable<Integer> {
     private static final long GIB = 1L << 30;
 
-    @Option(names = "--suite", description = "methods | max-length | chunk-cost | builds | pipeline | all")
+    @Option(names = "--suite", description = "methods | max-length | chunk-cost | builds | pipeline | all | "
+            + "attention-core")
     String suite;
 
     @Option(names = "--python", description = "interpreter for the PyTorch baseline (default: ${DEFAULT-VALUE}, "
@@ -89,7 +91,8 @@ public final class BenchCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         if (suite == null) {
             throw new picocli.CommandLine.ParameterException(spec.commandLine(),
-                    "give --suite methods|max-length|chunk-cost|builds|pipeline|all, or a subcommand (grad, tokenize)");
+                    "give --suite methods|max-length|chunk-cost|builds|pipeline|all|attention-core, or a subcommand "
+                            + "(grad, tokenize)");
         }
         List<String> suites = suite.equals("all") ? List.of("methods", "chunk-cost", "max-length", "builds", "pipeline")
                 : List.of(suite);
@@ -101,8 +104,10 @@ public final class BenchCommand implements Callable<Integer> {
                 case "chunk-cost" -> new ChunkCostSuite(this).run();
                 case "pipeline" -> new PipelineSuite(this).run();
                 case "builds" -> new BuildsSuite(this).run();
+                case "attention-core" -> new AttentionCoreSuite(this).run();
                 default -> throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this),
-                        "unknown suite '" + s + "': expected methods, max-length, chunk-cost, builds, pipeline or all");
+                        "unknown suite '" + s + "': expected methods, max-length, chunk-cost, builds, pipeline, all or "
+                                + "attention-core");
             }
         }
         return 0;

@@ -110,7 +110,7 @@ final class ChunkCostSuite {
         }
     }
 
-    private static ChunkInput chunkInput(LlamaConfig c, int t, int past, SplittableRandom random) {
+    static ChunkInput chunkInput(LlamaConfig c, int t, int past, SplittableRandom random) {
         long[][] tokens = new long[1][t];
         int[][] positions = new int[1][t];
         int[][] labels = new int[1][t];
@@ -124,7 +124,7 @@ final class ChunkCostSuite {
         return new ChunkInput(tokens, positions, null, labels, weights);
     }
 
-    private static KeyValues randomKv(LlamaConfig c, int length) {
+    static KeyValues randomKv(LlamaConfig c, int length) {
         if (length == 0) {
             return KeyValues.empty(c, 1, DataType.FLOAT);
         }

@@ -96,7 +96,7 @@ final class TorchBaseline {
         }
     }
 
-    private static boolean torchAvailable(String python) {
+    static boolean torchAvailable(String python) {
         try {
             Process p = new ProcessBuilder(python, "-c", "import torch").redirectErrorStream(true).start();
             p.getInputStream().readAllBytes();
