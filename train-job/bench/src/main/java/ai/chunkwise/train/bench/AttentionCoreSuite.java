@@ -15,7 +15,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -45,8 +45,8 @@ final class AttentionCoreSuite {
         int chunk = quick ? 64 : 256;
         String pasts = quick ? "0,512" : "0,2048,4096,8192";
         int blockKeys = quick ? 128 : 512;
-        // key: variant + "@" + past
-        Map<String, JsonNode> p50 = new HashMap<>();
+        // key: variant + "@" + past, in the order measured
+        Map<String, JsonNode> p50 = new LinkedHashMap<>();
         Consumer<ObjectNode> record = n -> {
             ObjectNode out = bench.result(SUITE);
             out.setAll(n);
@@ -143,6 +143,10 @@ final class AttentionCoreSuite {
                 if (n != null) {
                     bench.emitContext(SUITE, v + " / " + BASE + " seconds_p50", n.get("seconds_p50").asDouble()
                             / baseSeconds, ctx);
+                    // on a shared machine the thread's CPU time moves less than the wall clock
+                    bench.emitContext(SUITE, v + " / " + BASE + " thread_cpu_seconds_p50",
+                            n.get("thread_cpu_seconds_p50").asDouble() / base.get("thread_cpu_seconds_p50").asDouble(),
+                            ctx);
                     if (!v.startsWith("torch")) {
                         best = Math.min(best, n.get("seconds_p50").asDouble());
                     }
