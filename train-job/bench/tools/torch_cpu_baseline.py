@@ -10,7 +10,7 @@ The model is a plain re-statement of HF's LlamaForCausalLM (RMSNorm, RoPE, GQA, 
 weights, float32, every parameter trainable. Methods: inference (forward only), full (plain back-propagation),
 seco (chunk-wise exact gradients, docs/seco-spaco.md), spaco (t chunks visited, bernoulli sampling).
 """
-import argparse, json, math, random, statistics, time
+import argparse, contextlib, json, math, random, statistics, time
 
 import torch
 import torch.nn.functional as F
@@ -35,6 +35,8 @@ class Llama(torch.nn.Module):
         self.norm = torch.nn.Parameter(torch.ones(hidden))
         self.head = w(vocab, hidden)
         self.inv_freq = 1.0 / theta ** (torch.arange(0, self.hd, 2).float() / self.hd)
+        # a context per part of the model (torch_step_profile.py sets torch.profiler.record_function); a no-op here
+        self.scope = lambda name: contextlib.nullcontext()
 
     def rms(self, x, w):
         return x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + self.eps) * w
@@ -48,34 +50,59 @@ class Llama(torch.nn.Module):
 
     def chunk(self, ids, past, start):
         """One chunk given the past K/V of every layer; returns logits and this chunk's K/V per layer."""
+        s = self.scope
         b, t = ids.shape
         pos = torch.arange(start, start + t)
-        x = self.embed[ids]
+        with s("embedding"):
+            x = self.embed[ids]
         new_kv = []
         for i, m in enumerate(self.layers):
-            h = self.rms(x, m.ln1)
-            q = (h @ m.q.T).view(b, t, self.heads, self.hd).transpose(1, 2)
-            k = (h @ m.k.T).view(b, t, self.kv_heads, self.hd).transpose(1, 2)
-            v = (h @ m.v.T).view(b, t, self.kv_heads, self.hd).transpose(1, 2)
-            q, k = self.rope(q, pos), self.rope(k, pos)
+            with s("rmsnorm"):
+                h = self.rms(x, m.ln1)
+            with s("qkvo_projections"):
+                q = (h @ m.q.T).view(b, t, self.heads, self.hd).transpose(1, 2)
+                k = (h @ m.k.T).view(b, t, self.kv_heads, self.hd).transpose(1, 2)
+                v = (h @ m.v.T).view(b, t, self.kv_heads, self.hd).transpose(1, 2)
+            with s("rope"):
+                q, k = self.rope(q, pos), self.rope(k, pos)
             new_kv.append((k, v))
-            if past is not None:
-                k, v = torch.cat([past[i][0], k], 2), torch.cat([past[i][1], v], 2)
-            rep = self.heads // self.kv_heads
-            k, v = k.repeat_interleave(rep, 1), v.repeat_interleave(rep, 1)
-            p = k.shape[2] - t
-            mask = torch.ones(t, p + t, dtype=torch.bool).tril(p)
-            att = (q @ k.transpose(-1, -2)) / math.sqrt(self.hd)
-            att = att.masked_fill(~mask, float("-inf")).softmax(-1)
-            x = x + (att @ v).transpose(1, 2).reshape(b, t, -1) @ m.o.T
-            h = self.rms(x, m.ln2)
-            x = x + (F.silu(h @ m.gate.T) * (h @ m.up.T)) @ m.down.T
-        return self.rms(x, self.norm) @ self.head.T, new_kv
+            with s("kv_concat_inject"):
+                if past is not None:
+                    k, v = torch.cat([past[i][0], k], 2), torch.cat([past[i][1], v], 2)
+                rep = self.heads // self.kv_heads
+                k, v = k.repeat_interleave(rep, 1), v.repeat_interleave(rep, 1)
+            with s("attention_core"):
+                p = k.shape[2] - t
+                mask = torch.ones(t, p + t, dtype=torch.bool).tril(p)
+                att = (q @ k.transpose(-1, -2)) / math.sqrt(self.hd)
+                att = att.masked_fill(~mask, float("-inf")).softmax(-1)
+                ctx = att @ v
+            with s("reshape_permute"):
+                ctx = ctx.transpose(1, 2).reshape(b, t, -1)
+            with s("qkvo_projections"):
+                o = ctx @ m.o.T
+            with s("residual_add"):
+                x = x + o
+            with s("rmsnorm"):
+                h = self.rms(x, m.ln2)
+            with s("mlp_matmuls"):
+                gate, up = h @ m.gate.T, h @ m.up.T
+            with s("mlp_elementwise"):
+                act = F.silu(gate) * up
+            with s("mlp_matmuls"):
+                down = act @ m.down.T
+            with s("residual_add"):
+                x = x + down
+        with s("rmsnorm"):
+            x = self.rms(x, self.norm)
+        with s("lm_head"):
+            return x @ self.head.T, new_kv
 
 
 def chunk_loss_sum(model, ids, labels, past, start):
     logits, kv = model.chunk(ids, past, start)
-    return F.cross_entropy(logits.flatten(0, 1), labels.flatten(), reduction="sum", ignore_index=-100), kv
+    with model.scope("loss"):
+        return F.cross_entropy(logits.flatten(0, 1), labels.flatten(), reduction="sum", ignore_index=-100), kv
 
 
 def labels_of(ids):
