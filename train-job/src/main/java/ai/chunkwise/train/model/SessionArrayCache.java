@@ -25,8 +25,13 @@ import java.util.Map;
  * and an evicted array is found by identity (M2.1's {@code List.remove} compares contents).
  */
 final class SessionArrayCache extends AbstractMemoryMgr {
-    /** Most bytes of arrays kept per session (M2.1's default bound is the machine's memory, i.e. none). */
-    static final long MAX_BYTES = 256L << 20;
+    /**
+     * Most bytes of arrays kept per session (M2.1's default bound is the machine's memory, i.e. none). Every
+     * model has two sessions (forward graph, gradient function), and what one keeps is dead weight while the other
+     * runs; reuse within a call needs little: a SeCO step of 4K tokens peaked 0.4-0.6 GB lower at 64 MB than at
+     * 256 MB, no slower, and higher again at 16 MB and at 0 (more garbage until the next GC), docs/performance.md.
+     */
+    static final long MAX_BYTES = 64L << 20;
     /** Most arrays kept per session, whatever their size. */
     static final int MAX_ARRAYS = 4096;
 

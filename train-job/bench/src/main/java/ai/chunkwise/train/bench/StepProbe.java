@@ -59,6 +59,7 @@ public final class StepProbe {
             out.put("peak_rss_bytes", memory.peakResidentBytes());
             out.put("peak_offheap_bytes", memory.peakOffHeapBytes());
             out.put("peak_heap_bytes", memory.peakHeapBytes());
+            out.put("peak_javacpp_tracked_bytes", memory.peakJavaCppTrackedBytes());
             System.out.println(ProbeRunner.RESULT_PREFIX + out);
         }
     }
