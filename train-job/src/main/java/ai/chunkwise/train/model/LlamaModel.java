@@ -1,8 +1,8 @@
 package ai.chunkwise.train.model;
 
-import org.nd4j.linalg.api.buffer.DataBuffer;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.ops.DynamicCustomOp;
 import org.nd4j.linalg.factory.Nd4j;
 
 import java.util.ArrayList;
@@ -214,28 +214,27 @@ public final class LlamaModel {
     }
 
     /**
-     * d loss / d embedding = scatter-add of the gradient of each looked-up row into its token's row. Written
-     * by hand because the library's path for this (sd.gather backward) is broken in M2.1 and a one-hot
-     * matmul would cost vocab*T*hidden.
+     * d loss / d embedding = scatter-add of the gradient of each looked-up row into its token's row, by ND4J's
+     * scatter_add (the library's path for this, sd.gather's backward, is broken in M2.1, and a one-hot matmul
+     * would cost vocab*T*hidden). Its "lock" argument makes it add the rows one after another in chunk order:
+     * without it the rows are split over threads and a token that occurs twice is added twice at once.
      */
     private void scatterAddEmbeddingGradient(long[][] tokens, INDArray rowGrads, Map<String, INDArray> sink) {
         INDArray acc = sink.computeIfAbsent(LlamaTensorLayout.EMBED_TOKENS,
                 k -> Nd4j.create(dataType, config.vocabSize(), config.hiddenSize()));
-        int hidden = config.hiddenSize();
-        double[] rows = rowGrads.dup('c').data().asDouble();
-        DataBuffer target = acc.data();
-        long base = acc.offset();
+        long[] ids = new long[tokens.length * tokens[0].length];
         int n = 0;
         for (long[] row : tokens) {
             for (long token : row) {
-                long start = base + token * hidden;
-                int from = n * hidden;
-                for (int i = 0; i < hidden; i++) {
-                    target.put(start + i, target.getDouble(start + i) + rows[from + i]);
-                }
-                n++;
+                ids[n++] = token;
             }
         }
+        Nd4j.exec(DynamicCustomOp.builder("scatter_add")
+                .addInputs(acc, Nd4j.createFromArray(ids), rowGrads)
+                .addOutputs(acc)
+                .addBooleanArguments(true)   // lock: one thread, rows in order
+                .callInplace(true)
+                .build());
     }
 
     private GradientFunction gradientFunction() {
