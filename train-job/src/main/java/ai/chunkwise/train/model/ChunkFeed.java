@@ -58,7 +58,7 @@ final class ChunkFeed {
             System.arraycopy(in.lossWeights()[r], 0, weights, r * t, t);
         }
         feed.put(LlamaChunkGraph.LABELS, Nd4j.createFromArray(labels));
-        feed.put(LlamaChunkGraph.LOSS_WEIGHTS, Nd4j.create(weights, new long[]{(long) b * t}, dataType));
+        feed.put(LlamaChunkGraph.LOSS_WEIGHTS, Nd4j.create(weights, new long[]{(long) b * t, 1}, dataType));
         for (int l = 0; l < config.numHiddenLayers(); l++) {
             feed.put(LlamaChunkGraph.pastKey(l), inDataType(past.keys()[l]));
             feed.put(LlamaChunkGraph.pastValue(l), inDataType(past.values()[l]));

@@ -1,6 +1,5 @@
 package ai.chunkwise.train.model;
 
-import org.nd4j.autodiff.loss.LossReduce;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -27,7 +26,7 @@ import java.util.Map;
  *       slower than the same multiply without broadcasting (docs/dl4j-m2.1.md);</li>
  *   <li>{@link #ATTENTION_MASK} [B, 1, nRep*T, P+T]: additive mask (0 visible, large negative hidden),
  *       rows repeated per query head of a KV group (see {@link #attention});</li>
- *   <li>{@link #LABELS} int [N] and {@link #LOSS_WEIGHTS} [N]: next-token targets and their weights;</li>
+ *   <li>{@link #LABELS} int [N] and {@link #LOSS_WEIGHTS} [N, 1]: next-token targets and their weights;</li>
  *   <li>{@link #pastKey}/{@link #pastValue} [B, kvHeads, P, headDim] per layer (K after RoPE);</li>
  *   <li>{@link #presentKeyGrad}/{@link #presentValueGrad} [B, kvHeads, T, headDim]: upstream gradient
  *       injected into this chunk's own K/V (SeCO's accumulated gradient from later chunks).</li>
@@ -140,7 +139,7 @@ final class LlamaChunkGraph {
         SDVariable sinK = sd.placeHolder(ROPE_SIN_K, dataType, batch, -1, kvHeads, headDim);
         SDVariable mask = sd.placeHolder(ATTENTION_MASK, dataType, batch, 1, -1, -1);
         SDVariable labels = sd.placeHolder(LABELS, DataType.INT, -1);
-        SDVariable lossWeights = sd.placeHolder(LOSS_WEIGHTS, dataType, -1);
+        SDVariable lossWeights = sd.placeHolder(LOSS_WEIGHTS, dataType, -1, 1);
 
         List<SDVariable> injected = new ArrayList<>();
         for (int l = 0; l < config.numHiddenLayers(); l++) {
@@ -181,13 +180,14 @@ final class LlamaChunkGraph {
                 : weight(LlamaTensorLayout.LM_HEAD);
         SDVariable logits = sd.mmul(LOGITS, normed, lmHead, false, true, false);   // [N, vocab]
 
-        // Weighted cross-entropy sum_i w_i (lse_i - logit_i[label_i]) as ONE fused op over the logits (softmax
-        // and its gradient in one kernel; the log-sum-exp written out took ~13 ops over [N, vocab]). Its weights
-        // are [N]: M2.1's backward rejects [N, 1] (docs/dl4j-m2.1.md). Not the fused SPARSE op: its
-        // backward ignores its upstream gradient, i.e. the weights.
-        SDVariable targets = sd.oneHot(labels, config.vocabSize(), -1, 1.0, 0.0, dataType);
-        SDVariable loss = sd.loss.softmaxCrossEntropy(LOSS, targets, logits, lossWeights,
-                LossReduce.SUM, 0.0);
+        // Weighted cross-entropy sum_i w_i (lse_i - logit_i[label_i]), with the log-sum-exp written out
+        // (sd.nn.logSoftmax and sd.math.logSumExp break the backward pass in M2.1; the fused sparse CE op's
+        // backward ignores its upstream gradient, i.e. the weights). Not materialising log-probabilities saves
+        // an [N, vocab] broadcast subtraction and its costly backward.
+        SDVariable max = sd.max(logits, true, 1);                                           // [N, 1]
+        SDVariable logSumExp = max.add(sd.math.log(sd.sum(sd.math.exp(logits.sub(max)), true, 1)));
+        SDVariable targets = sd.oneHot(labels, config.vocabSize(), -1, 1.0, 0.0, dataType).mul(lossWeights);
+        SDVariable loss = sd.sum(logSumExp.mul(lossWeights)).sub(sd.sum(logits.mul(targets))).rename(LOSS);
 
         SDVariable objective = loss;
         for (SDVariable term : injected) {
