@@ -182,8 +182,9 @@ final class LlamaChunkGraph {
 
         // Weighted cross-entropy sum_i w_i (lse_i - logit_i[label_i]), with the log-sum-exp written out
         // (sd.nn.logSoftmax and sd.math.logSumExp break the backward pass in M2.1; the fused sparse CE op's
-        // backward ignores its upstream gradient, i.e. the weights). Not materialising log-probabilities saves
-        // an [N, vocab] broadcast subtraction and its costly backward.
+        // backward ignores its upstream gradient, i.e. the weights; the fused dense op, sd.loss.softmaxCrossEntropy,
+        // honours them but its gradient op alone is slower than this whole loss, docs/dl4j-m2.1.md). Not
+        // materialising log-probabilities saves an [N, vocab] broadcast subtraction and its costly backward.
         SDVariable max = sd.max(logits, true, 1);                                           // [N, 1]
         SDVariable logSumExp = max.add(sd.math.log(sd.sum(sd.math.exp(logits.sub(max)), true, 1)));
         SDVariable targets = sd.oneHot(labels, config.vocabSize(), -1, 1.0, 0.0, dataType).mul(lossWeights);
