@@ -51,19 +51,24 @@ class SessionMemoryTest {
         long cachedAfterWarmUp = cachedArrays(sessions);
         Map<String, double[]> last = null;
         int mostFreedIdsBetweenSteps = 0;
+        long mostCached = cachedAfterWarmUp;
         for (int i = 0; i < STEPS; i++) {
             last = copy(seco.compute(batch).gradients());
             for (InferenceSession s : sessions) {
                 mostFreedIdsBetweenSteps = Math.max(mostFreedIdsBetweenSteps, freedArrayIds(s));
             }
+            mostCached = Math.max(mostCached, cachedArrays(sessions));
         }
         long cachedAtEnd = cachedArrays(sessions);
+        long cachedAtMost = mostCached;
         Map<String, double[]> lastGradients = last;
         int freedIds = mostFreedIdsBetweenSteps;
         assertAll(
                 () -> assertEquals(0, freedIds, "freed-array ids left in a session between steps"),
                 () -> assertEquals(cachedAfterWarmUp, cachedAtEnd,
                         "arrays cached after " + WARM_UP + " steps vs after " + (WARM_UP + STEPS)),
+                () -> assertEquals(cachedAfterWarmUp, cachedAtMost,
+                        "most arrays cached after any of steps " + (WARM_UP + 1) + "-" + (WARM_UP + STEPS)),
                 () -> assertEquals(first.keySet(), lastGradients.keySet()),
                 () -> {
                     for (String name : first.keySet()) {
