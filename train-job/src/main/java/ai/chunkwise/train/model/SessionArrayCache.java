@@ -26,12 +26,12 @@ import java.util.Map;
  */
 final class SessionArrayCache extends AbstractMemoryMgr {
     /**
-     * Most bytes of arrays kept per session (M2.1's default bound is the machine's memory, i.e. none). Every
-     * model has two sessions (forward graph, gradient function), and what one keeps is dead weight while the other
-     * runs; reuse within a call needs little: a SeCO step of 4K tokens peaked 0.4-0.6 GB lower at 64 MB than at
-     * 256 MB, no slower, and higher again at 16 MB and at 0 (more garbage until the next GC), docs/performance.md.
+     * Most bytes of arrays kept per session (M2.1's default bound is the machine's memory, i.e. none). 64 MB cut a
+     * 4K SeCO step's peak by 0.4-0.6 GB but made chunks with a long past about 2x slower (their score arrays no
+     * longer fit, so every call allocates them afresh): docs/performance.md, round 5. A bound that follows the
+     * largest array is the next thing to try.
      */
-    static final long MAX_BYTES = 64L << 20;
+    static final long MAX_BYTES = 256L << 20;
     /** Most arrays kept per session, whatever their size. */
     static final int MAX_ARRAYS = 4096;
 
