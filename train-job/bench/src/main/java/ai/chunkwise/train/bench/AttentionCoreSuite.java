@@ -7,18 +7,10 @@ import ai.chunkwise.train.model.LlamaConfig;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.stream.Collectors;
 
@@ -59,7 +51,7 @@ final class AttentionCoreSuite {
                 String.valueOf(bench.repeats()), String.valueOf(blockKeys));
         Process child = ChildJvm.of(AttentionCoreProbe.class, args).inheritingJvmOptions(CpuBuild.PROPERTY)
                 .processBuilder().redirectErrorStream(true).start();
-        readLines(child, RESULT_PREFIX, record);
+        ChildJsonLines.forward(bench, SUITE, child, RESULT_PREFIX, record);
         if (bench.torch()) {
             runTorch(chunk, pasts, record);
         }
@@ -67,60 +59,15 @@ final class AttentionCoreSuite {
     }
 
     private void runTorch(int chunk, String pasts, Consumer<ObjectNode> record) throws IOException, InterruptedException {
-        String python = bench.python();
-        if (!TorchBaseline.torchAvailable(python)) {
-            ObjectNode n = bench.result(SUITE);
-            n.put("variant", "torch");
-            n.put("status", "unavailable");
-            n.put("python", python);
-            n.put("hint", "run train-job/bench/tools/install-torch-cpu.sh, or name an interpreter that has torch "
-                    + "with --python");
-            bench.emit(n);
+        if (!TorchBaseline.torchAvailable(bench.python())) {
+            TorchScripts.emitUnavailable(bench, SUITE, "variant", "torch");
             return;
         }
-        Path script = Files.createTempFile("torch_attention_core", ".py");
-        try {
-            try (InputStream in = AttentionCoreSuite.class.getResourceAsStream(SCRIPT_RESOURCE)) {
-                if (in == null) {
-                    throw new IllegalStateException(SCRIPT_RESOURCE + " is missing from the benchmark jar: rebuild it");
-                }
-                Files.copy(in, script, StandardCopyOption.REPLACE_EXISTING);
-            }
-            ProcessBuilder pb = new ProcessBuilder(python, script.toString(), "--pasts", pasts, "--chunk",
+        try (TorchScripts scripts = TorchScripts.extract(SCRIPT_RESOURCE)) {
+            ProcessBuilder pb = scripts.oneThread(bench.python(), SCRIPT_RESOURCE, "--pasts", pasts, "--chunk",
                     String.valueOf(chunk), "--warmups", String.valueOf(bench.warmups()), "--repeats",
-                    String.valueOf(bench.repeats()), "--threads", "1").redirectErrorStream(true);
-            pb.environment().put("OMP_NUM_THREADS", "1");
-            pb.environment().put("OPENBLAS_NUM_THREADS", "1");
-            readLines(pb.start(), "", record);
-        } finally {
-            Files.deleteIfExists(script);
-        }
-    }
-
-    /** Forwards the JSON lines a child prints after {@code prefix}; fails with its last lines if it fails. */
-    private void readLines(Process p, String prefix, Consumer<ObjectNode> record) throws IOException, InterruptedException {
-        StringBuilder other = new StringBuilder();
-        try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
-            for (String line; (line = r.readLine()) != null; ) {
-                if (line.startsWith(prefix + "{")) {
-                    record.accept((ObjectNode) bench.json().readTree(line.substring(prefix.length())));
-                } else {
-                    other.append(line).append('\n');
-                    if (other.length() > 4000) {
-                        other.delete(0, other.length() - 4000);
-                    }
-                }
-            }
-        }
-        if (!p.waitFor(bench.timeoutSeconds(), TimeUnit.SECONDS)) {
-            ChildJvm.kill(p);
-        }
-        if (p.exitValue() != 0) {
-            ObjectNode n = bench.result(SUITE);
-            n.put("status", "failed");
-            n.put("exit_code", p.exitValue());
-            n.put("output_tail", other.toString());
-            bench.emit(n);
+                    String.valueOf(bench.repeats()));
+            ChildJsonLines.forward(bench, SUITE, pb.start(), "", record);
         }
     }
 

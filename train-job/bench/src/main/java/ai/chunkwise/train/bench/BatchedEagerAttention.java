@@ -13,8 +13,7 @@ import static org.nd4j.linalg.indexing.NDArrayIndex.point;
  * {@link EagerAttention}'s math with the rank-4 batched matmul that SameDiff's mmul runs (all heads in one call)
  * instead of a 2-D gemm per head: separates what the graph costs from what its matmul kernel costs.
  */
-public final class BatchedEagerAttention implements AttentionCore {
-    private final ArrayLedger ledger = new ArrayLedger();
+public final class BatchedEagerAttention extends EagerAttentionCore {
 
     @Override
     public String name() {
@@ -58,15 +57,5 @@ public final class BatchedEagerAttention implements AttentionCore {
         ledger.free(dS);
         ledger.free(scaledQ);
         return new AttentionGradients(out, dQ, dK, dV);
-    }
-
-    @Override
-    public ArrayLedger ledger() {
-        return ledger;
-    }
-
-    @Override
-    public boolean callerOwnsOutputs() {
-        return true;
     }
 }

@@ -19,9 +19,8 @@ import static org.nd4j.linalg.indexing.NDArrayIndex.point;
  * rescaled by exp(m_old - m_new) as each block arrives, and saves only lse = m + log(l) [T] for the backward,
  * which recomputes each block's probabilities as exp(s q K_b^T + mask - lse).
  */
-public final class BlockwiseAttention implements AttentionCore {
+public final class BlockwiseAttention extends EagerAttentionCore {
     private final int blockKeys;
-    private final ArrayLedger ledger = new ArrayLedger();
 
     /** @param blockKeys keys per block (the last block of a row takes what is left) */
     public BlockwiseAttention(int blockKeys) {
@@ -57,16 +56,6 @@ public final class BlockwiseAttention implements AttentionCore {
         dScratch.values().forEach(ledger::free);
         ledger.free(lse);
         return new AttentionGradients(out, dQ, dK, dV);
-    }
-
-    @Override
-    public ArrayLedger ledger() {
-        return ledger;
-    }
-
-    @Override
-    public boolean callerOwnsOutputs() {
-        return true;
     }
 
     private void forward(AttentionInputs in, int h, INDArray out, INDArray lse, Map<Integer, INDArray> scratch) {

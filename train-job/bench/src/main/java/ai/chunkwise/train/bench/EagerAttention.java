@@ -21,8 +21,7 @@ import static org.nd4j.linalg.indexing.NDArrayIndex.point;
  * The forward keeps every head's P [T, P+T] for the backward, as a split chunk graph would have to between its
  * forward and backward.
  */
-public final class EagerAttention implements AttentionCore {
-    private final ArrayLedger ledger = new ArrayLedger();
+public final class EagerAttention extends EagerAttentionCore {
 
     @Override
     public String name() {
@@ -68,15 +67,5 @@ public final class EagerAttention implements AttentionCore {
     /** Head h of a [1, heads, n, hd] array: a contiguous [n, hd] view. */
     static INDArray head(INDArray a, int h) {
         return a.get(point(0), point(h), all(), all());
-    }
-
-    @Override
-    public ArrayLedger ledger() {
-        return ledger;
-    }
-
-    @Override
-    public boolean callerOwnsOutputs() {
-        return true;
     }
 }

@@ -6,18 +6,10 @@ import ai.chunkwise.train.backend.CpuBuild;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
 /**
@@ -55,7 +47,7 @@ final class StepProfileSuite {
                 String.valueOf(bench.repeats()));
         Process child = ChildJvm.of(StepProfileProbe.class, args).inheritingJvmOptions(CpuBuild.PROPERTY)
                 .processBuilder().redirectErrorStream(true).start();
-        readLines(child, RESULT_PREFIX, record);
+        ChildJsonLines.forward(bench, SUITE, child, RESULT_PREFIX, record);
         if (bench.torch()) {
             runTorch(chunk, pasts, record);
         }
@@ -63,65 +55,15 @@ final class StepProfileSuite {
     }
 
     private void runTorch(int chunk, String pasts, Consumer<ObjectNode> record) throws IOException, InterruptedException {
-        String python = bench.python();
-        if (!TorchBaseline.torchAvailable(python)) {
-            ObjectNode n = bench.result(SUITE);
-            n.put("side", "pytorch");
-            n.put("status", "unavailable");
-            n.put("python", python);
-            n.put("hint", "run train-job/bench/tools/install-torch-cpu.sh, or name an interpreter that has torch "
-                    + "with --python");
-            bench.emit(n);
+        if (!TorchBaseline.torchAvailable(bench.python())) {
+            TorchScripts.emitUnavailable(bench, SUITE, "side", "pytorch");
             return;
         }
-        Path dir = Files.createTempDirectory("torch_step_profile");
-        try {
-            for (String script : SCRIPTS) {
-                try (InputStream in = StepProfileSuite.class.getResourceAsStream(script)) {
-                    if (in == null) {
-                        throw new IllegalStateException(script + " is missing from the benchmark jar: rebuild it");
-                    }
-                    Files.copy(in, dir.resolve(script), StandardCopyOption.REPLACE_EXISTING);
-                }
-            }
-            ProcessBuilder pb = new ProcessBuilder(python, dir.resolve(SCRIPTS.get(0)).toString(), "--pasts", pasts,
-                    "--chunk", String.valueOf(chunk), "--warmups", String.valueOf(bench.warmups()), "--repeats",
-                    String.valueOf(bench.repeats()), "--threads", "1").redirectErrorStream(true);
-            pb.environment().put("OMP_NUM_THREADS", "1");
-            pb.environment().put("OPENBLAS_NUM_THREADS", "1");
-            readLines(pb.start(), "", record);
-        } finally {
-            for (String script : SCRIPTS) {
-                Files.deleteIfExists(dir.resolve(script));
-            }
-            Files.deleteIfExists(dir);
-        }
-    }
-
-    /** Forwards the JSON lines a child prints after {@code prefix}; reports its last lines if it fails. */
-    private void readLines(Process p, String prefix, Consumer<ObjectNode> record) throws IOException, InterruptedException {
-        StringBuilder other = new StringBuilder();
-        try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
-            for (String line; (line = r.readLine()) != null; ) {
-                if (line.startsWith(prefix + "{")) {
-                    record.accept((ObjectNode) bench.json().readTree(line.substring(prefix.length())));
-                } else {
-                    other.append(line).append('\n');
-                    if (other.length() > 4000) {
-                        other.delete(0, other.length() - 4000);
-                    }
-                }
-            }
-        }
-        if (!p.waitFor(bench.timeoutSeconds(), TimeUnit.SECONDS)) {
-            ChildJvm.kill(p);
-        }
-        if (p.exitValue() != 0) {
-            ObjectNode n = bench.result(SUITE);
-            n.put("status", "failed");
-            n.put("exit_code", p.exitValue());
-            n.put("output_tail", other.toString());
-            bench.emit(n);
+        try (TorchScripts scripts = TorchScripts.extract(SCRIPTS.toArray(new String[0]))) {
+            ProcessBuilder pb = scripts.oneThread(bench.python(), SCRIPTS.get(0), "--pasts", pasts, "--chunk",
+                    String.valueOf(chunk), "--warmups", String.valueOf(bench.warmups()), "--repeats",
+                    String.valueOf(bench.repeats()));
+            ChildJsonLines.forward(bench, SUITE, pb.start(), "", record);
         }
     }
 

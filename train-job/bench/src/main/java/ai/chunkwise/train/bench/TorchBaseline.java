@@ -5,11 +5,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
-import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.HashMap;
 import java.util.Map;
 
@@ -36,40 +32,29 @@ final class TorchBaseline {
         ctx.put("tokens", tokens);
         ctx.put("chunk_size", chunk);
         if (!torchAvailable(python)) {
-            ObjectNode n = bench.result(suite);
-            n.put("framework", "pytorch");
-            n.put("status", "unavailable");
-            n.put("python", python);
-            n.put("hint", "run train-job/bench/tools/install-torch-cpu.sh (Debian python3-torch + "
-                    + "libopenblas0-pthread), or name an interpreter that has torch with --python");
-            bench.emit(n);
+            TorchScripts.emitUnavailable(bench, suite, "framework", "pytorch");
             return;
         }
         Map<String, JsonNode> byMethod = new HashMap<>();
-        Path script = Files.createTempFile("torch_cpu_baseline", ".py");
-        try (InputStream in = TorchBaseline.class.getResourceAsStream(SCRIPT_RESOURCE)) {
-            if (in == null) {
-                throw new IllegalStateException(SCRIPT_RESOURCE + " is missing from the benchmark jar: rebuild it");
-            }
-            Files.copy(in, script, StandardCopyOption.REPLACE_EXISTING);
-        }
-        ProcessBuilder pb = new ProcessBuilder(python, script.toString(), "--tokens", String.valueOf(tokens),
-                "--chunk", String.valueOf(chunk), "--threads", "1", "--methods", "full,seco").redirectErrorStream(true);
-        pb.environment().put("OMP_NUM_THREADS", "1");
-        Process p = pb.start();
-        try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
-            for (String line; (line = r.readLine()) != null; ) {
-                if (line.startsWith("{")) {
-                    ObjectNode n = (ObjectNode) bench.json().readTree(line);
-                    byMethod.put(n.path("method").asText(), n);
-                    ObjectNode out = bench.result(suite);
-                    out.setAll(n);
-                    bench.emit(out);
+        try (TorchScripts scripts = TorchScripts.extract(SCRIPT_RESOURCE)) {
+            ProcessBuilder pb = new ProcessBuilder(python, scripts.path(SCRIPT_RESOURCE).toString(), "--tokens",
+                    String.valueOf(tokens), "--chunk", String.valueOf(chunk), "--threads", "1", "--methods", "full,seco")
+                    .redirectErrorStream(true);
+            pb.environment().put("OMP_NUM_THREADS", "1");
+            Process p = pb.start();
+            try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+                for (String line; (line = r.readLine()) != null; ) {
+                    if (line.startsWith("{")) {
+                        ObjectNode n = (ObjectNode) bench.json().readTree(line);
+                        byMethod.put(n.path("method").asText(), n);
+                        ObjectNode out = bench.result(suite);
+                        out.setAll(n);
+                        bench.emit(out);
+                    }
                 }
             }
+            p.waitFor();
         }
-        p.waitFor();
-        Files.deleteIfExists(script);
         if (chunkwiseSeco == null || !chunkwiseSeco.path("status").asText().equals("ok")) {
             return;
         }
