@@ -16,7 +16,7 @@ import java.util.Map;
 
 /**
  * The memory manager of a SameDiff session ({@link CallScopedSession}): arrays the session hands back are kept
- * for a later request of the same data type and shape, within {@link #MAX_BYTES} and {@link #MAX_ARRAYS},
+ * for a later request of the same data type and shape, within {@link #bytesBound()} and {@link #MAX_ARRAYS},
  * the least recently released dropped first.
  *
  * <p>Why not M2.1's {@code ArrayCacheMemoryMgr}: it caches every released array, but its allocation of op outputs
@@ -26,12 +26,15 @@ import java.util.Map;
  */
 final class SessionArrayCache extends AbstractMemoryMgr {
     /**
-     * Most bytes of arrays kept per session (M2.1's default bound is the machine's memory, i.e. none). 64 MB cut a
-     * 4K SeCO step's peak by 0.4-0.6 GB but made chunks with a long past about 2x slower (their score arrays no
-     * longer fit, so every call allocates them afresh): docs/performance.md, round 5. A bound that follows the
-     * largest array is the next thing to try.
+     * The byte bound follows the largest array the session has handed back: {@link #LARGEST_ARRAY_MULTIPLE} times
+     * it, between these two. A fixed 64 MB bound lowered a 4K SeCO step's peak but made chunks with a long past
+     * about 2x slower, since their [heads, chunk, past + chunk] score arrays no longer fit; a fixed 256 MB bound
+     * keeps memory a short sequence does not need (docs/performance.md, round 6).
      */
+    static final long MIN_BYTES = 64L << 20;
     static final long MAX_BYTES = 256L << 20;
+    /** A chunk's call reuses several arrays of the largest size (scores, probabilities and their gradients). */
+    static final long LARGEST_ARRAY_MULTIPLE = 8;
     /** Most arrays kept per session, whatever their size. */
     static final int MAX_ARRAYS = 4096;
 
@@ -45,6 +48,7 @@ final class SessionArrayCache extends AbstractMemoryMgr {
     /** Every kept array, by id, in release order (ids are unique while an array is kept). */
     private final LinkedHashMap<Long, INDArray> byAge = new LinkedHashMap<>();
     private long bytes;
+    private long largestArrayBytes;
 
     @Override
     public INDArray allocate(boolean detached, DataType dataType, long... shape) {
@@ -75,17 +79,24 @@ final class SessionArrayCache extends AbstractMemoryMgr {
             return;
         }
         long size = sizeOf(array);
-        if (size > MAX_BYTES) {
+        largestArrayBytes = Math.max(largestArrayBytes, size);
+        long bound = bytesBound();
+        if (size > bound) {
             array.close();
             return;
         }
-        while (!byAge.isEmpty() && (bytes + size > MAX_BYTES || byAge.size() >= MAX_ARRAYS)) {
+        while (!byAge.isEmpty() && (bytes + size > bound || byAge.size() >= MAX_ARRAYS)) {
             evictOldest();
         }
         free.computeIfAbsent(Key.of(array.dataType(), array.shape()), k -> new ArrayDeque<>())
                 .addLast(array);
         byAge.put(array.getId(), array);
         bytes += size;
+    }
+
+    /** Most bytes of arrays kept now: a multiple of the largest array released so far, within fixed limits. */
+    long bytesBound() {
+        return Math.min(MAX_BYTES, Math.max(MIN_BYTES, LARGEST_ARRAY_MULTIPLE * largestArrayBytes));
     }
 
     /** Arrays kept now. */

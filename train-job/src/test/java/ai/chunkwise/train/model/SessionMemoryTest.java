@@ -110,6 +110,29 @@ class SessionMemoryTest {
         assertEquals(0, cache.size());
     }
 
+    @Test
+    void byteBoundFollowsTheLargestArrayWithinItsLimits() {
+        long mib = 1L << 20;
+        SessionArrayCache cache = new SessionArrayCache();
+        assertEquals(64 * mib, cache.bytesBound(), "nothing released yet: the floor");
+        for (int i = 0; i < 20; i++) {
+            cache.release(Nd4j.create(DataType.FLOAT, 1024, 1024));   // 4 MiB each: 8x is below the floor
+        }
+        assertEquals(64 * mib, cache.bytesBound());
+        assertEquals(16, cache.size(), "the oldest 4 MiB arrays were dropped to stay within 64 MiB");
+        assertEquals(64 * mib, cache.bytes());
+
+        cache.release(Nd4j.create(DataType.FLOAT, 3, 1024, 1024));   // 12 MiB: the bound becomes 8 x 12 MiB
+        assertEquals(96 * mib, cache.bytesBound());
+        assertEquals(17, cache.size(), "nothing dropped: 76 MiB fits the raised bound");
+
+        cache.release(Nd4j.create(DataType.FLOAT, 10, 1024, 1024));  // 40 MiB: 8x would be 320 MiB
+        assertEquals(256 * mib, cache.bytesBound(), "capped");
+        assertEquals(116 * mib, cache.bytes());
+        cache.close();
+        assertEquals(0, cache.bytes());
+    }
+
     private static List<InferenceSession> sessions(LlamaModel model) {
         SameDiff forward = model.sameDiff();
         List<InferenceSession> all = new ArrayList<>(forward.getSessions().values());
