@@ -24,8 +24,8 @@ def methods(lines):
     env = next((r for r in lines if "environment" in r), {})
     print(f"Run started {env.get('environment')} (load average {env.get('load_average')}, {env.get('cores')} cores, "
           f"{env.get('nd4j_build')}).\n")
-    print("| tokens | k | method | s/step p50 (p95) | CPU s p50 | tokens/s | peak RSS |")
-    print("| --- | --- | --- | --- | --- | --- | --- |")
+    print("| tokens | k | method | s/step p50 (p95) | CPU s p50 | tokens/s | peak RSS | minor faults/step |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
     for r in lines:
         if r.get("method") and "tokens" in r and "framework" not in r:
             if r.get("status") != "ok":
@@ -33,14 +33,16 @@ def methods(lines):
                 if r.get("error"):
                     why += f" ({r['error'][:80]})"
                 print(f"| {r['tokens']} | {r['chunks']} | {r['method']} | {why} | - | - | "
-                      f"{fmt(r.get('peak_rss_bytes', 0) / GIB)} GiB |")
+                      f"{fmt(r.get('peak_rss_bytes', 0) / GIB)} GiB | - |")
                 continue
             print(f"| {r['tokens']} | {r['chunks']} | {r['method']} | {fmt(r['seconds_p50'])} ({fmt(r['seconds_p95'])}) | "
-                  f"{fmt(r['cpu_seconds_p50'])} | {r['tokens_per_s']:.0f} | {fmt(r['peak_rss_bytes'] / GIB)} GiB |")
+                  f"{fmt(r['cpu_seconds_p50'])} | {r['tokens_per_s']:.0f} | {fmt(r['peak_rss_bytes'] / GIB)} GiB | "
+                  f"{faults(r.get('minor_faults_per_step_p50'))} |")
     for r in lines:
         if "framework" in r:
             print(f"| {r['tokens']} | {r['tokens'] // r['chunk']} | PyTorch {r['framework'].split('-')[1]} "
-                  f"{r['method']} (1 thread) | {fmt(r['seconds_median'])} | - | {r['tokens_per_s']:.0f} | - |")
+                  f"{r['method']} (1 thread) | {fmt(r['seconds_median'])} | - | {r['tokens_per_s']:.0f} | - | "
+                  f"{faults(r.get('minor_faults_per_step_median'))} |")
     print("\n| ratio | tokens | value | target | met |")
     print("| --- | --- | --- | --- | --- |")
     for r in lines:
@@ -58,13 +60,19 @@ def methods(lines):
                       f"{fmt(p['cpu_time_over_inference'])} | {fmt(p['analytic'], 3)} |")
 
 
+def faults(n):
+    """Minor page faults per step (in thousands), '-' where the run did not record them."""
+    return "-" if n is None or n < 0 else f"{n / 1000:.0f}K"
+
+
 def chunk_cost(lines):
-    print("| past tokens | s p50 | s p95 | p95/p50 | CPU s p50 |")
-    print("| --- | --- | --- | --- | --- |")
+    print("| past tokens | s p50 | s p95 | p95/p50 | CPU s p50 | minor faults/step |")
+    print("| --- | --- | --- | --- | --- | --- |")
     for r in lines:
         if "past_tokens" in r:
             print(f"| {r['past_tokens']} | {fmt(r['seconds_p50'], 3)} | {fmt(r['seconds_p95'], 3)} | "
-                  f"{fmt(r['p95_over_p50'])} | {fmt(r['cpu_seconds_p50'])} |")
+                  f"{fmt(r['p95_over_p50'])} | {fmt(r['cpu_seconds_p50'])} | "
+                  f"{faults(r.get('minor_faults_per_step_p50'))} |")
     for r in lines:
         if "fit" in r:
             print(f"\nFit: {fmt(r['intercept_s'], 3)} s + {fmt(r['slope_ms_per_1k_past'], 1)} ms per 1K past, "

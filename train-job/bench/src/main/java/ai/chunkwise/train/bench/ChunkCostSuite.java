@@ -58,6 +58,7 @@ final class ChunkCostSuite {
                 out.put("p95_over_p50", t.percentile(95) / t.median());
                 out.putPOJO("seconds", t.seconds());
                 out.put("cpu_seconds_p50", t.cpuMedian());
+                out.put("minor_faults_per_step_p50", (long) t.minorFaultsMedian());
                 out.put("rss_bytes", PeakMemory.residentSetBytes());
                 bench.emit(out);
             }

@@ -56,6 +56,7 @@ public final class StepProbe {
             out.putPOJO("seconds", times.seconds());
             out.put("cpu_seconds_p50", times.cpuMedian());
             out.putPOJO("cpu_seconds", times.cpuSeconds());
+            out.put("minor_faults_per_step_p50", (long) times.minorFaultsMedian());
             out.put("peak_rss_bytes", memory.peakResidentBytes());
             out.put("peak_offheap_bytes", memory.peakOffHeapBytes());
             out.put("peak_heap_bytes", memory.peakHeapBytes());
