@@ -160,6 +160,7 @@ def main():
     ap.add_argument("--tokens", type=int, default=4096)
     ap.add_argument("--chunk", type=int, default=256)
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--warmups", type=int, default=1)
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--methods", default="inference,full,seco,spaco-t2")
     a = ap.parse_args()
@@ -177,7 +178,8 @@ def main():
     }
     for name in a.methods.split(","):
         try:
-            runs[name]()  # warm-up
+            for _ in range(a.warmups):
+                runs[name]()
             times, faults = [], []
             for _ in range(a.repeats):
                 f0 = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
@@ -186,7 +188,7 @@ def main():
             med = statistics.median(times)
             print(json.dumps({"framework": "pytorch-" + torch.__version__, "method": name, "tokens": a.tokens,
                               "chunk": a.chunk, "threads": a.threads, "seconds_median": med, "seconds_best": min(times),
-                              "tokens_per_s": a.tokens / med,
+                              "tokens_per_s": a.tokens / med, "warmups": a.warmups, "repeats": a.repeats,
                               "minor_faults_per_step_median": statistics.median(faults)}), flush=True)
         except RuntimeError as e:  # out of memory at long lengths: report, don't crash
             print(json.dumps({"framework": "pytorch", "method": name, "tokens": a.tokens, "error": str(e)[:200]}), flush=True)

@@ -38,7 +38,9 @@ final class TorchBaseline {
         Map<String, JsonNode> byMethod = new HashMap<>();
         try (TorchScripts scripts = TorchScripts.extract(SCRIPT_RESOURCE)) {
             ProcessBuilder pb = new ProcessBuilder(python, scripts.path(SCRIPT_RESOURCE).toString(), "--tokens",
-                    String.valueOf(tokens), "--chunk", String.valueOf(chunk), "--threads", "1", "--methods", "full,seco")
+                    String.valueOf(tokens), "--chunk", String.valueOf(chunk), "--threads", "1", "--methods", "full,seco",
+                    // as many untimed and timed steps as Chunkwise's probes: the first steps fault in fresh memory
+                    "--warmups", String.valueOf(bench.warmups()), "--repeats", String.valueOf(bench.repeats()))
                     .redirectErrorStream(true);
             pb.environment().put("OMP_NUM_THREADS", "1");
             Process p = pb.start();
