@@ -10,7 +10,7 @@ The model is a plain re-statement of HF's LlamaForCausalLM (RMSNorm, RoPE, GQA, 
 weights, float32, every parameter trainable. Methods: inference (forward only), full (plain back-propagation),
 seco (chunk-wise exact gradients, docs/seco-spaco.md), spaco (t chunks visited, bernoulli sampling).
 """
-import argparse, contextlib, json, math, random, resource, statistics, time
+import argparse, contextlib, json, math, random, resource, time
 
 import torch
 import torch.nn.functional as F
@@ -185,11 +185,12 @@ def main():
                 f0 = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
                 t0 = time.perf_counter(); runs[name](); times.append(time.perf_counter() - t0)
                 faults.append(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - f0)
-            med = statistics.median(times)
+            # nearest-rank median, as the Java probes report p50 (for an even count, the lower middle value)
+            med = sorted(times)[(len(times) - 1) // 2]
             print(json.dumps({"framework": "pytorch-" + torch.__version__, "method": name, "tokens": a.tokens,
                               "chunk": a.chunk, "threads": a.threads, "seconds_median": med, "seconds_best": min(times),
                               "tokens_per_s": a.tokens / med, "warmups": a.warmups, "repeats": a.repeats,
-                              "minor_faults_per_step_median": statistics.median(faults)}), flush=True)
+                              "minor_faults_per_step_median": sorted(faults)[(len(faults) - 1) // 2]}), flush=True)
         except RuntimeError as e:  # out of memory at long lengths: report, don't crash
             print(json.dumps({"framework": "pytorch", "method": name, "tokens": a.tokens, "error": str(e)[:200]}), flush=True)
 
