@@ -27,7 +27,6 @@ def sample():
             kinds['file'] += m['rss']
         elif m['name'] == '' or m['name'].startswith('[anon'):
             nxt = maps[i + 1] if i + 1 < len(maps) else None
-            prv = maps[i - 1] if i > 0 else None
             is_arena = (m['perm'].startswith('rw') and nxt is not None and nxt['perm'].startswith('---')
                         and nxt['start'] == m['end'] and (nxt['end'] - m['start']) == 64 << 20)
             if size >= 1 << 30:

@@ -3,9 +3,6 @@ package ai.chunkwise.train.bench;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
 import java.util.Map;
 
@@ -37,25 +34,16 @@ final class TorchBaseline {
         }
         Map<String, JsonNode> byMethod = new HashMap<>();
         try (TorchScripts scripts = TorchScripts.extract(SCRIPT_RESOURCE)) {
-            ProcessBuilder pb = new ProcessBuilder(python, scripts.path(SCRIPT_RESOURCE).toString(), "--tokens",
-                    String.valueOf(tokens), "--chunk", String.valueOf(chunk), "--threads", "1", "--methods", "full,seco",
+            ProcessBuilder pb = scripts.oneThread(python, SCRIPT_RESOURCE, "--tokens", String.valueOf(tokens),
+                    "--chunk", String.valueOf(chunk), "--methods", "full,seco",
                     // as many untimed and timed steps as Chunkwise's probes: the first steps fault in fresh memory
-                    "--warmups", String.valueOf(bench.warmups()), "--repeats", String.valueOf(bench.repeats()))
-                    .redirectErrorStream(true);
-            pb.environment().put("OMP_NUM_THREADS", "1");
-            Process p = pb.start();
-            try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
-                for (String line; (line = r.readLine()) != null; ) {
-                    if (line.startsWith("{")) {
-                        ObjectNode n = (ObjectNode) bench.json().readTree(line);
-                        byMethod.put(n.path("method").asText(), n);
-                        ObjectNode out = bench.result(suite);
-                        out.setAll(n);
-                        bench.emit(out);
-                    }
-                }
-            }
-            p.waitFor();
+                    "--warmups", String.valueOf(bench.warmups()), "--repeats", String.valueOf(bench.repeats()));
+            ChildJsonLines.forward(bench, suite, pb.start(), "", n -> {
+                byMethod.put(n.path("method").asText(), n);
+                ObjectNode out = bench.result(suite);
+                out.setAll(n);
+                bench.emit(out);
+            });
         }
         if (chunkwiseSeco == null || !chunkwiseSeco.path("status").asText().equals("ok")) {
             return;
