@@ -43,7 +43,7 @@ public final class LlamaModel {
     private final AttentionInputGraph attentionInput;
     private final LayerOutputGraph layerOutput;
     private final FinalNormGraph finalNorm;
-    private final BlockwiseAttention attention = new BlockwiseAttention(ATTENTION_BLOCK_KEYS);
+    private final BlockwiseAttention attention;
     private final WideningBuffers widening;
     private final LmHeadLoss lmHeadLoss;
     private final ChunkFeed feeds;
@@ -59,6 +59,13 @@ public final class LlamaModel {
      */
     public LlamaModel(LlamaConfig config, Map<String, INDArray> weights, LoraWeights adapter, DataType dataType,
                       int batch) {
+        this(config, weights, adapter, dataType, batch, ATTENTION_BLOCK_KEYS);
+    }
+
+    /** As above, with {@code attentionBlockKeys} keys per attention block (tests use tiny blocks). */
+    LlamaModel(LlamaConfig config, Map<String, INDArray> weights, LoraWeights adapter, DataType dataType,
+               int batch, int attentionBlockKeys) {
+        this.attention = new BlockwiseAttention(attentionBlockKeys);
         if (!dataType.isFPType()) {
             throw new IllegalArgumentException("model dtype must be a floating type (FLOAT or DOUBLE), got " + dataType);
         }

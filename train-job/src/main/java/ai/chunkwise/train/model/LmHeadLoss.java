@@ -24,10 +24,17 @@ final class LmHeadLoss {
     private static final long WEIGHT_BLOCK_ENTRIES = 16L << 20;
 
     private final WideningBuffers widening;
+    private final long fixedBlock;
     private INDArray logitScratch;
 
     LmHeadLoss(WideningBuffers widening) {
+        this(widening, 0);
+    }
+
+    /** @param fixedBlock vocabulary rows per block, or 0 to size blocks by the bounds above (tests fix it) */
+    LmHeadLoss(WideningBuffers widening, long fixedBlock) {
         this.widening = widening;
+        this.fixedBlock = fixedBlock;
     }
 
     /** The loss and, when asked for, the logits [N, vocab] and the gradients. */
@@ -47,7 +54,7 @@ final class LmHeadLoss {
         DataType type = x.dataType();
         int n = (int) x.rows();
         long vocab = head.rows();
-        long block = blockSize(n, vocab, head.columns());
+        long block = fixedBlock > 0 ? fixedBlock : blockSize(n, vocab, head.columns());
         INDArray max = Nd4j.valueArrayOf(new long[]{n, 1}, Double.NEGATIVE_INFINITY, type);
         INDArray sum = Nd4j.zeros(type, n, 1);
         double[] labelLogits = new double[n];
