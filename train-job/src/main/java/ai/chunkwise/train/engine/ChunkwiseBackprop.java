@@ -1,6 +1,5 @@
 package ai.chunkwise.train.engine;
 
-import ai.chunkwise.train.model.ChunkBackward;
 import ai.chunkwise.train.model.ChunkForward;
 import ai.chunkwise.train.model.ChunkInput;
 import ai.chunkwise.train.model.KeyValues;
@@ -80,10 +79,12 @@ final class ChunkwiseBackprop {
             int pastStart = layout.pastStart(start);
             ChunkInput in = layout.chunk(start, end, pastStart, scale);
             KeyValues upstream = j == k - 1 || pastGradients == null ? null : pastGradients.copy(start, end, scale);
-            ChunkBackward back = model.backward(in, past(cache, pastStart, start, rows), upstream, grads);
-            if (back.pastGrads() != null && pastGradients != null) {
-                pastGradients.add(pastStart, back.pastGrads());
-            }
+            KeyValues past = past(cache, pastStart, start, rows);
+            // the past's gradient goes straight into G (or, when K/V gradients are dropped, into a scratch copy)
+            KeyValues pastSink = start == pastStart ? null : pastGradients != null
+                    ? pastGradients.view(pastStart, start)
+                    : KeyValues.zeros(model.config(), rows, start - pastStart, model.dataType());
+            model.backward(in, past, upstream, grads, pastSink);
         }
         return new BatchGradients(loss, completed(grads), layout.predictedTokens(), k, selection.visitedCount());
     }
@@ -116,7 +117,7 @@ final class ChunkwiseBackprop {
     }
 
     private KeyValues past(KeyValueBuffer cache, int from, int to, int rows) {
-        return from == to ? KeyValues.empty(model.config(), rows, model.dataType()) : cache.copy(from, to, 1.0);
+        return from == to ? KeyValues.empty(model.config(), rows, model.dataType()) : cache.view(from, to);
     }
 
     /** Tensors no visited chunk reached get an explicit zero gradient, so every trainable name is present. */

@@ -10,7 +10,6 @@ import java.util.Map;
 
 import static org.nd4j.linalg.indexing.NDArrayIndex.all;
 import static org.nd4j.linalg.indexing.NDArrayIndex.interval;
-import static org.nd4j.linalg.indexing.NDArrayIndex.point;
 
 /**
  * A chunk's queries against its cached past and its own keys, without ever holding the [queries x keys] scores:
@@ -67,12 +66,23 @@ final class BlockwiseAttention {
 
     Gradients backward(INDArray query, INDArray pastKey, INDArray pastValue, INDArray key, INDArray value,
                        Output out, INDArray contextGrad, AttentionKeyRanges ranges) {
+        return backward(query, pastKey, pastValue, key, value, out, contextGrad, ranges, null, null);
+    }
+
+    /**
+     * As above, with the past's gradients ADDED into {@code pastKeyGrad}/{@code pastValueGrad} when given (SeCO's
+     * accumulated K/V gradient buffer), so no past-sized array is allocated per chunk.
+     */
+    Gradients backward(INDArray query, INDArray pastKey, INDArray pastValue, INDArray key, INDArray value,
+                       Output out, INDArray contextGrad, AttentionKeyRanges ranges, INDArray pastKeyGrad,
+                       INDArray pastValueGrad) {
         long[] qShape = query.shape();
         DataType type = query.dataType();
         INDArray dQuery = Nd4j.create(type, qShape);
         boolean hasPast = ranges.past() > 0;
-        INDArray dPastKey = hasPast ? Nd4j.create(type, pastKey.shape()) : null;
-        INDArray dPastValue = hasPast ? Nd4j.create(type, pastValue.shape()) : null;
+        INDArray dPastKey = !hasPast ? null : pastKeyGrad != null ? pastKeyGrad : Nd4j.create(type, pastKey.shape());
+        INDArray dPastValue = !hasPast ? null
+                : pastValueGrad != null ? pastValueGrad : Nd4j.create(type, pastValue.shape());
         INDArray dKey = Nd4j.create(type, key.shape());
         INDArray dValue = Nd4j.create(type, value.shape());
         for (int b = 0; b < qShape[0]; b++) {
@@ -99,18 +109,18 @@ final class BlockwiseAttention {
                         int keyFrom = keys[s].offset + from;
                         int keyTo = keys[s].offset + to;
                         if (ranges.noneVisible(b, keyFrom, keyTo)) {
-                            continue;   // their gradients stay 0
+                            continue;   // nothing added to their gradients
                         }
                         INDArray kBlock = k.get(interval(from, to), all());
                         INDArray vBlock = v.get(interval(from, to), all());
                         INDArray p = scores(q, kBlock, b, keyFrom, keyTo, ranges, "s");
                         Transforms.exp(p.subiColumnVector(lse), false);                       // probabilities
-                        Nd4j.gemm(p, dOut, dV.get(interval(from, to), all()), true, false, 1, 0);
+                        Nd4j.gemm(p, dOut, dV.get(interval(from, to), all()), true, false, 1, 1);
                         INDArray dS = scratch("ds", type, q.rows(), to - from);
                         Nd4j.gemm(dOut, vBlock, dS, false, true, 1, 0);                       // dP
                         dS.subiColumnVector(rowDot).muli(p);                                  // P * (dP - rowDot)
                         Nd4j.gemm(dS, kBlock, dQ, false, false, 1, 1);
-                        Nd4j.gemm(dS, q, dK.get(interval(from, to), all()), true, false, 1, 0);
+                        Nd4j.gemm(dS, q, dK.get(interval(from, to), all()), true, false, 1, 1);
                     }
                 }
             }
@@ -195,9 +205,14 @@ final class BlockwiseAttention {
         return flat.get(interval(0, size)).reshape('c', rows, cols);
     }
 
-    /** The [rows, headDim] matrix of batch row b and KV head g (a contiguous view). */
+    /**
+     * The [rows, headDim] matrix of batch row b and KV head g, a view over {@code a}'s buffer built from its strides:
+     * M2.1's get(point, point, all, all) on a view that starts past position 0 returns a rank-0 array.
+     */
     private static INDArray matrix(INDArray a, int b, int g) {
-        return a.get(point(b), point(g), all(), all());
+        long[] s = a.stride();
+        return Nd4j.create(a.data(), new long[]{a.size(2), a.size(3)}, new long[]{s[2], s[3]},
+                a.offset() + b * s[0] + g * s[1], 'c');
     }
 
     /** A run of keys and where it starts among all keys. */

@@ -170,6 +170,18 @@ public final class LlamaModel {
      */
     public ChunkBackward backward(ChunkInput in, KeyValues past, KeyValues presentGrad,
                                   Map<String, INDArray> gradientSink) {
+        KeyValues pastGrads = past.length() > 0 ? KeyValues.zeros(config, batch, past.length(), dataType) : null;
+        double loss = backward(in, past, presentGrad, gradientSink, pastGrads);
+        return new ChunkBackward(loss, pastGrads);
+    }
+
+    /**
+     * As {@link #backward(ChunkInput, KeyValues, KeyValues, Map)}, with the gradient for the past K/V ADDED into
+     * {@code pastGradSink} (e.g. views of SeCO's accumulated buffer; ignored when there is no past), so no
+     * past-sized array is allocated per chunk; returns the chunk's loss.
+     */
+    public double backward(ChunkInput in, KeyValues past, KeyValues presentGrad, Map<String, INDArray> gradientSink,
+                           KeyValues pastGradSink) {
         ChunkFeed.Prepared chunk = feeds.prepare(in, past);
         Sweep sweep = forwardSweep(chunk, past, true);
         INDArray headGrad = !fullFineTuning ? null : gradientSink.computeIfAbsent(
@@ -186,8 +198,9 @@ public final class LlamaModel {
 
         int layers = config.numHiddenLayers();
         boolean hasPast = past.length() > 0;
-        INDArray[] pastKeyGrads = new INDArray[layers];
-        INDArray[] pastValueGrads = new INDArray[layers];
+        if (hasPast && pastGradSink == null) {
+            throw new IllegalArgumentException("a chunk with a past needs somewhere to put the past's gradient");
+        }
         for (int l = layers - 1; l >= 0; l--) {
             SavedLayer saved = sweep.saved()[l];
             Map<String, INDArray> outFeed = weightFeed(layerOutput, l);
@@ -199,7 +212,8 @@ public final class LlamaModel {
 
             BlockwiseAttention.Gradients att = attention.backward(saved.query(), pastKey(past, l),
                     pastValue(past, l), saved.key(), saved.value(), saved.attention(),
-                    outGrads.get(LayerOutputGraph.CONTEXT), chunk.ranges());
+                    outGrads.get(LayerOutputGraph.CONTEXT), chunk.ranges(),
+                    hasPast ? pastGradSink.keys()[l] : null, hasPast ? pastGradSink.values()[l] : null);
             if (presentGrad != null) {
                 att.key().addi(inDataType(presentGrad.keys()[l]));
                 att.value().addi(inDataType(presentGrad.values()[l]));
@@ -214,14 +228,12 @@ public final class LlamaModel {
             addTrainableGradients(attentionInput, l, inGrads, gradientSink);
 
             hiddenGrad = outGrads.get(LayerOutputGraph.HIDDEN).add(inGrads.get(AttentionInputGraph.HIDDEN));
-            pastKeyGrads[l] = att.pastKey();
-            pastValueGrads[l] = att.pastValue();
         }
         if (fullFineTuning) {
             scatterAddEmbeddingGradient(in.tokens(), hiddenGrad, gradientSink);
         }
         nativeMemory.afterBackward();
-        return new ChunkBackward(head.loss(), hasPast ? new KeyValues(pastKeyGrads, pastValueGrads) : null);
+        return head.loss();
     }
 
     /** One layer's state a backward pass needs from the forward sweep (the rest is recomputed). */
