@@ -17,6 +17,8 @@ final class SequenceLayout {
     private final boolean[][] counted;
     private final int[][] documentStarts;
     private final long predictedTokens;
+    /** Largest rotary position of the batch + 1 (dynamic NTK RoPE depends on it). */
+    private final int ropeLength;
 
     SequenceLayout(Batch batch) {
         this.batch = batch;
@@ -58,6 +60,13 @@ final class SequenceLayout {
             }
         }
         this.predictedTokens = n;
+        int maxPosition = 0;
+        for (int[] row : positions) {
+            for (int p : row) {
+                maxPosition = Math.max(maxPosition, p);
+            }
+        }
+        this.ropeLength = maxPosition + 1;
         if (n == 0) {
             throw new IllegalArgumentException("the batch has no counted next-token targets (loss mask and "
                     + "document starts exclude every position): nothing to train on");
@@ -119,6 +128,6 @@ final class SequenceLayout {
                 w[b][i] = counted[b][start + i] ? weight : 0.0;
             }
         }
-        return new ChunkInput(tok, pos, seg, lab, w);
+        return new ChunkInput(tok, pos, seg, lab, w, ropeLength);
     }
 }
