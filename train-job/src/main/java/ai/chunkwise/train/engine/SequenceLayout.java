@@ -17,11 +17,18 @@ final class SequenceLayout {
     private final boolean[][] counted;
     private final int[][] documentStarts;
     private final long predictedTokens;
+    private final int slidingWindow;
     /** Largest rotary position of the batch + 1 (dynamic NTK RoPE depends on it). */
     private final int ropeLength;
 
     SequenceLayout(Batch batch) {
+        this(batch, 0);
+    }
+
+    /** @param slidingWindow the model's attention window (Mistral), 0 for none: chunks then need less past */
+    SequenceLayout(Batch batch, int slidingWindow) {
         this.batch = batch;
+        this.slidingWindow = slidingWindow;
         int rows = batch.rows();
         int s = batch.length();
         segments = new int[rows][s];
@@ -89,8 +96,15 @@ final class SequenceLayout {
      * First position whose K/V chunk {@code [start, ...)} may need: the earliest start, over rows, of the
      * document that contains {@code start}. Keys before it are hidden from every query of the chunk, so the
      * engines drop them; when every row has a document starting at {@code start} the chunk runs with no past.
+     * With a sliding window, keys more than window-1 positions before {@code start} are hidden from every query
+     * too, so the chunk's past is at most the window.
      */
     int pastStart(int start) {
+        int documents = documentPastStart(start);
+        return slidingWindow > 0 ? Math.max(documents, start - slidingWindow + 1) : documents;
+    }
+
+    private int documentPastStart(int start) {
         if (batch.documentStarts() == null) {
             return 0;
         }
