@@ -50,7 +50,7 @@ final class ChunkwiseBackprop {
      *                    ablation {@link TruncatedSecoEngine})
      */
     BatchGradients run(Batch batch, Function<double[], ChunkSelection> select, boolean kvGradients) {
-        SequenceLayout layout = new SequenceLayout(batch);
+        SequenceLayout layout = new SequenceLayout(batch, model.config().slidingWindow());
         int s = layout.length();
         int k = chunksOf(batch);
         int rows = batch.rows();
@@ -91,7 +91,7 @@ final class ChunkwiseBackprop {
 
     /** Pass 1 alone: the exact mean loss of a batch, chunk by chunk, without any gradient (inference). */
     double forwardOnly(Batch batch) {
-        SequenceLayout layout = new SequenceLayout(batch);
+        SequenceLayout layout = new SequenceLayout(batch, model.config().slidingWindow());
         double loss = 0;
         for (double l : forwardPass(layout, new KeyValueBuffer(model.config(), batch.rows(), layout.length(),
                 model.dataType()))) {

@@ -5,9 +5,12 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
+import java.util.function.IntFunction;
+
 /**
- * The first half of a Llama decoder layer, up to attention: input RMSNorm, the q/k/v projections (with LoRA) and
- * rotary embeddings (HF LlamaAttention before its attention call). Outputs the queries grouped per KV head and
+ * The first half of a Llama decoder layer, up to attention: input RMSNorm, the q/k/v projections (with LoRA and,
+ * for Qwen2, biases), Qwen3's per-head q/k RMSNorm, and rotary embeddings (HF LlamaAttention before its attention
+ * call). Outputs the queries grouped per KV head and
  * scaled by 1/sqrt(headDim), and the chunk's own keys (after RoPE) and values, in {@link BlockwiseAttention}'s
  * layout.
  *
@@ -45,6 +48,10 @@ final class AttentionInputGraph extends LayerGraph {
         SDVariable q = projection(x, LlamaProjection.Q_PROJ);
         SDVariable k = projection(x, LlamaProjection.K_PROJ);
         SDVariable v = projection(x, LlamaProjection.V_PROJ);
+        if (config.family().qkNorm()) {
+            q = perHeadNorm(q, "q_norm.weight", LlamaTensorLayout::queryNorm, config.queryDim());
+            k = perHeadNorm(k, "k_norm.weight", LlamaTensorLayout::keyNorm, config.keyValueDim());
+        }
         // [N, heads*hd] -> [B, T, heads, hd] -> rope -> [B, heads, T, hd]
         SDVariable q4 = sd.permute(rope(sd.reshape(q, batch, -1, heads, headDim), cosQ, sinQ, heads), 0, 2, 1, 3);
         SDVariable k4 = sd.permute(rope(sd.reshape(k, batch, -1, kvHeads, headDim), cosK, sinK, kvHeads), 0, 2, 1, 3);
@@ -55,6 +62,17 @@ final class AttentionInputGraph extends LayerGraph {
         output(sd.identity(KEY, k4), batch, kvHeads, -1, headDim);
         output(sd.identity(VALUE, v4), batch, kvHeads, -1, headDim);
         finish();
+    }
+
+    /**
+     * Qwen3's q_norm / k_norm: RMSNorm over each head's headDim values (weight [headDim], shared by the heads),
+     * before RoPE, as HF's {@code q_norm(q_proj(x).view(..., heads, head_dim))}. [N, h*hd] in and out.
+     */
+    private SDVariable perHeadNorm(SDVariable x, String placeholder, IntFunction<String> tensor, int width) {
+        int headDim = config.headDim();
+        SDVariable rows = sd.reshape(x, -1, headDim);                                   // [N*h, hd]
+        SDVariable normed = rmsNorm(rows, weight(placeholder, tensor, headDim), headDim);
+        return sd.reshape(normed, -1, width);                                           // [N, h*hd]
     }
 
     /**

@@ -13,6 +13,15 @@ record AttentionKeyRanges(int past, int[][] first) {
 
     /** Ranges of a chunk: causal, and cut at the start of the document that holds each query. */
     static AttentionKeyRanges of(ChunkInput in, int past) {
+        return of(in, past, 0);
+    }
+
+    /**
+     * As {@link #of(ChunkInput, int)}, and with a sliding window of {@code window} > 0 positions (Mistral) also cut
+     * {@code window - 1} keys before each query, as transformers' {@code kv_idx > q_idx - sliding_window}. Key
+     * indices here count from the chunk's past start, which the caller keeps at or before the window's start.
+     */
+    static AttentionKeyRanges of(ChunkInput in, int past, int window) {
         int b = in.batch();
         int t = in.length();
         int keys = past + t;
@@ -37,7 +46,7 @@ record AttentionKeyRanges(int past, int[][] first) {
                         documentStart = query;
                     }
                 }
-                first[r][i] = documentStart;
+                first[r][i] = window > 0 ? Math.max(documentStart, query - window + 1) : documentStart;
             }
         }
         return new AttentionKeyRanges(past, first);

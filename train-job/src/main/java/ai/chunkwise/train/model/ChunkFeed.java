@@ -44,14 +44,15 @@ final class ChunkFeed {
                     + config.numHiddenLayers());
         }
         Map<String, INDArray> tables = new HashMap<>();
-        putRotaryTables(in.positions(), tables);
+        putRotaryTables(in.positions(), rotary.forSequence(in.effectiveRopeLength()), tables);
         int[] labels = new int[b * t];
         double[] weights = new double[b * t];
         for (int r = 0; r < b; r++) {
             System.arraycopy(in.labels()[r], 0, labels, r * t, t);
             System.arraycopy(in.lossWeights()[r], 0, weights, r * t, t);
         }
-        return new Prepared(lookUpEmbeddings(in.tokens()), tables, AttentionKeyRanges.of(in, (int) past.length()),
+        return new Prepared(lookUpEmbeddings(in.tokens()), tables,
+                AttentionKeyRanges.of(in, (int) past.length(), config.slidingWindow()),
                 labels, weights);
     }
 
@@ -74,7 +75,7 @@ final class ChunkFeed {
     }
 
     /** cos/sin of every position, repeated for each query head and each KV head (see AttentionInputGraph). */
-    private void putRotaryTables(int[][] positions, Map<String, INDArray> feed) {
+    private void putRotaryTables(int[][] positions, RotaryEmbedding rotary, Map<String, INDArray> feed) {
         int b = positions.length;
         int t = positions[0].length;
         int d = config.headDim();

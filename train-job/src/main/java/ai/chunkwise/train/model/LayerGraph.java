@@ -83,11 +83,18 @@ abstract class LayerGraph {
         return x.mul(scale);
     }
 
-    /** x W^T, plus the LoRA update (alpha/r) * (x A^T) B^T when this module is adapted. */
+    /**
+     * x W^T (+ b where the family has a bias there: Qwen2's q/k/v), plus the LoRA update (alpha/r) * (x A^T) B^T
+     * when this module is adapted (PEFT adds it to the biased base output; the bias itself is a base weight).
+     */
     protected SDVariable projection(SDVariable x, LlamaProjection module) {
         SDVariable w = weight(module.moduleName() + ".weight", module::weightName,
                 module.outFeatures(config), module.inFeatures(config));
         SDVariable out = sd.mmul(x, w, false, true, false);
+        if (LlamaTensorLayout.biasedProjections(config).contains(module)) {
+            SDVariable bias = weight(module.moduleName() + ".bias", module::biasName, module.outFeatures(config));
+            out = out.add(sd.reshape(bias, 1, module.outFeatures(config)));   // [N, out] + [1, out]
+        }
         if (lora == null || !lora.projections().contains(module)) {
             return out;
         }
