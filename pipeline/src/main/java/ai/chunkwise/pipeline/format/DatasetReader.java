@@ -229,7 +229,7 @@ public final class DatasetReader implements AutoCloseable {
         String json;
         try {
             if (!fs.getFileStatus(dir).isDirectory()) {
-                throw new DatasetException("dataset " + shown + " is a file, not a dataset directory; check the path");
+                throw new DatasetException(NotADataset.fileMessage(dir));
             }
         } catch (FileNotFoundException e) {
             throw new DatasetException("dataset " + shown + " does not exist (no such directory); check the path");
@@ -239,8 +239,10 @@ public final class DatasetReader implements AutoCloseable {
         try (InputStream in = fs.open(file)) {
             json = new String(in.readAllBytes(), StandardCharsets.UTF_8);
         } catch (FileNotFoundException e) {
-            throw new DatasetException("dataset " + shown + " does not exist: it has no " + Manifest.FILE_NAME
-                    + " (the job writes it last, so the job did not finish); " + RERUN);
+            // not necessarily a damaged dataset: say what the directory is (documents, a run's output, empty, ...)
+            throw new DatasetException(file.equals(new org.apache.hadoop.fs.Path(dir, Manifest.FILE_NAME))
+                    ? NotADataset.message(fs, dir)
+                    : "dataset version manifest " + DatasetLocation.display(file) + " does not exist; check the path");
         } catch (IOException e) {
             throw new DatasetException("cannot read " + DatasetLocation.display(file) + ": " + e.getMessage(), e);
         }
