@@ -140,7 +140,14 @@ public final class DatasetReader implements AutoCloseable {
             throw new DatasetException("dataset " + shown + ": the shards hold " + rows + " rows / " + tokens
                     + " tokens but the manifest counts say " + c.sequences() + " / " + c.tokens() + "; " + RERUN);
         }
-        checkSizes(fs, files, manifest.shards());
+        try {
+            checkSizes(fs, files, manifest.shards());
+        } catch (DatasetException e) {
+            if (olderVersion) {
+                requireNotReplaced(fs, dir, manifest);
+            }
+            throw e;
+        }
         DatasetReader reader = new DatasetReader(dir, fs, manifest, files, verification);
         if (verification.upFront()) {
             try {
@@ -221,6 +228,35 @@ public final class DatasetReader implements AutoCloseable {
             return fs.getFileStatus(p).isFile();
         } catch (IOException e) {
             return false;
+        }
+    }
+
+    /**
+     * An older version named by its kept manifest whose shards are gone: if the current manifest is a later version
+     * that no longer lists them, the version was replaced (--overwrite), which is no damage to report.
+     */
+    private static void requireNotReplaced(FileSystem fs, org.apache.hadoop.fs.Path dir, Manifest older) {
+        if (older.datasetVersion() == null) {
+            return;
+        }
+        Manifest current;
+        try (InputStream in = fs.open(new org.apache.hadoop.fs.Path(dir, Manifest.FILE_NAME))) {
+            current = Manifest.fromJson(new String(in.readAllBytes(), StandardCharsets.UTF_8), Manifest.FILE_NAME);
+        } catch (IOException | DatasetException e) {
+            return;   // no readable current version: the missing shard is the news
+        }
+        int was = older.datasetVersion().number();
+        if (current.datasetVersion() == null || current.datasetVersion().number() <= was) {
+            return;
+        }
+        Set<String> listed = new HashSet<>();
+        current.shards().forEach(s -> listed.add(s.path()));
+        if (older.shards().stream().anyMatch(s -> !listed.contains(s.path()))) {
+            String shown = DatasetLocation.display(dir);
+            throw new DatasetException("dataset version " + was + " of " + shown + " was replaced by version "
+                    + current.datasetVersion().number() + " (--overwrite deletes a replaced version's shards once the "
+                    + "new one is published; its manifest stays in versions/ as a record): open " + shown
+                    + " for the current version");
         }
     }
 
