@@ -171,9 +171,9 @@ public final class HadoopOutputLock implements HeldLock {
 
     private void lose(String why) {
         if (!lost) {
-            lost = true;
             heartbeat.shutdown();
             notes.accept("warning: lost the output lock " + file + ": " + why + "; another job may now write the output");
+            lost = true;   // after the note: whoever sees lost() sees the note too
         }
     }
 
