@@ -367,8 +367,33 @@ public final class DatasetReader implements AutoCloseable {
         ShardEntry entry = manifest.shards().get(shard);
         String actual = sha256(file);
         if (!actual.equalsIgnoreCase(entry.sha256())) {
+            String kept = keptSha256(entry.path());
+            if (kept != null && kept.equalsIgnoreCase(actual)) {
+                // the shard is as published: it is manifest.json's record that changed
+                throw new DatasetException(DatasetLocation.display(new org.apache.hadoop.fs.Path(dir, Manifest.FILE_NAME))
+                        + " was edited: it gives shard " + entry.path() + " the SHA-256 " + entry.sha256() + ", but the "
+                        + "shard matches the " + actual + " recorded when its version was published ("
+                        + DatasetVersion.manifestPath(manifest.datasetVersion().number()) + "); the shard is intact. "
+                        + "Restore manifest.json from that file, or re-run the tokenize job with --overwrite");
+            }
             throw new DatasetException("shard " + DatasetLocation.display(file) + " fails its checksum: SHA-256 is "
                     + actual + ", the manifest says " + entry.sha256() + "; the file is corrupt: " + RERUN);
+        }
+    }
+
+    /** The SHA-256 the kept manifest of this version ({@code versions/vNNNN.json}) records for a shard, or null. */
+    private String keptSha256(String shardPath) {
+        if (manifest.datasetVersion() == null) {
+            return null;
+        }
+        org.apache.hadoop.fs.Path kept = new org.apache.hadoop.fs.Path(dir,
+                DatasetVersion.manifestPath(manifest.datasetVersion().number()));
+        try (InputStream in = fs.open(kept)) {
+            Manifest m = Manifest.fromJson(new String(in.readAllBytes(), StandardCharsets.UTF_8), kept.toString());
+            return m.shards().stream().filter(e -> e.path().equals(shardPath)).map(ShardEntry::sha256).findFirst()
+                    .orElse(null);
+        } catch (IOException | DatasetException e) {
+            return null;   // no kept record to compare with: the checksum failure stands as it is
         }
     }
 
