@@ -19,7 +19,8 @@ import java.util.regex.Pattern;
  */
 final class NotADataset {
     /** What a dataset directory holds: tokenize-job's --output. */
-    static final String EXPECTED = "a dataset directory is the --output of tokenize-job: manifest.json, vNNNN/shard-*.arrow";
+    static final String EXPECTED = "a dataset directory (what tokenize-job writes to its --output: manifest.json and "
+            + "vNNNN/shard-*.arrow)";
 
     private static final Pattern STEP_DIR = Pattern.compile("step-\\d{6,}");
     private static final Pattern SHARD = Pattern.compile("shard-\\d{5,}\\.arrow");
@@ -40,7 +41,7 @@ final class NotADataset {
             children = List.of(fs.listStatus(dir));
         } catch (IOException e) {
             return "dataset " + shown + " has no " + Manifest.FILE_NAME + " and cannot be listed (" + e.getMessage()
-                    + "); " + EXPECTED;
+                    + "); expected " + EXPECTED;
         }
         List<String> names = new ArrayList<>();
         children.forEach(c -> names.add(c.getPath().getName() + (c.isDirectory() ? "/" : "")));
@@ -82,7 +83,7 @@ final class NotADataset {
         if (!documents.isEmpty() && documents.size() * 2 > names.size()) {
             return head + "it looks like a folder of input documents (" + documents.size() + " file(s): "
                     + String.join(", ", first(documents)) + "). Tokenize it first: tokenize-job --input " + shown
-                    + " --output <dataset> ..., then pass <dataset>; " + EXPECTED;
+                    + " --output <dataset> ..., then pass <dataset>. Expected " + EXPECTED;
         }
         return head + "it holds " + names.size() + " entr" + (names.size() == 1 ? "y" : "ies") + " ("
                 + String.join(", ", first(names)) + ") but no dataset. Expected " + EXPECTED + "; check the path";
