@@ -122,11 +122,8 @@ public final class TokenizeJob implements Callable<Integer> {
         // every pre-flight check before Spark starts: a mistake, or nothing to do, costs no cluster resources
         TokenizePlan plan = TokenizePlan.prepare(settings, SparkSessions.hadoopConfForPreflight());
         if (plan.version().kind() == VersionPlan.Kind.NOTHING) {
-            plan.output().leaveUnchanged();
-            if (plan.evalOutput() != null) {
-                plan.evalOutput().leaveUnchanged();
-            }
-            System.out.println("tokenize-job: " + plan.version().reason());
+            // under the output locks: another job may be writing there; a stale _SUCCESS is repaired
+            System.out.println(TokenizeRunner.nothingToDo(plan).summary());
             return 0;
         }
         SparkSessions.Opened opened = SparkSessions.openForJob(settings.master());

@@ -10,6 +10,7 @@ import ai.chunkwise.train.engine.SpacoSampling;
 import ai.chunkwise.train.storage.RemoteOutput;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
+import ai.chunkwise.pipeline.config.ConfFiles;
 import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigObject;
 import com.typesafe.config.ConfigParseOptions;
@@ -62,16 +63,18 @@ public record TrainSettings(
             if (!Files.isRegularFile(confFile)) {
                 throw new IllegalArgumentException("config file " + confFile + " does not exist");
             }
-            file = ConfigFactory.parseFile(confFile.toFile(), ConfigParseOptions.defaults().setAllowMissing(false));
+            file = ConfFiles.parse(confFile.toFile());   // its includes must exist (a missing one is an error)
             StrictConfig.rejectUnknownKeys(file.resolve(), known, "config file " + confFile);
         }
-        StringBuilder cli = new StringBuilder();
-        overrides.forEach((k, v) -> cli.append(k).append(" = ").append(v).append('\n'));
-        Config command;
-        try {
-            command = ConfigFactory.parseString(cli.toString());
-        } catch (ConfigException e) {
-            throw new IllegalArgumentException("command-line override does not parse: " + e.getMessage(), e);
+        Config command = ConfigFactory.empty();
+        for (Map.Entry<String, String> o : overrides.entrySet()) {   // one by one: an error names its key
+            try {
+                command = ConfigFactory.parseString(o.getKey() + " = " + ConfFiles.overrideValue(o.getValue()) + "\n",
+                        ConfigParseOptions.defaults().setOriginDescription("--set " + o.getKey())).withFallback(command);
+            } catch (ConfigException e) {
+                throw new IllegalArgumentException("command-line override " + o.getKey() + "=" + o.getValue()
+                        + " does not parse (" + e.getMessage() + "); " + ConfFiles.quoteHint(o.getKey()), e);
+            }
         }
         StrictConfig.rejectUnknownKeys(command, known, "the command line");
         Config c = command.withFallback(file).withFallback(defaults).resolve(ConfigResolveOptions.defaults());

@@ -1,5 +1,6 @@
 package ai.chunkwise.train.loop;
 
+import ai.chunkwise.pipeline.lock.HeldLock;
 import ai.chunkwise.pipeline.lock.OutputLock;
 import ai.chunkwise.train.checkpoint.AtomicFiles;
 import ai.chunkwise.pipeline.tokenizer.TokenizerInfo;
@@ -78,7 +79,10 @@ public final class Trainer {
      */
     public ObjectNode run(boolean resume, long stopAtStep, boolean forceChanges) {
         // one trainer per output directory: a second one would rotate away the first one's checkpoints
-        try (OutputLock lock = OutputLock.acquire(settings.output(), "train", console::println)) {
+        // a remote output is locked there too: the staging directory's lock excludes runs on one machine only
+        try (OutputLock lock = OutputLock.acquire(settings.output(), "train", console::println);
+             HeldLock remoteLock = settings.remoteOutput() ? RemoteOutput.lock(settings.outputLocation(),
+                     new org.apache.hadoop.conf.Configuration(), console::println) : null) {
             return runLocked(resume, stopAtStep, forceChanges);
         }
     }
@@ -198,6 +202,7 @@ public final class Trainer {
         }
         RemoteOutput remote = RemoteOutput.open(settings.outputLocation(), settings.output(),
                 new org.apache.hadoop.conf.Configuration());
+        remote.removeOrphans().forEach(p -> console.println("removed " + p + ", left behind by a killed run"));
         remote.pull();
         console.println("output " + settings.outputLocation() + " (staged in " + settings.output() + ")");
         return remote;
