@@ -20,6 +20,7 @@ import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Predicate;
 
 /**
  * Reads and writes the safetensors format (https://huggingface.co/docs/safetensors) to and from ND4J arrays.
@@ -38,14 +39,30 @@ public final class SafeTensors {
      * every error names the file and the tensor.
      */
     public static LinkedHashMap<String, INDArray> read(Path file, DataType floatType) {
+        return read(file, floatType, false, name -> true);
+    }
+
+    /**
+     * Reads the tensors of {@code file} that {@code include} accepts, in header order, one at a time straight into
+     * its native array (peak memory: the arrays returned plus a few MB). With {@code keepHalfPrecision}, BF16 and
+     * F16 tensors stay BFLOAT16 and HALF, bit for bit as stored (half the memory of a float32 copy; frozen weights
+     * need no more); F32 and F64 tensors still become {@code floatType}.
+     */
+    public static LinkedHashMap<String, INDArray> read(Path file, DataType floatType, boolean keepHalfPrecision,
+                                                       Predicate<String> include) {
         requireFloatType(floatType, "read");
         try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
             SafeTensorsHeader header = SafeTensorsHeader.read(file, channel);
             LinkedHashMap<String, INDArray> tensors = new LinkedHashMap<>();
             for (SafeTensorsHeader.Entry entry : header.entries.values()) {
+                if (!include.test(entry.name())) {
+                    continue;
+                }
                 DataType target = switch (entry.dtype()) {
                     case I64 -> DataType.LONG;
                     case I32 -> DataType.INT;
+                    case BF16 -> keepHalfPrecision ? DataType.BFLOAT16 : floatType;
+                    case F16 -> keepHalfPrecision ? DataType.HALF : floatType;
                     default -> floatType;
                 };
                 try {

@@ -1,5 +1,6 @@
 package ai.chunkwise.train.cli;
 
+import ai.chunkwise.train.checkpoint.FrozenWeights;
 import ai.chunkwise.train.checkpoint.HfCheckpoint;
 import ai.chunkwise.train.checkpoint.PeftAdapter;
 import ai.chunkwise.train.data.DatasetSource;
@@ -104,7 +105,7 @@ final class EvalCommand implements Callable<Integer> {
         // streamed in dataset order, one batch of rows in memory; each shard verified when first read
         try (DatasetSource sequences = DatasetSource.open(data, HadoopEnvironment.configuration(), limit, true)) {
             checkTokenizer(data, sequences, modelDir, tokenizerChecked);   // before the weights are loaded
-            HfCheckpoint hf = HfCheckpoint.load(modelDir, dt);
+            HfCheckpoint hf = HfCheckpoint.load(modelDir, dt, FrozenWeights.forRun(adapterDir != null));
             PeftAdapter lora = adapterDir == null ? null : PeftAdapter.load(adapterDir, dt);
             sequences.requireFits(hf.config(), modelDir.toString());
             chunk = chunkWanted == 0 ? sequences.header().chunkSize() : chunkWanted;

@@ -1,5 +1,6 @@
 package ai.chunkwise.train.cli;
 
+import ai.chunkwise.train.checkpoint.FrozenWeights;
 import ai.chunkwise.train.checkpoint.HfCheckpoint;
 import ai.chunkwise.train.checkpoint.PeftAdapter;
 import ai.chunkwise.train.checkpoint.SafeTensors;
@@ -99,7 +100,7 @@ final class GradCommand implements Callable<Integer> {
         try (memory) {
             long t0 = System.nanoTime();
             DataType dt = dtype.dataType;
-            HfCheckpoint checkpoint = HfCheckpoint.load(model, dt);
+            HfCheckpoint checkpoint = HfCheckpoint.load(model, dt, FrozenWeights.forRun(adapter != null));
             PeftAdapter lora = adapter == null ? null : PeftAdapter.load(adapter, dt);
             long[][] tokens = InputIdsFile.read(input);
             LlamaModel llama = new LlamaModel(checkpoint.config(), checkpoint.weights(), lora, dt, tokens.length);

@@ -3,6 +3,7 @@ package ai.chunkwise.train.loop;
 import ai.chunkwise.pipeline.lock.OutputLock;
 import ai.chunkwise.train.checkpoint.AtomicFiles;
 import ai.chunkwise.pipeline.tokenizer.TokenizerInfo;
+import ai.chunkwise.train.checkpoint.FrozenWeights;
 import ai.chunkwise.train.checkpoint.HfCheckpoint;
 import ai.chunkwise.train.checkpoint.ModelExport;
 import ai.chunkwise.train.checkpoint.TrainedModelFiles;
@@ -549,7 +550,8 @@ public final class Trainer {
                 weights = hf.weights();
                 source = s.modelPath() != null ? s.modelPath().toString() : "from scratch (" + s.initConfig() + ")";
             } else if (s.modelPath() != null) {
-                HfCheckpoint hf = HfCheckpoint.load(s.modelPath(), s.dataType());
+                // a LoRA run's base is frozen: a bf16/fp16 checkpoint stays in its own type (half of float32)
+                HfCheckpoint hf = HfCheckpoint.load(s.modelPath(), s.dataType(), FrozenWeights.forRun(s.lora() != null));
                 config = hf.config();
                 weights = hf.weights();
                 source = s.modelPath().toString();
