@@ -13,6 +13,7 @@ import ai.chunkwise.train.model.LlamaModel;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.nd4j.linalg.api.buffer.DataType;
+import ai.chunkwise.train.memory.MemoryBudget;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -70,11 +71,17 @@ final class EvalCommand implements Callable<Integer> {
     @Option(names = "--dtype", description = "float32 (default) | float64")
     GradCommand.Precision dtype;
 
+    @Option(names = "--memory-limit", defaultValue = MemoryBudget.AUTO, paramLabel = "auto|SIZE",
+            description = "the memory this command may use, as train.memory.limit: auto (default: what the machine "
+                    + "has free) or a size such as 12G")
+    String memoryLimit;
+
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
     @Override
     public Integer call() {
+        MemoryBudget.parse(memoryLimit).apply();   // before ND4J starts: JavaCPP reads its limits once
         RunDefaults run = checkpoint == null ? RunDefaults.NONE : RunDefaults.of(checkpoint, adapter == null && model == null);
         Path modelDir = model != null ? model : run.model;
         Path adapterDir = adapter != null ? adapter : model == null ? run.adapter : null;

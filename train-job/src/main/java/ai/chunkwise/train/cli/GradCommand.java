@@ -18,6 +18,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
+import ai.chunkwise.train.memory.MemoryBudget;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -90,11 +91,17 @@ final class GradCommand implements Callable<Integer> {
                     + "release SameDiff's native buffers (default 0: after every chunk)")
     long gcThresholdMb;
 
+    @Option(names = "--memory-limit", defaultValue = MemoryBudget.AUTO, paramLabel = "auto|SIZE",
+            description = "the memory this command may use, as train.memory.limit: auto (default: what the machine "
+                    + "has free) or a size such as 12G")
+    String memoryLimit;
+
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
     @Override
     public Integer call() {
+        MemoryBudget.parse(memoryLimit).apply();   // before ND4J starts: JavaCPP reads its limits once
         validateOptions();
         PeakMemory memory = PeakMemory.start();
         try (memory) {
