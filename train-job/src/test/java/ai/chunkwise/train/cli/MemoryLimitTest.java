@@ -39,6 +39,13 @@ class MemoryLimitTest {
         assertTrue(r.output.contains("train.method.chunk-size") && r.output.contains("raise train.memory.limit"), r.output);
         assertFalse(r.output.contains("\tat ") || r.output.contains("Exception in thread"), r.output);
 
+        // 64 KiB: below even the memory estimate, refused at start-up with the budget in the message
+        Result refused = trainInNewJvm(tmp, modelConfig, ds, "64K");
+        assertEquals(2, refused.code, refused.output);
+        assertTrue(refused.output.contains("training needs about") && refused.output.contains(
+                "the memory budget is 0.00 GiB (train.memory.limit"), refused.output);
+        assertFalse(refused.output.contains("\tat ") || refused.output.contains("Exception in thread"), refused.output);
+
         // a generous budget: the same run trains
         Result ok = trainInNewJvm(tmp, modelConfig, ds, "8G");
         assertEquals(0, ok.code, ok.output);
