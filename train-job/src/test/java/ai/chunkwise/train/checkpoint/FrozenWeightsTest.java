@@ -6,6 +6,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.ops.transforms.Transforms;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -120,6 +122,24 @@ class FrozenWeightsTest {
             assertEquals(DataType.DOUBLE, viaLoader.dataType());
             assertEquals(viaLoader, kept.castTo(DataType.DOUBLE), e.getKey());
         }
+    }
+
+    @Test
+    void tensorsLargerThanOneReadWindowArriveWhole() {
+        // 5M elements: 10 MB as BF16 and 20 MB as F32, more than one 8 MB window of the direct read
+        INDArray big = Nd4j.linspace(DataType.FLOAT, -3, 1e-6, 5_000_000).reshape(2500, 2000);
+        Path bf16 = dir.resolve("big-bf16.safetensors");
+        Path f32 = dir.resolve("big-f32.safetensors");
+        SafeTensors.write(bf16, Map.of("w", big), null, DataType.BFLOAT16);
+        SafeTensors.write(f32, Map.of("w", big), null, DataType.FLOAT);
+        assertEquals(big, SafeTensors.read(f32, DataType.FLOAT).get("w"));
+        INDArray kept = SafeTensors.read(bf16, DataType.FLOAT, true, n -> true).get("w");
+        assertEquals(DataType.BFLOAT16, kept.dataType());
+        assertEquals(SafeTensors.read(bf16, DataType.FLOAT).get("w"), kept.castTo(DataType.FLOAT));
+        // and the stored values are the float32 ones rounded: within half a bf16 ulp (2^-9 relative)
+        INDArray diff = kept.castTo(DataType.DOUBLE).sub(big.castTo(DataType.DOUBLE));
+        assertTrue(Transforms.abs(diff).sub(Transforms.abs(big.castTo(DataType.DOUBLE)).mul(0x1.0p-9))
+                .maxNumber().doubleValue() <= 0);
     }
 
     @Test
