@@ -63,14 +63,18 @@ public record MemoryBudget(long bytes, String origin) {
         return of(com.typesafe.config.ConfigFactory.parseMap(java.util.Map.of(KEY, value)));
     }
 
-    /** The default: what this machine has free now, within the cgroup's limit if the process has one. */
+    /**
+     * The default: what this machine has free now plus what this process already holds (the limit is on the
+     * process's resident set), within the cgroup's limit if the process has one.
+     */
     public static MemoryBudget machineFree() {
         return machineFree(Path.of("/proc/meminfo"), Path.of("/sys/fs/cgroup/memory.max"),
-                Path.of("/sys/fs/cgroup/memory/memory.limit_in_bytes"));
+                Path.of("/sys/fs/cgroup/memory/memory.limit_in_bytes"), PeakMemory.residentSetBytes());
     }
 
-    static MemoryBudget machineFree(Path meminfo, Path cgroupV2Max, Path cgroupV1Limit) {
-        long available = memAvailable(meminfo);
+    static MemoryBudget machineFree(Path meminfo, Path cgroupV2Max, Path cgroupV1Limit, long ownResident) {
+        long free = memAvailable(meminfo);
+        long available = free > 0 ? free + ownResident : 0;
         long cgroup = Math.min(cgroupLimit(cgroupV2Max), cgroupLimit(cgroupV1Limit));
         if (available <= 0 && cgroup == Long.MAX_VALUE) {
             // no /proc (not Linux): the RAM JavaCPP sees
@@ -78,8 +82,8 @@ public record MemoryBudget(long bytes, String origin) {
             return new MemoryBudget(total, KEY + " = auto: the machine's RAM, " + gib(total));
         }
         if (available > 0 && available <= cgroup) {
-            return new MemoryBudget(available, KEY + " = auto: the memory this machine has free (MemAvailable), "
-                    + gib(available));
+            return new MemoryBudget(available, KEY + " = auto: the memory this machine has free (MemAvailable "
+                    + gib(free) + ") and this process holds, " + gib(available));
         }
         return new MemoryBudget(cgroup, KEY + " = auto: the container's memory limit (cgroup), " + gib(cgroup));
     }

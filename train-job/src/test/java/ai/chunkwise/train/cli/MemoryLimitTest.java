@@ -52,18 +52,34 @@ class MemoryLimitTest {
         assertTrue(ok.output.contains("step 1/1"), ok.output);
     }
 
+    @Test
+    void gradTakesItsBudgetFromTheCommandLine(@TempDir Path tmp) throws Exception {
+        Path fixture = ai.chunkwise.train.checkpoint.HfFixtures.gqa();
+        Result r = inNewJvm(List.of("grad", "--model", fixture.toString(), "--input",
+                fixture.resolve("reference.safetensors").toString(), "--method", "seco", "--chunk-size", "64",
+                "--out", tmp.resolve("g.safetensors").toString(), "--memory-limit", "150M"));
+        assertEquals(4, r.code, r.output);
+        assertTrue(r.output.contains("maxPhysicalBytes (150M)") && r.output.contains("(train.memory.limit = 150M)"),
+                r.output);
+        assertFalse(r.output.contains("\tat ") || r.output.contains("Exception in thread"), r.output);
+    }
+
     private record Result(int code, String output) {
     }
 
     private static Result trainInNewJvm(Path tmp, Path modelConfig, Path ds, String limit) throws Exception {
+        return inNewJvm(List.of("train", "--init-config", modelConfig.toString(), "--dataset", ds.toString(),
+                "--out", tmp.resolve("out-" + limit).toString(), "--steps", "1", "--set", "train.method.chunk-size=8",
+                "--set", "train.memory.limit=" + limit));
+    }
+
+    private static Result inNewJvm(List<String> args) throws Exception {
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-Xmx512m"));
         ManagementFactory.getRuntimeMXBean().getInputArguments().stream()
                 .filter(a -> a.startsWith("--add-opens")).forEach(cmd::add);
-        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), TrainCli.class.getName(), "train",
-                "--init-config", modelConfig.toString(), "--dataset", ds.toString(),
-                "--out", tmp.resolve("out-" + limit).toString(), "--steps", "1", "--set", "train.method.chunk-size=8",
-                "--set", "train.memory.limit=" + limit));
+        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), TrainCli.class.getName()));
+        cmd.addAll(args);
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
         pb.environment().put("OMP_NUM_THREADS", "1");
         Process p = pb.start();

@@ -44,19 +44,21 @@ class MemoryBudgetTest {
 
         Files.writeString(v2, "max\n");
         Files.writeString(v1, "9223372036854771712\n");   // cgroup v1's "unlimited"
-        MemoryBudget free = MemoryBudget.machineFree(meminfo, v2, v1);
+        MemoryBudget free = MemoryBudget.machineFree(meminfo, v2, v1, 0);
         assertEquals(8 * GIB, free.bytes());
         assertTrue(free.origin().contains("MemAvailable"), free.origin());
+        // the limit is on this process's resident set: what it holds already counts as its own
+        assertEquals(8 * GIB + (300L << 20), MemoryBudget.machineFree(meminfo, v2, v1, 300L << 20).bytes());
 
         Files.writeString(v2, "4294967296\n");
-        MemoryBudget container = MemoryBudget.machineFree(meminfo, v2, v1);
+        MemoryBudget container = MemoryBudget.machineFree(meminfo, v2, v1, 0);
         assertEquals(4 * GIB, container.bytes());
         assertTrue(container.origin().contains("cgroup"), container.origin());
 
         Files.delete(v2);
         Files.writeString(v1, "2147483648\n");
-        assertEquals(2 * GIB, MemoryBudget.machineFree(meminfo, v2, v1).bytes());
-        assertEquals(2 * GIB, MemoryBudget.machineFree(dir.resolve("no-meminfo"), v2, v1).bytes());
+        assertEquals(2 * GIB, MemoryBudget.machineFree(meminfo, v2, v1, 0).bytes());
+        assertEquals(2 * GIB, MemoryBudget.machineFree(dir.resolve("no-meminfo"), v2, v1, 0).bytes());
     }
 
     @Test
