@@ -136,8 +136,13 @@ public record MemoryBudget(long bytes, String origin) {
             result = new MemoryBudget(effective, userPhysical != null && inForce == null
                     ? "-D" + MAX_PHYSICAL_BYTES + "=" + userPhysical
                     : "JavaCPP's limit, fixed when ND4J was first loaded in this JVM");
-            LOG.warn("{} ({}) is not in force: JavaCPP's limit is {} ({})", origin, gib(bytes), gib(effective),
-                    result.origin);
+            // a -D limit the user gave with the default "auto" is a choice, not a conflict worth a warning
+            String message = "{} ({}) is not in force: JavaCPP's limit is {} ({})";
+            if (origin.startsWith(KEY + " = " + AUTO)) {
+                LOG.info(message, origin, gib(bytes), gib(effective), result.origin);
+            } else {
+                LOG.warn(message, origin, gib(bytes), gib(effective), result.origin);
+            }
         }
         inForce = result;
         return result;
