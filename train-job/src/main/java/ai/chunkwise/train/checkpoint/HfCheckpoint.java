@@ -260,6 +260,15 @@ public final class HfCheckpoint {
             selected.put(e.getKey(), t);
         }
         if (!missing.isEmpty()) {
+            // GPTQ/AWQ store q_proj.qweight/qzeros/scales, bitsandbytes weight.absmax/SCB, FP8 weight_scale
+            String quantized = found.keySet().stream().filter(n -> n.endsWith(".qweight") || n.endsWith(".qzeros")
+                    || n.endsWith(".absmax") || n.endsWith(".SCB") || n.endsWith(".weight_scale")
+                    || n.endsWith(".weight_scale_inv")).findFirst().orElse(null);
+            if (quantized != null) {
+                throw new IllegalArgumentException("checkpoint " + modelDir + " is quantized (it stores \"" + quantized
+                        + "\" instead of plain weights such as \"" + missing.get(0) + "\"): Chunkwise trains"
+                        + " bf16/float16/float32 weights; dequantize to bf16 first, or use the unquantized checkpoint");
+            }
             throw new IllegalArgumentException("checkpoint " + modelDir + " lacks " + missing.size() + " tensor(s) that "
                     + CONFIG_FILE + " implies, e.g. " + missing.subList(0, Math.min(5, missing.size()))
                     + (missing.contains(LlamaTensorLayout.LM_HEAD)

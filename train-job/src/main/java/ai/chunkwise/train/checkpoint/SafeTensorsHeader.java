@@ -26,6 +26,10 @@ import java.util.Map;
  * tensors must tile the data section exactly, in offset order, with no gap, overlap or trailing byte.
  */
 final class SafeTensorsHeader {
+    /** Element types only quantized checkpoints use for weights (bitsandbytes U8, FP8, int8 / int4 packing). */
+    private static final java.util.Set<String> QUANTIZED_DTYPES = java.util.Set.of("U8", "I8", "F8_E4M3", "F8_E5M2",
+            "F8_E8M0", "F4", "I4", "U4");
+
     /** The reference implementation refuses larger headers too (a corrupt length would allocate gigabytes). */
     static final long MAX_HEADER_BYTES = 100_000_000L;
     static final String METADATA_KEY = "__metadata__";
@@ -140,7 +144,11 @@ final class SafeTensorsHeader {
             throw badTensor(file, name, "has no \"dtype\" string");
         }
         SafeTensorsDType dtype = SafeTensorsDType.parse(dtypeNode.asText()).orElseThrow(() -> badTensor(file, name,
-                "has dtype " + dtypeNode.asText() + ", which is not supported (supported: F32, F64, BF16, F16, I64, I32)"));
+                "has dtype " + dtypeNode.asText() + ", which is not supported (supported: F32, F64, BF16, F16, I64, I32)"
+                + (QUANTIZED_DTYPES.contains(dtypeNode.asText()) ? ": the checkpoint looks quantized (8-bit floats or"
+                + " packed 4/8-bit integers, as bitsandbytes, GPTQ, AWQ and FP8 checkpoints store weights); Chunkwise"
+                + " trains bf16/float16/float32 weights, so dequantize to bf16 first or use the unquantized checkpoint"
+                : "")));
 
         long[] shape = nonNegativeLongs(file, name, node.get("shape"), "shape", -1);
         long[] offsets = nonNegativeLongs(file, name, node.get("data_offsets"), "data_offsets", 2);

@@ -5,6 +5,8 @@ import ai.chunkwise.pipeline.format.DatasetReader;
 import ai.chunkwise.pipeline.format.ShardEntry;
 import ai.chunkwise.train.model.LlamaConfig;
 import org.apache.hadoop.conf.Configuration;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.util.List;
 
@@ -14,6 +16,7 @@ import java.util.List;
  * in a run). With a row limit, only the first {@code limit} rows in manifest order take part.
  */
 public final class DatasetSource implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(DatasetSource.class);
     private final String location;
     private final DatasetReader reader;
     private final long[] rows;
@@ -55,7 +58,8 @@ public final class DatasetSource implements AutoCloseable {
 
     /**
      * Fails unless every token id of the dataset is a row of the model's embedding: the dataset's tokenizer
-     * vocabulary must not be larger than the model's vocab_size.
+     * vocabulary must not be larger than the model's vocab_size. Warns when its sequences are longer than the
+     * model's context (max_position_embeddings, or what its RoPE scaling extends it to).
      */
     public void requireFits(LlamaConfig model, String modelSource) {
         DatasetHeader header = header();
@@ -65,6 +69,10 @@ public final class DatasetSource implements AutoCloseable {
                     + " (vocabulary of " + vocab + " ids) but the model " + modelSource + " has vocab_size "
                     + model.vocabSize() + ": ids above " + (model.vocabSize() - 1) + " have no embedding. Use a model "
                     + "whose vocab_size is at least " + vocab + ", or re-tokenize with the model's tokenizer");
+        }
+        String longer = model.contextWarning(sequenceLength());
+        if (longer != null) {
+            LOG.warn("dataset {} (model {}): {}", location, modelSource, longer);
         }
     }
 

@@ -1,6 +1,5 @@
 package ai.chunkwise.train.engine;
 
-import ai.chunkwise.train.model.ChunkBackward;
 import ai.chunkwise.train.model.ChunkForward;
 import ai.chunkwise.train.model.ChunkInput;
 import ai.chunkwise.train.model.KeyValues;
@@ -51,7 +50,7 @@ final class ChunkwiseBackprop {
      *                    ablation {@link TruncatedSecoEngine})
      */
     BatchGradients run(Batch batch, Function<double[], ChunkSelection> select, boolean kvGradients) {
-        SequenceLayout layout = new SequenceLayout(batch);
+        SequenceLayout layout = new SequenceLayout(batch, model.config().slidingWindow());
         int s = layout.length();
         int k = chunksOf(batch);
         int rows = batch.rows();
@@ -80,17 +79,19 @@ final class ChunkwiseBackprop {
             int pastStart = layout.pastStart(start);
             ChunkInput in = layout.chunk(start, end, pastStart, scale);
             KeyValues upstream = j == k - 1 || pastGradients == null ? null : pastGradients.copy(start, end, scale);
-            ChunkBackward back = model.backward(in, past(cache, pastStart, start, rows), upstream, grads);
-            if (back.pastGrads() != null && pastGradients != null) {
-                pastGradients.add(pastStart, back.pastGrads());
-            }
+            KeyValues past = past(cache, pastStart, start, rows);
+            // the past's gradient goes straight into G (or, when K/V gradients are dropped, into a scratch copy)
+            KeyValues pastSink = start == pastStart ? null : pastGradients != null
+                    ? pastGradients.view(pastStart, start)
+                    : KeyValues.zeros(model.config(), rows, start - pastStart, model.dataType());
+            model.backward(in, past, upstream, grads, pastSink);
         }
         return new BatchGradients(loss, completed(grads), layout.predictedTokens(), k, selection.visitedCount());
     }
 
     /** Pass 1 alone: the exact mean loss of a batch, chunk by chunk, without any gradient (inference). */
     double forwardOnly(Batch batch) {
-        SequenceLayout layout = new SequenceLayout(batch);
+        SequenceLayout layout = new SequenceLayout(batch, model.config().slidingWindow());
         double loss = 0;
         for (double l : forwardPass(layout, new KeyValueBuffer(model.config(), batch.rows(), layout.length(),
                 model.dataType()))) {
@@ -116,7 +117,7 @@ final class ChunkwiseBackprop {
     }
 
     private KeyValues past(KeyValueBuffer cache, int from, int to, int rows) {
-        return from == to ? KeyValues.empty(model.config(), rows, model.dataType()) : cache.copy(from, to, 1.0);
+        return from == to ? KeyValues.empty(model.config(), rows, model.dataType()) : cache.view(from, to);
     }
 
     /** Tensors no visited chunk reached get an explicit zero gradient, so every trainable name is present. */

@@ -49,6 +49,20 @@ final class KeyValueBuffer {
         }
     }
 
+    /**
+     * Positions [from, to) as views of this buffer (no copy): the past a chunk attends to, or where its past's
+     * gradients are added. Each [position, headDim] matrix of a view is contiguous, as the attention needs.
+     */
+    KeyValues view(int from, int to) {
+        INDArray[] k = new INDArray[keys.length];
+        INDArray[] v = new INDArray[keys.length];
+        for (int l = 0; l < keys.length; l++) {
+            k[l] = keys[l].get(span(from, to));
+            v[l] = values[l].get(span(from, to));
+        }
+        return new KeyValues(k, v);
+    }
+
     /** A contiguous copy of positions [from, to), multiplied by {@code scale}. */
     KeyValues copy(int from, int to, double scale) {
         INDArray[] k = new INDArray[keys.length];

@@ -17,9 +17,18 @@ final class SequenceLayout {
     private final boolean[][] counted;
     private final int[][] documentStarts;
     private final long predictedTokens;
+    private final int slidingWindow;
+    /** Largest rotary position of the batch + 1 (dynamic NTK RoPE depends on it). */
+    private final int ropeLength;
 
     SequenceLayout(Batch batch) {
+        this(batch, 0);
+    }
+
+    /** @param slidingWindow the model's attention window (Mistral), 0 for none: chunks then need less past */
+    SequenceLayout(Batch batch, int slidingWindow) {
         this.batch = batch;
+        this.slidingWindow = slidingWindow;
         int rows = batch.rows();
         int s = batch.length();
         segments = new int[rows][s];
@@ -58,6 +67,13 @@ final class SequenceLayout {
             }
         }
         this.predictedTokens = n;
+        int maxPosition = 0;
+        for (int[] row : positions) {
+            for (int p : row) {
+                maxPosition = Math.max(maxPosition, p);
+            }
+        }
+        this.ropeLength = maxPosition + 1;
         if (n == 0) {
             throw new IllegalArgumentException("the batch has no counted next-token targets (loss mask and "
                     + "document starts exclude every position): nothing to train on");
@@ -80,8 +96,15 @@ final class SequenceLayout {
      * First position whose K/V chunk {@code [start, ...)} may need: the earliest start, over rows, of the
      * document that contains {@code start}. Keys before it are hidden from every query of the chunk, so the
      * engines drop them; when every row has a document starting at {@code start} the chunk runs with no past.
+     * With a sliding window, keys more than window-1 positions before {@code start} are hidden from every query
+     * too, so the chunk's past is at most the window.
      */
     int pastStart(int start) {
+        int documents = documentPastStart(start);
+        return slidingWindow > 0 ? Math.max(documents, start - slidingWindow + 1) : documents;
+    }
+
+    private int documentPastStart(int start) {
         if (batch.documentStarts() == null) {
             return 0;
         }
@@ -119,6 +142,6 @@ final class SequenceLayout {
                 w[b][i] = counted[b][start + i] ? weight : 0.0;
             }
         }
-        return new ChunkInput(tok, pos, seg, lab, w);
+        return new ChunkInput(tok, pos, seg, lab, w, ropeLength);
     }
 }

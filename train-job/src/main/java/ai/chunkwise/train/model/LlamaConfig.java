@@ -13,17 +13,22 @@ import java.nio.file.Path;
 import java.util.Map;
 
 /**
- * The hyper-parameters of a Llama-architecture model, as a Hugging Face {@code config.json} states them.
+ * The hyper-parameters of a Llama-architecture model (Llama, Mistral, Qwen2/2.5, Qwen3: see {@link ModelFamily}),
+ * as a Hugging Face {@code config.json} states them.
  *
- * @param headDim    size of one attention head (Hugging Face's default: hiddenSize / numAttentionHeads)
- * @param ropeScaling null for plain RoPE
- * @param bosTokenId -1 if the config has none
- * @param eosTokenId -1 if the config has none (the first one when it lists several)
+ * @param headDim       size of one attention head (Hugging Face's default: hiddenSize / numAttentionHeads)
+ * @param ropeScaling   null for plain RoPE
+ * @param bosTokenId    -1 if the config has none
+ * @param eosTokenId    -1 if the config has none (the first one when it lists several)
+ * @param family        which decoder family: decides q/k/v biases, q/k norms and the config keys written back
+ * @param slidingWindow Mistral's attention window (a query sees itself and the window-1 positions before it);
+ *                      0 for none
  */
 public record LlamaConfig(int vocabSize, int hiddenSize, int intermediateSize, int numHiddenLayers,
                           int numAttentionHeads, int numKeyValueHeads, int headDim, double rmsNormEps,
                           double ropeTheta, RopeScaling ropeScaling, boolean tieWordEmbeddings,
-                          int maxPositionEmbeddings, int bosTokenId, int eosTokenId) {
+                          int maxPositionEmbeddings, int bosTokenId, int eosTokenId, ModelFamily family,
+                          int slidingWindow) {
 
     /** transformers' LlamaConfig defaults, used when a config.json omits these (non-shape) keys. */
     static final double DEFAULT_RMS_NORM_EPS = 1e-6;
@@ -34,7 +39,27 @@ public record LlamaConfig(int vocabSize, int hiddenSize, int intermediateSize, i
             .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
             .enable(SerializationFeature.INDENT_OUTPUT);
 
+    /** A Llama (no window). */
+    public LlamaConfig(int vocabSize, int hiddenSize, int intermediateSize, int numHiddenLayers,
+                       int numAttentionHeads, int numKeyValueHeads, int headDim, double rmsNormEps,
+                       double ropeTheta, RopeScaling ropeScaling, boolean tieWordEmbeddings,
+                       int maxPositionEmbeddings, int bosTokenId, int eosTokenId) {
+        this(vocabSize, hiddenSize, intermediateSize, numHiddenLayers, numAttentionHeads, numKeyValueHeads, headDim,
+                rmsNormEps, ropeTheta, ropeScaling, tieWordEmbeddings, maxPositionEmbeddings, bosTokenId, eosTokenId,
+                ModelFamily.LLAMA, 0);
+    }
+
     public LlamaConfig {
+        if (family == null) {
+            throw new IllegalArgumentException("model family must be given (llama, mistral, qwen2, qwen3)");
+        }
+        if (slidingWindow < 0) {
+            throw new IllegalArgumentException("sliding_window must be positive (or absent), got " + slidingWindow);
+        }
+        if (slidingWindow > 0 && family != ModelFamily.MISTRAL) {
+            throw new IllegalArgumentException("a sliding attention window is implemented for Mistral only, not "
+                    + family.modelType());
+        }
         positive("vocab_size", vocabSize);
         positive("hidden_size", hiddenSize);
         positive("intermediate_size", intermediateSize);
@@ -75,6 +100,28 @@ public record LlamaConfig(int vocabSize, int hiddenSize, int intermediateSize, i
         return numKeyValueHeads * headDim;
     }
 
+    /** Whether attention is limited to a sliding window ({@link #slidingWindow()} positions, the query's own included). */
+    public boolean hasSlidingWindow() {
+        return slidingWindow > 0;
+    }
+
+    /**
+     * A warning when training sequences of {@code sequenceLength} tokens are longer than the model was made for
+     * (max_position_embeddings, or what its RoPE scaling extends it to): the positions beyond were never trained
+     * and RoPE extrapolates there. Null when they fit.
+     */
+    public String contextWarning(long sequenceLength) {
+        long limit = ropeScaling == null ? maxPositionEmbeddings : ropeScaling.contextLength(maxPositionEmbeddings);
+        if (sequenceLength <= limit) {
+            return null;
+        }
+        return "training sequences of " + sequenceLength + " tokens are longer than the " + limit + " positions this "
+                + family.modelType() + " model was trained for (max_position_embeddings " + maxPositionEmbeddings
+                + (ropeScaling == null ? "" : ", " + ropeScaling.ropeType() + " RoPE scaling") + "): positions beyond "
+                + limit + " extrapolate RoPE; add a rope_scaling (e.g. yarn) to config.json or train shorter sequences"
+                + " if this is not intended";
+    }
+
     /**
      * Reads a transformers config.json, in the 4.x form (top-level rope_theta, rope_scaling) or the 5.x form
      * (rope_parameters). Errors name the file and the key.
@@ -110,8 +157,8 @@ public record LlamaConfig(int vocabSize, int hiddenSize, int intermediateSize, i
     /** As {@link #toJson()}, naming the weights' type ("float32", "bfloat16", "float16", "float64"). */
     public String toJson(String torchDtype) {
         ObjectNode o = JSON.createObjectNode();
-        o.putArray("architectures").add("LlamaForCausalLM");
-        o.put("model_type", "llama");
+        o.putArray("architectures").add(family.architecture());
+        o.put("model_type", family.modelType());
         o.put("vocab_size", vocabSize);
         o.put("hidden_size", hiddenSize);
         o.put("intermediate_size", intermediateSize);
@@ -123,11 +170,9 @@ public record LlamaConfig(int vocabSize, int hiddenSize, int intermediateSize, i
         o.put("rms_norm_eps", rmsNormEps);
         o.put("max_position_embeddings", maxPositionEmbeddings);
         o.put("tie_word_embeddings", tieWordEmbeddings);
-        o.put("attention_bias", false);
-        o.put("mlp_bias", false);
         o.put("attention_dropout", 0.0);
-        o.put("pretraining_tp", 1);
         o.put("use_cache", true);
+        putFamilyKeys(o);
         putTokenId(o, "bos_token_id", bosTokenId);
         putTokenId(o, "eos_token_id", eosTokenId);
         o.put("torch_dtype", torchDtype);   // transformers 4.x spelling
@@ -141,16 +186,71 @@ public record LlamaConfig(int vocabSize, int hiddenSize, int intermediateSize, i
             o.putNull("rope_scaling");
             params.put("rope_type", "default");
         } else {
-            ObjectNode scaling = o.putObject("rope_scaling");
-            for (ObjectNode target : new ObjectNode[] {scaling, params}) {
-                target.put("rope_type", ropeScaling.ropeType());
-                target.put("factor", ropeScaling.factor());
-                target.put("low_freq_factor", ropeScaling.lowFreqFactor());
-                target.put("high_freq_factor", ropeScaling.highFreqFactor());
-                target.put("original_max_position_embeddings", ropeScaling.originalMaxPositionEmbeddings());
-            }
+            putRopeScaling(o.putObject("rope_scaling"));
+            putRopeScaling(params);
         }
         return o.toPrettyString() + "\n";
+    }
+
+    /** The keys only some families' configs have, as transformers writes them. */
+    private void putFamilyKeys(ObjectNode o) {
+        switch (family) {
+            case LLAMA -> {
+                o.put("attention_bias", false);
+                o.put("mlp_bias", false);
+                o.put("pretraining_tp", 1);
+            }
+            case MISTRAL -> {
+                if (slidingWindow > 0) {
+                    o.put("sliding_window", slidingWindow);
+                } else {
+                    o.putNull("sliding_window");
+                }
+            }
+            case QWEN2 -> {
+                // q/k/v biases are implied by the architecture; no key states them
+                o.put("use_sliding_window", false);
+                o.putNull("sliding_window");
+                o.put("max_window_layers", numHiddenLayers);
+            }
+            case QWEN3 -> {
+                o.put("attention_bias", false);
+                o.put("use_sliding_window", false);
+                o.putNull("sliding_window");
+                o.put("max_window_layers", numHiddenLayers);
+            }
+        }
+    }
+
+    private void putRopeScaling(ObjectNode target) {
+        target.put("rope_type", ropeScaling.ropeType());
+        if (ropeScaling instanceof RopeScaling.Linear l) {
+            target.put("factor", l.factor());
+        } else if (ropeScaling instanceof RopeScaling.Dynamic d) {
+            target.put("factor", d.factor());
+        } else if (ropeScaling instanceof RopeScaling.Yarn y) {
+            target.put("factor", y.factor());
+            target.put("original_max_position_embeddings", y.originalMaxPositionEmbeddings());
+            if (!Double.isNaN(y.attentionFactor())) {
+                target.put("attention_factor", y.attentionFactor());
+            }
+            target.put("beta_fast", y.betaFast());
+            target.put("beta_slow", y.betaSlow());
+            if (!Double.isNaN(y.mscale())) {
+                target.put("mscale", y.mscale());
+            }
+            if (!Double.isNaN(y.mscaleAllDim())) {
+                target.put("mscale_all_dim", y.mscaleAllDim());
+            }
+            if (!y.truncate()) {
+                target.put("truncate", false);
+            }
+        } else if (ropeScaling instanceof RopeScaling.Llama3 l) {
+            target.put("factor", l.factor());
+            target.put("low_freq_factor", l.lowFreqFactor());
+            target.put("high_freq_factor", l.highFreqFactor());
+            target.put("original_max_position_embeddings", l.originalMaxPositionEmbeddings());
+        }
     }
 
     private static void putTokenId(ObjectNode o, String key, int id) {
@@ -170,7 +270,9 @@ public record LlamaConfig(int vocabSize, int hiddenSize, int intermediateSize, i
     /** Reads and checks one config.json; every message names the file and the key. */
     private record ConfigReader(Path file, JsonNode root) {
         LlamaConfig read() {
-            checkArchitecture();
+            ModelFamily family = checkArchitecture();
+            refuseQuantized();
+            refuseChangedMath(family);
             int hidden = requiredInt(root, "hidden_size");
             int heads = requiredInt(root, "num_attention_heads");
             int kvHeads = optionalInt(root, "num_key_value_heads", heads);
@@ -193,32 +295,43 @@ public record LlamaConfig(int vocabSize, int hiddenSize, int intermediateSize, i
                         ropeTheta(), ropeScaling(),
                         optionalBoolean(root, "tie_word_embeddings", false),
                         optionalInt(root, "max_position_embeddings", DEFAULT_MAX_POSITION_EMBEDDINGS),
-                        tokenId("bos_token_id"), tokenId("eos_token_id"));
+                        tokenId("bos_token_id"), tokenId("eos_token_id"), family, slidingWindow(family));
             } catch (IllegalArgumentException e) {
                 if (e.getMessage().startsWith(file.toString())) {
                     throw e;
                 }
-                throw fail("is not a valid Llama config: " + e.getMessage());
+                throw fail("is not a valid " + family.architecture() + " config: " + e.getMessage());
             }
         }
 
-        private void checkArchitecture() {
+        /** The family named by model_type (and architectures, when given); other models are refused, saying why. */
+        private ModelFamily checkArchitecture() {
             JsonNode modelType = root.get("model_type");
             if (modelType == null || modelType.isNull()) {
-                throw fail("is missing required key \"model_type\" (expected \"llama\")");
+                throw fail("is missing required key \"model_type\" (expected one of " + supportedTypes() + ")");
             }
-            if (!"llama".equals(modelType.asText())) {
-                throw fail("has model_type \"" + modelType.asText() + "\": only Llama models (\"llama\") are supported");
+            String type = modelType.asText();
+            if (type.startsWith("gemma")) {
+                throw fail("has model_type \"" + type + "\": Gemma models are not supported; they differ from the"
+                        + " supported decoders in their embedding scale (sqrt(hidden_size)), GeGLU MLP, (1 + w) RMSNorm"
+                        + " weights and, from Gemma 2 on, logit soft-capping and alternating local/global attention layers,"
+                        + " none of which Chunkwise implements. Supported: " + supportedTypes());
             }
+            ModelFamily family = ModelFamily.byModelType(type).orElseThrow(() -> fail("has model_type \"" + type
+                    + "\": only " + supportedTypes() + " models are supported"));
             JsonNode architectures = root.get("architectures");
             if (architectures != null && !architectures.isNull()) {
                 if (!architectures.isArray() || architectures.size() != 1
-                        || !"LlamaForCausalLM".equals(architectures.get(0).asText())) {
-                    throw fail("has architectures " + architectures + ": only [\"LlamaForCausalLM\"] is supported");
+                        || !family.architecture().equals(architectures.get(0).asText())) {
+                    throw fail("has architectures " + architectures + ": for model_type \"" + type + "\" only [\""
+                            + family.architecture() + "\"] is supported");
                 }
             }
-            if (optionalBoolean(root, "attention_bias", false)) {
-                throw fail("has \"attention_bias\": true; biases in q/k/v/o_proj are not supported");
+            if (family == ModelFamily.LLAMA || family == ModelFamily.QWEN3 || family == ModelFamily.MISTRAL) {
+                if (optionalBoolean(root, "attention_bias", false)) {
+                    throw fail("has \"attention_bias\": true; biases in q/k/v/o_proj are not supported for "
+                            + family.modelType() + " (Qwen2's q/k/v biases are)");
+                }
             }
             if (optionalBoolean(root, "mlp_bias", false)) {
                 throw fail("has \"mlp_bias\": true; biases in gate/up/down_proj are not supported");
@@ -228,6 +341,68 @@ public record LlamaConfig(int vocabSize, int hiddenSize, int intermediateSize, i
             if (act != null && !act.isNull() && !"silu".equals(act.asText()) && !"swish".equals(act.asText())) {
                 throw fail("has hidden_act \"" + act.asText() + "\": only \"silu\" (SwiGLU MLP) is supported");
             }
+            return family;
+        }
+
+        private static String supportedTypes() {
+            return java.util.Arrays.stream(ModelFamily.values()).map(f -> "\"" + f.modelType() + "\"")
+                    .collect(java.util.stream.Collectors.joining(", "));
+        }
+
+        /**
+         * bitsandbytes, GPTQ, AWQ, FP8 (and every other transformers quantizer) record themselves in
+         * quantization_config; their weights are packed integers or 8-bit floats that Chunkwise cannot train.
+         */
+        private void refuseQuantized() {
+            JsonNode q = root.get("quantization_config");
+            if (q == null || q.isNull()) {
+                return;
+            }
+            String method = q.path("quant_method").asText(q.path("load_in_4bit").asBoolean() ? "bitsandbytes 4-bit"
+                    : q.path("load_in_8bit").asBoolean() ? "bitsandbytes 8-bit" : "unknown");
+            throw fail("describes a quantized checkpoint (quantization_config, quant_method \"" + method + "\"):"
+                    + " Chunkwise trains bf16/float16/float32 weights, not packed 4-/8-bit ones. Dequantize to bf16 first"
+                    + " (e.g. with transformers: load it, call model.dequantize() where the quantizer supports it, and"
+                    + " save_pretrained with dtype=torch.bfloat16), or start from the original unquantized checkpoint");
+        }
+
+        /** Settings that change the math and that Chunkwise does not implement: refused rather than ignored. */
+        private void refuseChangedMath(ModelFamily family) {
+            if (present(root, "attention_dropout") && requiredDouble(root, "", "attention_dropout") != 0.0) {
+                throw fail("has \"attention_dropout\": " + root.get("attention_dropout") + "; attention dropout is not"
+                        + " implemented (SeCO recomputes each chunk and would need the same dropout mask). Set it to 0.0"
+                        + " (the value all supported pre-trained checkpoints ship with) to train without dropout");
+            }
+            if (present(root, "partial_rotary_factor") && requiredDouble(root, "", "partial_rotary_factor") != 1.0) {
+                throw fail("has \"partial_rotary_factor\" " + root.get("partial_rotary_factor")
+                        + ": only RoPE over the whole head (1.0) is supported");
+            }
+            if (family == ModelFamily.QWEN2 || family == ModelFamily.QWEN3) {
+                boolean sliding = optionalBoolean(root, "use_sliding_window", false);
+                JsonNode layerTypes = root.get("layer_types");
+                if (layerTypes != null && layerTypes.isArray()) {
+                    for (JsonNode t : layerTypes) {
+                        sliding |= "sliding_attention".equals(t.asText());
+                    }
+                }
+                if (sliding) {
+                    throw fail("has \"use_sliding_window\": true (or sliding_attention layers): " + family.modelType()
+                            + "'s per-layer sliding window is not implemented; set \"use_sliding_window\": false (the"
+                            + " released Qwen2/2.5/3 checkpoints all do) to train with full attention");
+                }
+            }
+        }
+
+        /** Mistral's sliding_window (null = none); other families' windows are refused or off. */
+        private int slidingWindow(ModelFamily family) {
+            if (family != ModelFamily.MISTRAL || !present(root, "sliding_window")) {
+                return 0;
+            }
+            int window = requiredInt(root, "sliding_window");
+            if (window <= 0) {
+                throw fail("has \"sliding_window\": " + window + "; it must be a positive number of positions or null");
+            }
+            return window;
         }
 
         /**
@@ -258,17 +433,53 @@ public record LlamaConfig(int vocabSize, int hiddenSize, int intermediateSize, i
         private RopeScaling ropeScaling() {
             String where = ropeParameters().getKey();
             JsonNode params = ropeParameters().getValue();
-            String type = present(params, "rope_type") ? params.get("rope_type").asText()
-                    : present(params, "type") ? params.get("type").asText() : "default";
-            if (type.equals("default")) {
-                return null;
+            String type;
+            if (present(params, "rope_type")) {
+                type = params.get("rope_type").asText();
+            } else if (present(params, "type")) {
+                type = params.get("type").asText();
+            } else if (where.equals("rope_scaling.")) {
+                // transformers would silently treat it as plain RoPE, which changes a scaled model's positions
+                throw fail("has a \"rope_scaling\" object without \"rope_type\" (or \"type\"): say which scaling it is"
+                        + " (linear, dynamic, yarn, llama3), or set \"rope_scaling\": null for plain RoPE");
+            } else {
+                type = "default";
             }
-            if (!type.equals(RopeScaling.LLAMA3)) {
-                throw fail("uses RoPE type \"" + type + "\" (" + where + "rope_type): only \"default\" and \"llama3\" are supported");
+            if (present(params, "partial_rotary_factor") && requiredDouble(params, where, "partial_rotary_factor") != 1.0) {
+                throw fail("has \"" + where + "partial_rotary_factor\": only RoPE over the whole head (1.0) is supported");
             }
-            return new RopeScaling(type, requiredDouble(params, where, "factor"),
-                    requiredDouble(params, where, "low_freq_factor"), requiredDouble(params, where, "high_freq_factor"),
-                    requiredInt(params, where, "original_max_position_embeddings"));
+            switch (type) {
+                case "default":
+                    return null;
+                case "linear":
+                    return new RopeScaling.Linear(requiredDouble(params, where, "factor"));
+                case "dynamic":
+                    return new RopeScaling.Dynamic(requiredDouble(params, where, "factor"));
+                case "yarn":
+                    return yarn(where, params);
+                case "llama3":
+                    return new RopeScaling.Llama3(requiredDouble(params, where, "factor"),
+                            requiredDouble(params, where, "low_freq_factor"), requiredDouble(params, where, "high_freq_factor"),
+                            requiredInt(params, where, "original_max_position_embeddings"));
+                default:
+                    throw fail("uses RoPE type \"" + type + "\" (" + where + "rope_type): supported are \"default\","
+                            + " \"linear\", \"dynamic\", \"yarn\" and \"llama3\"" + (type.equals("longrope")
+                            ? " (longrope, Phi-3's scaling, is not implemented)" : ""));
+            }
+        }
+
+        /** transformers' yarn defaults: original context = max_position_embeddings, betas 32/1, truncate. */
+        private RopeScaling.Yarn yarn(String where, JsonNode params) {
+            int original = present(params, "original_max_position_embeddings")
+                    ? requiredInt(params, where, "original_max_position_embeddings")
+                    : optionalInt(root, "max_position_embeddings", DEFAULT_MAX_POSITION_EMBEDDINGS);
+            double factor = present(params, "factor") ? requiredDouble(params, where, "factor")
+                    : (double) optionalInt(root, "max_position_embeddings", DEFAULT_MAX_POSITION_EMBEDDINGS) / original;
+            return new RopeScaling.Yarn(factor, original, optionalDouble(params, where, "attention_factor", Double.NaN),
+                    optionalDouble(params, where, "beta_fast", 32), optionalDouble(params, where, "beta_slow", 1),
+                    optionalDouble(params, where, "mscale", Double.NaN),
+                    optionalDouble(params, where, "mscale_all_dim", Double.NaN),
+                    optionalBoolean(params, "truncate", true));
         }
 
         private int tokenId(String key) {
@@ -325,7 +536,11 @@ public record LlamaConfig(int vocabSize, int hiddenSize, int intermediateSize, i
         }
 
         private double optionalDouble(JsonNode node, String key, double fallback) {
-            return present(node, key) ? requiredDouble(node, "", key) : fallback;
+            return optionalDouble(node, "", key, fallback);
+        }
+
+        private double optionalDouble(JsonNode node, String where, String key, double fallback) {
+            return present(node, key) ? requiredDouble(node, where, key) : fallback;
         }
 
         private boolean optionalBoolean(JsonNode node, String key, boolean fallback) {

@@ -5,7 +5,6 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.DynamicCustomOp;
 import org.nd4j.linalg.factory.Nd4j;
 
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.HashMap;
@@ -14,35 +13,59 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * A Hugging Face {@code LlamaForCausalLM} evaluated chunk by chunk, in three parts: the network itself, one
- * SameDiff graph built once ({@link LlamaChunkGraph}: embeddings in, decoder layers, loss and K/V out); what it
- * is fed per chunk ({@link ChunkFeed}: embedding rows, rotary tables, the causal + document mask, targets, past
- * K/V); and when its dead native buffers are handed back ({@link NativeMemoryPolicy}).
+ * A Hugging Face {@code LlamaForCausalLM} evaluated chunk by chunk, one decoder layer at a time, as in HF's
+ * LlamaModel.forward: embeddings (looked up in Java), then per layer {@link AttentionInputGraph} (norm, q/k/v,
+ * RoPE), {@link BlockwiseAttention} against the cached past and the chunk's own keys, {@link LayerOutputGraph}
+ * (o_proj, residual, MLP), and at the end {@link FinalNormGraph} and {@link LmHeadLoss}.
+ *
+ * <p>Memory is bounded by one layer, not the model: a backward pass keeps only each layer's input and the small
+ * attention results (queries, the chunk's K/V, the output and its log-sum-exp) from a forward sweep, then walks the
+ * layers in reverse, each recomputing its own activations inside its gradient call (checkpointing inside the
+ * chunk); no [queries x keys] scores and no [tokens x vocabulary] logits are ever held whole. Frozen weights stay
+ * in the dtype they arrive in (bf16 checkpoints stay bf16) and are widened per layer ({@link WideningBuffers}).
  *
  * <p>Trainable tensors carry their checkpoint names: every model.safetensors tensor for full fine-tuning,
  * the PEFT adapter's lora_A/lora_B tensors with LoRA. {@link #trainableParameters()} returns the very arrays
- * the graph reads: update them in place (the optimizer does) and the next chunk sees the new values.
+ * the layers read: update them in place (the optimizer does) and the next chunk sees the new values.
  */
 public final class LlamaModel {
+    /** Keys per attention block: measured fastest of 256-2048 on the CPU (docs/performance.md). */
+    private static final int ATTENTION_BLOCK_KEYS = 512;
+
     private final LlamaConfig config;
     private final DataType dataType;
     private final int batch;
     private final INDArray embedding;
+    private final INDArray lmHead;
     private final boolean fullFineTuning;
-    private final LlamaChunkGraph graph;
+    private final Map<String, INDArray> base;
+    private final Map<String, INDArray> trainable;
+    private final AttentionInputGraph attentionInput;
+    private final LayerOutputGraph layerOutput;
+    private final FinalNormGraph finalNorm;
+    private final BlockwiseAttention attention;
+    private final WideningBuffers widening;
+    private final LmHeadLoss lmHeadLoss;
     private final ChunkFeed feeds;
     private final NativeMemoryPolicy nativeMemory = new NativeMemoryPolicy();
-    private final Map<String, INDArray> trainable;
-    private GradientFunction gradientFunction;
 
     /**
-     * @param weights HF-named weights (any float dtype; converted to {@code dataType}; arrays already in
-     *                {@code dataType} are used as they are, not copied, so updating them updates the model)
+     * @param weights HF-named weights. Trainable ones (full fine-tuning) are converted to {@code dataType} (arrays
+     *                already in it are used as they are, not copied, so updating them updates the model). Frozen
+     *                ones (with an adapter) in bf16 or fp16 are kept as they are and widened per layer; others are
+     *                converted to {@code dataType}.
      * @param adapter a LoRA adapter to train (base frozen), or null for full fine-tuning
-     * @param batch   rows per chunk (fixed for the graph's life)
+     * @param batch   rows per chunk (fixed for the model's life)
      */
     public LlamaModel(LlamaConfig config, Map<String, INDArray> weights, LoraWeights adapter, DataType dataType,
                       int batch) {
+        this(config, weights, adapter, dataType, batch, ATTENTION_BLOCK_KEYS);
+    }
+
+    /** As above, with {@code attentionBlockKeys} keys per attention block (tests use tiny blocks). */
+    LlamaModel(LlamaConfig config, Map<String, INDArray> weights, LoraWeights adapter, DataType dataType,
+               int batch, int attentionBlockKeys) {
+        this.attention = new BlockwiseAttention(attentionBlockKeys);
         if (!dataType.isFPType()) {
             throw new IllegalArgumentException("model dtype must be a floating type (FLOAT or DOUBLE), got " + dataType);
         }
@@ -50,7 +73,7 @@ public final class LlamaModel {
         this.dataType = dataType;
         this.batch = batch;
         this.fullFineTuning = adapter == null;
-        Map<String, INDArray> base = new HashMap<>();
+        Map<String, INDArray> baseWeights = new HashMap<>();
         LlamaTensorLayout.expectedShapes(config).forEach((name, shape) -> {
             INDArray w = weights.get(name);
             if (w == null) {
@@ -61,33 +84,35 @@ public final class LlamaModel {
                 throw new IllegalArgumentException("tensor '" + name + "' has shape " + Arrays.toString(w.shape())
                         + ", the config needs " + Arrays.toString(shape));
             }
-            base.put(name, inDataType(w));
+            baseWeights.put(name, fullFineTuning || !keptNarrow(w) ? inDataType(w) : w);
         });
         if (adapter != null) {
             adapter.requireCompatible(config);
         }
+        this.base = Collections.unmodifiableMap(baseWeights);
         LoraConfig lora = adapter == null ? null : adapter.config();
-        Map<String, INDArray> loraTensors = new HashMap<>();
-        if (adapter != null) {
-            adapter.tensors().forEach((name, t) -> loraTensors.put(name, inDataType(t)));
-        }
-        this.graph = new LlamaChunkGraph(config, base, lora, loraTensors, dataType, batch);
-        // tied + full fine-tuning: the Java lookup must read the graph's (trainable) LM-head array itself
-        this.embedding = fullFineTuning && config.tieWordEmbeddings()
-                ? graph.sameDiff().getVariable(LlamaTensorLayout.EMBED_TOKENS).getArr()
-                : base.get(LlamaTensorLayout.EMBED_TOKENS);
+        this.attentionInput = new AttentionInputGraph(config, lora, dataType, batch);
+        this.layerOutput = new LayerOutputGraph(config, lora, dataType, batch);
+        this.finalNorm = new FinalNormGraph(config, fullFineTuning, dataType, batch);
+        this.widening = new WideningBuffers(dataType);
+        this.lmHeadLoss = new LmHeadLoss(widening);
+        this.embedding = base.get(LlamaTensorLayout.EMBED_TOKENS);
+        this.lmHead = config.tieWordEmbeddings() ? embedding : base.get(LlamaTensorLayout.LM_HEAD);
         this.feeds = new ChunkFeed(config, dataType, batch, embedding);
 
-        // checkpoint order (model.safetensors layout, or the adapter's own order); the arrays the graph reads
+        // checkpoint order (model.safetensors layout, or the adapter's own order)
         Map<String, INDArray> params = new LinkedHashMap<>();
-        Iterable<String> names = fullFineTuning ? LlamaTensorLayout.expectedShapes(config).keySet()
-                : adapter.tensors().keySet();
-        for (String name : names) {
-            boolean javaLookupOnly = fullFineTuning && name.equals(LlamaTensorLayout.EMBED_TOKENS)
-                    && !config.tieWordEmbeddings();
-            params.put(name, javaLookupOnly ? embedding : graph.sameDiff().getVariable(name).getArr());
+        if (fullFineTuning) {
+            LlamaTensorLayout.expectedShapes(config).keySet().forEach(name -> params.put(name, base.get(name)));
+        } else {
+            adapter.tensors().forEach((name, t) -> params.put(name, inDataType(t)));
         }
         this.trainable = Collections.unmodifiableMap(params);
+    }
+
+    /** bf16 and fp16 frozen weights stay as they are (half of fp32's memory); widening them is exact. */
+    private boolean keptNarrow(INDArray w) {
+        return (w.dataType() == DataType.BFLOAT16 || w.dataType() == DataType.HALF) && dataType != w.dataType();
     }
 
     private INDArray inDataType(INDArray w) {
@@ -111,14 +136,14 @@ public final class LlamaModel {
         return trainable;
     }
 
-    /** The forward graph (its gradient function is {@code getFunction("grad")}); for tests of its sessions. */
-    org.nd4j.autodiff.samediff.SameDiff sameDiff() {
-        return graph.sameDiff();
-    }
-
-    /** When SameDiff's dead native buffers are handed back (see {@link NativeMemoryPolicy}). */
+    /** When the layers' dead native buffers are handed back (see {@link NativeMemoryPolicy}). */
     public NativeMemoryPolicy nativeMemory() {
         return nativeMemory;
+    }
+
+    /** The layer graphs (each with its gradient function {@code getFunction("grad")}); for tests of their sessions. */
+    List<org.nd4j.autodiff.samediff.SameDiff> graphs() {
+        return List.of(attentionInput.sameDiff(), layerOutput.sameDiff(), finalNorm.sameDiff());
     }
 
     /** Shorthand for {@code nativeMemory().setCollectionThreshold(bytes)}. */
@@ -128,32 +153,12 @@ public final class LlamaModel {
 
     /** Forward pass of one chunk without gradients (SeCO/SpaCO pass 1, evaluation). */
     public ChunkForward forward(ChunkInput in, KeyValues past, boolean withLogits) {
-        Map<String, INDArray> feed = feeds.forward(in, past);
-        List<String> outputs = new ArrayList<>();
-        outputs.add(LlamaChunkGraph.LOSS);
-        if (withLogits) {
-            outputs.add(LlamaChunkGraph.LOGITS);
-        }
-        for (int l = 0; l < config.numHiddenLayers(); l++) {
-            outputs.add(LlamaChunkGraph.presentKey(l));
-            outputs.add(LlamaChunkGraph.presentValue(l));
-        }
-        CallScopedSession.of(graph.sameDiff());
-        Map<String, INDArray> out = graph.sameDiff().output(feed, outputs);
-        int layers = config.numHiddenLayers();
-        INDArray[] k = new INDArray[layers];
-        INDArray[] v = new INDArray[layers];
-        for (int l = 0; l < layers; l++) {
-            // dup: arrays handed out by a SameDiff session may be recycled by its next call
-            k[l] = out.get(LlamaChunkGraph.presentKey(l)).dup();
-            v[l] = out.get(LlamaChunkGraph.presentValue(l)).dup();
-        }
-        INDArray logits = withLogits
-                ? out.get(LlamaChunkGraph.LOGITS).reshape(batch, in.length(), config.vocabSize()).dup()
-                : null;
-        double loss = out.get(LlamaChunkGraph.LOSS).getDouble(0);
+        ChunkFeed.Prepared chunk = feeds.prepare(in, past);
+        Sweep sweep = forwardSweep(chunk, past, false);
+        LmHeadLoss.Result head = head(sweep.last(), chunk, false, null, withLogits);
+        INDArray logits = withLogits ? head.logits().reshape(batch, in.length(), config.vocabSize()) : null;
         nativeMemory.afterForward();
-        return new ChunkForward(loss, new KeyValues(k, v), logits);
+        return new ChunkForward(head.loss(), sweep.present(), logits);
     }
 
     /**
@@ -165,40 +170,144 @@ public final class LlamaModel {
      */
     public ChunkBackward backward(ChunkInput in, KeyValues past, KeyValues presentGrad,
                                   Map<String, INDArray> gradientSink) {
-        Map<String, INDArray> feed = feeds.forward(in, past);
-        feeds.addPresentGrad(feed, presentGrad, in.length());
-        boolean hasPast = past.length() > 0;
-        List<String> wanted = new ArrayList<>(graph.trainableNames());
-        if (fullFineTuning) {
-            wanted.add(LlamaChunkGraph.INPUTS_EMBEDS);
-        }
-        if (hasPast) {
-            for (int l = 0; l < config.numHiddenLayers(); l++) {
-                wanted.add(LlamaChunkGraph.pastKey(l));
-                wanted.add(LlamaChunkGraph.pastValue(l));
-            }
-        }
-        Map<String, INDArray> grads = gradientFunction().run(feed, LlamaChunkGraph.LOSS, wanted);
-        for (String name : graph.trainableNames()) {
-            addInto(gradientSink, name, grads.get(name));
-        }
-        if (fullFineTuning) {
-            scatterAddEmbeddingGradient(in.tokens(), grads.get(LlamaChunkGraph.INPUTS_EMBEDS), gradientSink);
-        }
-        KeyValues pastGrads = null;
-        if (hasPast) {
-            int layers = config.numHiddenLayers();
-            INDArray[] k = new INDArray[layers];
-            INDArray[] v = new INDArray[layers];
-            for (int l = 0; l < layers; l++) {
-                k[l] = grads.get(LlamaChunkGraph.pastKey(l)).dup();
-                v[l] = grads.get(LlamaChunkGraph.pastValue(l)).dup();
-            }
-            pastGrads = new KeyValues(k, v);
-        }
-        double loss = grads.get(LlamaChunkGraph.LOSS).getDouble(0);
-        nativeMemory.afterBackward();
+        KeyValues pastGrads = past.length() > 0 ? KeyValues.zeros(config, batch, past.length(), dataType) : null;
+        double loss = backward(in, past, presentGrad, gradientSink, pastGrads);
         return new ChunkBackward(loss, pastGrads);
+    }
+
+    /**
+     * As {@link #backward(ChunkInput, KeyValues, KeyValues, Map)}, with the gradient for the past K/V ADDED into
+     * {@code pastGradSink} (e.g. views of SeCO's accumulated buffer; ignored when there is no past), so no
+     * past-sized array is allocated per chunk; returns the chunk's loss.
+     */
+    public double backward(ChunkInput in, KeyValues past, KeyValues presentGrad, Map<String, INDArray> gradientSink,
+                           KeyValues pastGradSink) {
+        ChunkFeed.Prepared chunk = feeds.prepare(in, past);
+        Sweep sweep = forwardSweep(chunk, past, true);
+        INDArray headGrad = !fullFineTuning ? null : gradientSink.computeIfAbsent(
+                config.tieWordEmbeddings() ? LlamaTensorLayout.EMBED_TOKENS : LlamaTensorLayout.LM_HEAD,
+                name -> Nd4j.create(dataType, config.vocabSize(), config.hiddenSize()));
+        LmHeadLoss.Result head = head(sweep.last(), chunk, true, headGrad, false);
+
+        Map<String, INDArray> normFeed = weightFeed(finalNorm, 0);
+        normFeed.put(FinalNormGraph.HIDDEN, sweep.last());
+        normFeed.put(LayerGraph.gradientOf(FinalNormGraph.NORMED), head.inputGrad());
+        Map<String, INDArray> normGrads = finalNorm.backward(normFeed);
+        addTrainableGradients(finalNorm, 0, normGrads, gradientSink);
+        INDArray hiddenGrad = normGrads.get(FinalNormGraph.HIDDEN).dup();
+
+        int layers = config.numHiddenLayers();
+        boolean hasPast = past.length() > 0;
+        if (hasPast && pastGradSink == null) {
+            throw new IllegalArgumentException("a chunk with a past needs somewhere to put the past's gradient");
+        }
+        for (int l = layers - 1; l >= 0; l--) {
+            SavedLayer saved = sweep.saved()[l];
+            Map<String, INDArray> outFeed = weightFeed(layerOutput, l);
+            outFeed.put(LayerOutputGraph.HIDDEN, saved.input());
+            outFeed.put(LayerOutputGraph.CONTEXT, saved.attention().context());
+            outFeed.put(LayerGraph.gradientOf(LayerOutputGraph.OUT), hiddenGrad);
+            Map<String, INDArray> outGrads = layerOutput.backward(outFeed);
+            addTrainableGradients(layerOutput, l, outGrads, gradientSink);
+
+            BlockwiseAttention.Gradients att = attention.backward(saved.query(), pastKey(past, l),
+                    pastValue(past, l), saved.key(), saved.value(), saved.attention(),
+                    outGrads.get(LayerOutputGraph.CONTEXT), chunk.ranges(),
+                    hasPast ? pastGradSink.keys()[l] : null, hasPast ? pastGradSink.values()[l] : null);
+            if (presentGrad != null) {
+                att.key().addi(inDataType(presentGrad.keys()[l]));
+                att.value().addi(inDataType(presentGrad.values()[l]));
+            }
+            Map<String, INDArray> inFeed = weightFeed(attentionInput, l);
+            inFeed.put(AttentionInputGraph.HIDDEN, saved.input());
+            inFeed.putAll(chunk.rotaryTables());
+            inFeed.put(LayerGraph.gradientOf(AttentionInputGraph.QUERY), att.query());
+            inFeed.put(LayerGraph.gradientOf(AttentionInputGraph.KEY), att.key());
+            inFeed.put(LayerGraph.gradientOf(AttentionInputGraph.VALUE), att.value());
+            Map<String, INDArray> inGrads = attentionInput.backward(inFeed);
+            addTrainableGradients(attentionInput, l, inGrads, gradientSink);
+
+            hiddenGrad = outGrads.get(LayerOutputGraph.HIDDEN).add(inGrads.get(AttentionInputGraph.HIDDEN));
+        }
+        if (fullFineTuning) {
+            scatterAddEmbeddingGradient(in.tokens(), hiddenGrad, gradientSink);
+        }
+        nativeMemory.afterBackward();
+        return head.loss();
+    }
+
+    /** One layer's state a backward pass needs from the forward sweep (the rest is recomputed). */
+    private record SavedLayer(INDArray input, INDArray query, INDArray key, INDArray value,
+                              BlockwiseAttention.Output attention) {
+    }
+
+    /** The forward sweep's result: the last layer's output, the chunk's K/V, and (for a backward) each layer's state. */
+    private record Sweep(INDArray last, KeyValues present, SavedLayer[] saved) {
+    }
+
+    private Sweep forwardSweep(ChunkFeed.Prepared chunk, KeyValues past, boolean keep) {
+        int layers = config.numHiddenLayers();
+        INDArray[] keys = new INDArray[layers];
+        INDArray[] values = new INDArray[layers];
+        SavedLayer[] saved = keep ? new SavedLayer[layers] : null;
+        INDArray h = chunk.embeddings();
+        for (int l = 0; l < layers; l++) {
+            Map<String, INDArray> inFeed = weightFeed(attentionInput, l);
+            inFeed.put(AttentionInputGraph.HIDDEN, h);
+            inFeed.putAll(chunk.rotaryTables());
+            Map<String, INDArray> qkv = attentionInput.output(inFeed,
+                    List.of(AttentionInputGraph.QUERY, AttentionInputGraph.KEY, AttentionInputGraph.VALUE));
+            // dup: arrays handed out by a SameDiff session may be recycled by its next call
+            INDArray q = qkv.get(AttentionInputGraph.QUERY).dup();
+            keys[l] = qkv.get(AttentionInputGraph.KEY).dup();
+            values[l] = qkv.get(AttentionInputGraph.VALUE).dup();
+            BlockwiseAttention.Output att = attention.forward(q, pastKey(past, l), pastValue(past, l), keys[l],
+                    values[l], chunk.ranges());
+            Map<String, INDArray> outFeed = weightFeed(layerOutput, l);
+            outFeed.put(LayerOutputGraph.HIDDEN, h);
+            outFeed.put(LayerOutputGraph.CONTEXT, att.context());
+            INDArray next = layerOutput.output(outFeed, List.of(LayerOutputGraph.OUT)).get(LayerOutputGraph.OUT).dup();
+            if (keep) {
+                saved[l] = new SavedLayer(h, q, keys[l], values[l], att);
+            }
+            h = next;
+        }
+        return new Sweep(h, new KeyValues(keys, values), saved);
+    }
+
+    /** Final norm and LM head + loss on the last layer's output. */
+    private LmHeadLoss.Result head(INDArray last, ChunkFeed.Prepared chunk, boolean backward, INDArray headGrad,
+                                  boolean withLogits) {
+        Map<String, INDArray> normFeed = weightFeed(finalNorm, 0);
+        normFeed.put(FinalNormGraph.HIDDEN, last);
+        INDArray normed = finalNorm.output(normFeed, List.of(FinalNormGraph.NORMED)).get(FinalNormGraph.NORMED);
+        return lmHeadLoss.run(normed, lmHead, chunk.labels(), chunk.lossWeights(), backward, headGrad, withLogits);
+    }
+
+    private INDArray pastKey(KeyValues past, int layer) {
+        return past.length() == 0 ? null : inDataType(past.keys()[layer]);
+    }
+
+    private INDArray pastValue(KeyValues past, int layer) {
+        return past.length() == 0 ? null : inDataType(past.values()[layer]);
+    }
+
+    /** A graph's weight placeholders for {@code layer}: trainable arrays as they are, frozen ones widened. */
+    private Map<String, INDArray> weightFeed(LayerGraph graph, int layer) {
+        Map<String, INDArray> feed = new HashMap<>();
+        graph.tensorNames(layer).forEach((placeholder, name) -> {
+            INDArray t = trainable.get(name);
+            feed.put(placeholder, t != null ? t : widening.widened(placeholder, base.get(name)));
+        });
+        return feed;
+    }
+
+    private void addTrainableGradients(LayerGraph graph, int layer, Map<String, INDArray> grads,
+                                       Map<String, INDArray> sink) {
+        Map<String, String> names = graph.tensorNames(layer);
+        for (String placeholder : graph.trainable()) {
+            addInto(sink, names.get(placeholder), grads.get(placeholder));
+        }
     }
 
     private void addInto(Map<String, INDArray> sink, String name, INDArray grad) {
@@ -235,20 +344,5 @@ public final class LlamaModel {
                 .addBooleanArguments(true)   // lock: one thread, rows in order
                 .callInplace(true)
                 .build());
-    }
-
-    private GradientFunction gradientFunction() {
-        if (gradientFunction == null) {
-            List<String> placeholders = new ArrayList<>();
-            if (fullFineTuning) {
-                placeholders.add(LlamaChunkGraph.INPUTS_EMBEDS);
-            }
-            for (int l = 0; l < config.numHiddenLayers(); l++) {
-                placeholders.add(LlamaChunkGraph.pastKey(l));
-                placeholders.add(LlamaChunkGraph.pastValue(l));
-            }
-            gradientFunction = new GradientFunction(graph.sameDiff(), placeholders);
-        }
-        return gradientFunction;
     }
 }

@@ -45,6 +45,11 @@ public enum LlamaProjection {
         return modulePath(layer) + ".weight";
     }
 
+    /** The Hugging Face name of the bias, e.g. "model.layers.3.self_attn.q_proj.bias" ([out]; Qwen2's q/k/v only). */
+    public String biasName(int layer) {
+        return modulePath(layer) + ".bias";
+    }
+
     public int inFeatures(LlamaConfig config) {
         return in.applyAsInt(config);
     }

@@ -13,19 +13,26 @@ import java.util.Locale;
  * it needs and what to change, instead of allocating for minutes and dying of an OutOfMemoryError. Every size is
  * a long built with checked arithmetic: a value that would overflow 2^63 bytes is reported as such.
  *
- * <p>The estimate is deliberately simple (it counts the large arrays, not SameDiff's transient buffers) and is a
- * lower bound of what the run needs; it refuses a run only when even that does not fit.
+ * <p>The estimate counts the large arrays of the layer-wise chunk step and a fixed runtime footprint; it is
+ * calibrated against measured peaks (docs/performance.md) and refuses a run that does not fit.
  *
  * @param parameters  every weight of the model
  * @param trainable   the weights that receive gradients and optimizer moments (all, or the LoRA adapter's)
  * @param weightBytes the model's weights
  * @param optimizerBytes gradients, the accumulated gradient, and AdamW's two moments of the trainable weights
  * @param kvCacheBytes   keys and values of every layer for the whole sequence (and their gradients for seco/spaco)
- * @param activationBytes one chunk's activations through every layer (the whole sequence for full), logits included
+ * @param activationBytes one chunk's working set (the whole sequence for full) and the runtime's footprint
  * @param largestTensor  elements of the largest single weight tensor
  */
 public record MemoryEstimate(long parameters, long trainable, long weightBytes, long optimizerBytes, long kvCacheBytes,
                              long activationBytes, long largestTensor) {
+
+    /** Keys per attention block and the vocabulary/weight blocks of the LM head (as in the model package). */
+    static final long ATTENTION_BLOCK_KEYS = 512;
+    static final long LOGIT_BLOCK_ENTRIES = 4L << 20;
+    static final long WEIGHT_BLOCK_ENTRIES = 16L << 20;
+    /** The JVM, ND4J's native libraries and thread pools, SameDiff's array caches: measured resident at idle. */
+    static final long RUNTIME_BYTES = 600L << 20;
 
     /** Java arrays (the random initialisation, safetensors reads) hold at most this many elements. */
     static final long MAX_ARRAY_ELEMENTS = Integer.MAX_VALUE - 8;
@@ -35,13 +42,32 @@ public record MemoryEstimate(long parameters, long trainable, long weightBytes, 
     }
 
     /**
-     * @param bytesPerValue 4 (float32) or 8 (float64)
-     * @param lora          the adapter, or null for full fine-tuning
-     * @param fullBackprop  plain back-propagation (activations of the whole sequence) rather than chunk-wise
-     * @throws ArithmeticException if a size exceeds 2^63
+     * As {@link #of(LlamaConfig, LoraConfig, int, int, long, long, long, boolean)} with frozen weights held in the
+     * compute dtype (an fp32 or fp64 checkpoint).
      */
     public static MemoryEstimate of(LlamaConfig c, LoraConfig lora, int bytesPerValue, long batch, long seqLen,
                                     long chunk, boolean fullBackprop) {
+        return of(c, lora, bytesPerValue, bytesPerValue, batch, seqLen, chunk, fullBackprop);
+    }
+
+    /**
+     * The memory of a run as the layer-wise chunk step spends it (ai.chunkwise.train.model.LlamaModel): the
+     * weights (frozen ones in their checkpoint dtype, plus one layer and one LM-head block widened to the compute
+     * dtype), the trainable tensors with their gradients and AdamW state, the K/V cache of the whole sequence (and
+     * its gradient buffer for seco/spaco), and the working set of one chunk: what each layer keeps for the
+     * backward, one layer's recomputed activations, one attention block of scores per KV head, one vocabulary
+     * block of logits. Plus the JVM and ND4J's own footprint. Calibrated against measured peaks
+     * (docs/performance.md, "Memory estimate").
+     *
+     * @param bytesPerValue       4 (float32) or 8 (float64): the compute dtype
+     * @param frozenBytesPerValue bytes per value of frozen base weights as loaded (2 for a bf16/fp16 checkpoint
+     *                            kept as it is under LoRA); ignored for full fine-tuning
+     * @param lora                the adapter, or null for full fine-tuning
+     * @param fullBackprop        plain back-propagation (the whole sequence as one chunk) rather than chunk-wise
+     * @throws ArithmeticException if a size exceeds 2^63
+     */
+    public static MemoryEstimate of(LlamaConfig c, LoraConfig lora, int bytesPerValue, int frozenBytesPerValue,
+                                    long batch, long seqLen, long chunk, boolean fullBackprop) {
         long h = c.hiddenSize();
         long q = mul(c.numAttentionHeads(), c.headDim());
         long kv = mul(c.numKeyValueHeads(), c.headDim());
@@ -52,28 +78,37 @@ public record MemoryEstimate(long parameters, long trainable, long weightBytes, 
         long embeddings = mul(vocab, h);
         long params = add(add(mul(layers, perLayer), h), c.tieWordEmbeddings() ? embeddings : mul(2, embeddings));
         long largest = Math.max(embeddings, Math.max(mul(h, inter), Math.max(mul(h, q), mul(h, kv))));
+        long b = bytesPerValue;
         long trainable = params;
+        long weights = mul(params, b);
+        long optimizer = mul(mul(4, trainable), b);   // gradient, accumulated gradient, first and second moment
         if (lora != null) {
             long perLayerLora = 0;
             for (LlamaProjection p : lora.projections()) {
                 perLayerLora = add(perLayerLora, mul(lora.rank(), add(p.inFeatures(c), p.outFeatures(c))));
             }
             trainable = mul(layers, perLayerLora);
+            weights = mul(params, frozenBytesPerValue);
+            if (frozenBytesPerValue < bytesPerValue) {   // one layer and one LM-head block widened at a time
+                weights = add(weights, mul(add(perLayer, Math.min(embeddings, WEIGHT_BLOCK_ENTRIES)), b));
+            }
+            optimizer = mul(mul(5, trainable), b);      // the adapter itself, then as above
         }
-        long b = bytesPerValue;
-        long weights = mul(params, b);
-        long optimizer = mul(mul(4, trainable), b);   // gradient, accumulated gradient, first and second moment
         long tokens = fullBackprop ? seqLen : Math.min(chunk, seqLen);
         long kvCache = mul(mul(mul(layers, 2), mul(batch, seqLen)), mul(kv, b));
         if (!fullBackprop) {
             kvCache = mul(kvCache, 2);   // the K/V gradients that flow back to earlier chunks
         }
         long rows = mul(batch, tokens);
-        // per token and layer: residual stream, norms, q/k/v/o, MLP gate/up/act/down (forward values + gradients)
-        long perTokenLayer = add(add(mul(8, h), mul(2, q)), add(mul(4, kv), mul(4, inter)));
-        long scores = mul(mul(3, c.numAttentionHeads()), mul(rows, seqLen));   // scores, softmax, its gradient
-        long activations = mul(mul(layers, add(mul(rows, perTokenLayer), scores)), b);
-        activations = add(activations, mul(mul(3, rows), mul(vocab, b)));   // logits, log-softmax, gradient
+        // kept per layer for the backward: its input, queries, own K/V, attention output, log-sum-exp
+        long keptPerRow = add(add(h, mul(2, q)), add(mul(2, kv), c.numAttentionHeads()));
+        // one layer recomputed inside its gradient call: norms, projections, RoPE tables, SwiGLU, with gradients
+        long layerPerRow = add(add(mul(10, h), mul(6, q)), add(mul(6, kv), mul(8, inter)));
+        long attentionBlocks = mul(mul(2, mul(batch, c.numAttentionHeads())), mul(tokens, ATTENTION_BLOCK_KEYS));
+        long logitBlock = Math.min(mul(rows, vocab), LOGIT_BLOCK_ENTRIES);
+        long activations = mul(add(add(mul(rows, add(mul(layers, keptPerRow), layerPerRow)), attentionBlocks),
+                mul(2, logitBlock)), b);
+        activations = add(activations, RUNTIME_BYTES);
         return new MemoryEstimate(params, trainable, weights, optimizer, kvCache, activations, largest);
     }
 

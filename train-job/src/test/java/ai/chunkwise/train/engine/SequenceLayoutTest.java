@@ -59,6 +59,20 @@ class SequenceLayoutTest {
     }
 
     @Test
+    void aSlidingWindowLimitsThePast() {
+        long[][] tokens = {{1, 2, 3, 4, 5, 6, 7, 8, 9, 10}};
+        SequenceLayout window3 = new SequenceLayout(Batch.of(tokens), 3);
+        assertEquals(0, window3.pastStart(0));
+        assertEquals(0, window3.pastStart(2));                       // query 2 sees keys 0..2
+        assertEquals(4, window3.pastStart(6));                       // query 6 sees keys 4..6 only
+        assertEquals(0, new SequenceLayout(Batch.of(tokens)).pastStart(6));
+        // a document start after the window's start still cuts it
+        Batch docs = new Batch(tokens, null, new int[][]{{0, 5}});
+        assertEquals(5, new SequenceLayout(docs, 3).pastStart(6));
+        assertEquals(6, new SequenceLayout(docs, 3).pastStart(8));
+    }
+
+    @Test
     void lossMaskSelectsTargetsAndAnEmptyBatchIsRejected() {
         Batch batch = new Batch(new long[][]{{1, 2, 3, 4}}, new boolean[][]{{true, false, true, true}}, null);
         SequenceLayout layout = new SequenceLayout(batch);

@@ -51,7 +51,7 @@ class LlamaConfigTest {
             }""";
 
     private static final LlamaConfig LLAMA31 = new LlamaConfig(128256, 4096, 14336, 32, 32, 8, 128, 1e-5, 500000.0,
-            new RopeScaling("llama3", 8.0, 1.0, 4.0, 8192), false, 131072, 128000, 128001);
+            new RopeScaling.Llama3(8.0, 1.0, 4.0, 8192), false, 131072, 128000, 128001);
 
     @Test
     void readsTransformers5FormOfTheFixture() {
@@ -109,14 +109,15 @@ class LlamaConfigTest {
     @Test
     void rejectsOtherArchitecturesAndUnsupportedFeatures() throws IOException {
         assertRejected(LLAMA31_4X.replace("\"LlamaForCausalLM\"", "\"MistralForCausalLM\""), "only [\"LlamaForCausalLM\"]");
-        assertRejected(LLAMA31_4X.replace("\"model_type\": \"llama\"", "\"model_type\": \"mistral\""), "model_type \"mistral\"");
+        assertRejected(LLAMA31_4X.replace("\"model_type\": \"llama\"", "\"model_type\": \"mistral\""), "only [\"MistralForCausalLM\"]");
+        assertRejected(LLAMA31_4X.replace("\"model_type\": \"llama\"", "\"model_type\": \"falcon\""), "model_type \"falcon\"");
         assertRejected(LLAMA31_4X.replace("\"model_type\": \"llama\",", ""), "missing required key \"model_type\"");
         assertRejected(LLAMA31_4X.replace("\"attention_bias\": false", "\"attention_bias\": true"), "attention_bias");
         assertRejected(LLAMA31_4X.replace("\"mlp_bias\": false", "\"mlp_bias\": true"), "mlp_bias");
         assertRejected(LLAMA31_4X.replace("\"silu\"", "\"gelu\""), "hidden_act \"gelu\"");
         assertRejected(LLAMA31_4X.replace("\"num_key_value_heads\": 8", "\"num_key_value_heads\": 5"),
                 "not a multiple of num_key_value_heads 5");
-        assertRejected(LLAMA31_4X.replace("\"rope_type\": \"llama3\"", "\"rope_type\": \"yarn\""), "RoPE type \"yarn\"");
+        assertRejected(LLAMA31_4X.replace("\"rope_type\": \"llama3\"", "\"rope_type\": \"longrope\""), "RoPE type \"longrope\"");
         assertRejected(LLAMA31_4X.replace("\"factor\": 8.0,", ""), "missing required key \"rope_scaling.factor\"");
         assertRejected(LLAMA31_4X.replace("\"hidden_size\": 4096,", ""), "missing required key \"hidden_size\"");
         assertRejected(LLAMA31_4X.replace("\"vocab_size\": 128256", "\"vocab_size\": \"big\""), "\"vocab_size\": \"big\"");
@@ -132,9 +133,9 @@ class LlamaConfigTest {
     }
 
     @Test
-    void ropeScalingAcceptsOnlyLlama3() {
-        assertThrows(IllegalArgumentException.class, () -> new RopeScaling("linear", 2, 1, 4, 8192));
-        assertThrows(IllegalArgumentException.class, () -> new RopeScaling("llama3", 8, 4, 1, 8192));
+    void ropeScalingParametersAreChecked() {
+        assertThrows(IllegalArgumentException.class, () -> new RopeScaling.Linear(0.5));
+        assertThrows(IllegalArgumentException.class, () -> new RopeScaling.Llama3(8, 4, 1, 8192));
         assertNull(LlamaConfig.fromJson(HfFixtures.gqa().resolve("config.json")).ropeScaling());
     }
 

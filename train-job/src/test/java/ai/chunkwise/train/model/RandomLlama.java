@@ -51,6 +51,16 @@ public final class RandomLlama {
         if (!c.tieWordEmbeddings()) {
             w.put(LlamaTensorLayout.LM_HEAD, gaussian(random, 0, 0.15, c.vocabSize(), c.hiddenSize()));
         }
+        // the family's extra tensors, drawn last so a Llama's weights stay what they were
+        for (int l = 0; l < c.numHiddenLayers(); l++) {
+            for (LlamaProjection p : LlamaTensorLayout.biasedProjections(c)) {
+                w.put(p.biasName(l), gaussian(random, 0, 0.15, p.outFeatures(c)));
+            }
+            if (c.family().qkNorm()) {
+                w.put(LlamaTensorLayout.queryNorm(l), gaussian(random, 1, 0.1, c.headDim()));
+                w.put(LlamaTensorLayout.keyNorm(l), gaussian(random, 1, 0.1, c.headDim()));
+            }
+        }
         return w;
     }
 

@@ -21,7 +21,7 @@ import java.util.concurrent.Callable;
  */
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = "Run a benchmark suite and print JSON lines: methods, max-length, chunk-cost, builds, pipeline, all; "
-                + "attention-core, step-profile (not in all).",
+                + "attention-core (not in all).",
         subcommands = {GradRepeat.class, PipelineBench.class, ExperimentCommand.class, RandomModel.class,
                 LoadMemoryProbe.class},
         footer = {"", "Set OMP_NUM_THREADS=1 (and OPENBLAS_NUM_THREADS=1) on 2 cores; each measurement runs in a "
@@ -30,7 +30,7 @@ public final class BenchCommand implements Callable<Integer> {
     private static final long GIB = 1L << 30;
 
     @Option(names = "--suite", description = "methods | max-length | chunk-cost | builds | pipeline | all | "
-            + "attention-core | step-profile")
+            + "attention-core")
     String suite;
 
     @Option(names = "--python", description = "interpreter for the PyTorch baseline (default: ${DEFAULT-VALUE}, "
@@ -94,7 +94,7 @@ public final class BenchCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         if (suite == null) {
             throw new picocli.CommandLine.ParameterException(spec.commandLine(),
-                    "give --suite methods|max-length|chunk-cost|builds|pipeline|all|attention-core|step-profile, "
+                    "give --suite methods|max-length|chunk-cost|builds|pipeline|all|attention-core, "
                             + "or a subcommand (grad, tokenize)");
         }
         List<String> suites = suite.equals("all") ? List.of("methods", "chunk-cost", "max-length", "builds", "pipeline")
@@ -108,10 +108,9 @@ public final class BenchCommand implements Callable<Integer> {
                 case "pipeline" -> new PipelineSuite(this).run();
                 case "builds" -> new BuildsSuite(this).run();
                 case "attention-core" -> new AttentionCoreSuite(this).run();
-                case "step-profile" -> new StepProfileSuite(this).run();
                 default -> throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this),
                         "unknown suite '" + s + "': expected methods, max-length, chunk-cost, builds, pipeline, all, "
-                                + "attention-core or step-profile");
+                                + "attention-core");
             }
         }
         return 0;

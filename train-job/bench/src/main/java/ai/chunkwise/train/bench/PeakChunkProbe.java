@@ -1,0 +1,89 @@
+package ai.chunkwise.train.bench;
+
+import ai.chunkwise.train.checkpoint.PeftAdapter;
+import ai.chunkwise.train.memory.PeakMemory;
+import ai.chunkwise.train.model.ChunkInput;
+import ai.chunkwise.train.model.KeyValues;
+import ai.chunkwise.train.model.LlamaConfig;
+import ai.chunkwise.train.model.LlamaModel;
+import ai.chunkwise.train.model.LoraConfig;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+
+/**
+ * SeCO's memory peak of a whole sequence without running the whole sequence: a LoRA model at a real width, the
+ * K/V cache of every earlier position and the buffer of their accumulated gradients (what pass 2 holds), and the
+ * LAST chunk (the longest past) run forward and backward twice, in its own JVM. A full step at these widths takes
+ * tens of minutes on 2 cores; this takes one chunk's time. Checked against {@link RealShapeProbe}'s whole steps
+ * where those run (docs/performance.md).
+ *
+ * <p>Arguments: config.json layers tokens chunk base-dtype(bf16|fp32) lora-rank.
+ */
+public final class PeakChunkProbe {
+    private PeakChunkProbe() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        ai.chunkwise.train.backend.CpuBuild.select();
+        LlamaConfig full = LlamaConfig.fromJson(Path.of(args[0]));
+        int layers = Integer.parseInt(args[1]);
+        int tokens = Integer.parseInt(args[2]);
+        int chunk = Integer.parseInt(args[3]);
+        DataType base = args[4].equals("bf16") ? DataType.BFLOAT16 : DataType.FLOAT;
+        int rank = Integer.parseInt(args[5]);
+        LlamaConfig config = new LlamaConfig(full.vocabSize(), full.hiddenSize(), full.intermediateSize(), layers,
+                full.numAttentionHeads(), full.numKeyValueHeads(), full.headDim(), full.rmsNormEps(),
+                full.ropeTheta(), full.ropeScaling(), full.tieWordEmbeddings(),
+                Math.max(tokens, full.maxPositionEmbeddings()), full.bosTokenId(), full.eosTokenId());
+        Map<String, INDArray> weights = RealShapeProbe.randomWeights(config, base, 42);
+        PeftAdapter adapter = PeftAdapter.init(config, new LoraConfig(rank, 2.0 * rank,
+                List.of("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")), 7,
+                DataType.FLOAT);
+        long weightBytes = weights.values().stream().mapToLong(w -> w.length() * w.dataType().width()).sum();
+        LlamaModel model = new LlamaModel(config, weights, adapter, DataType.FLOAT, 1);
+        int past = tokens - chunk;
+        KeyValues cache = ChunkCostSuite.randomKv(config, past);
+        KeyValues gradients = KeyValues.zeros(config, 1, past, DataType.FLOAT);
+        KeyValues upstream = ChunkCostSuite.randomKv(config, chunk);
+        ChunkInput in = ChunkCostSuite.chunkInput(config, chunk, past, new SplittableRandom(3));
+        System.gc();
+        long residentBefore = PeakMemory.residentSetBytes();
+        ObjectNode out = new ObjectMapper().createObjectNode();
+        out.put("config", args[0]);
+        out.put("layers", layers);
+        out.put("tokens", tokens);
+        out.put("chunk", chunk);
+        out.put("base_dtype", args[4]);
+        out.put("lora_rank", rank);
+        out.put("weight_bytes", weightBytes);
+        out.put("estimate_bytes", ai.chunkwise.train.reliability.MemoryEstimate.of(config,
+                new LoraConfig(rank, 2.0 * rank, List.of("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj",
+                        "up_proj", "down_proj")), 4, base == DataType.BFLOAT16 ? 2 : 4, 1, tokens, chunk,
+                false).totalBytes());
+        out.put("rss_with_model_and_cache_bytes", residentBefore);
+        try (PeakMemory memory = PeakMemory.start()) {
+            long start = System.nanoTime();
+            for (int i = 0; i < 2; i++) {
+                model.forward(in, cache, false);
+                model.backward(in, cache, upstream, new HashMap<>(), gradients);
+            }
+            memory.close();
+            out.put("status", "ok");
+            out.put("seconds_two_chunk_steps", (System.nanoTime() - start) / 1e9);
+            out.put("peak_rss_bytes", memory.peakResidentBytes());
+            out.put("peak_heap_bytes", memory.peakHeapBytes());
+        } catch (OutOfMemoryError e) {
+            out.put("status", "out_of_memory");
+            out.put("error", String.valueOf(e.getMessage()));
+        }
+        System.out.println(ProbeRunner.RESULT_PREFIX + out);
+    }
+}

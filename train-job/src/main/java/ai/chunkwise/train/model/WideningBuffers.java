@@ -1,0 +1,34 @@
+package ai.chunkwise.train.model;
+
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * Frozen weights stay in the checkpoint's dtype (bf16 or fp16: half the memory of fp32) and are widened to the
+ * compute dtype only while they are used, into one buffer per role (and shape) reused by every layer and chunk: the model
+ * holds one layer's weights in fp32 at a time, never a second fp32 copy of the model. Widening bf16 or fp16 to
+ * fp32 or fp64 is exact, so gradients equal those of a model upcast at load.
+ */
+final class WideningBuffers {
+    private final DataType computeType;
+    private final Map<String, INDArray> buffers = new HashMap<>();
+
+    WideningBuffers(DataType computeType) {
+        this.computeType = computeType;
+    }
+
+    /** {@code tensor} itself if it is in the compute dtype, else its widened copy in the buffer for {@code role}. */
+    INDArray widened(String role, INDArray tensor) {
+        if (tensor.dataType() == computeType) {
+            return tensor;
+        }
+        INDArray buffer = buffers.computeIfAbsent(role + Arrays.toString(tensor.shape()),
+                key -> Nd4j.create(computeType, tensor.shape()));
+        return buffer.assign(tensor);
+    }
+}
