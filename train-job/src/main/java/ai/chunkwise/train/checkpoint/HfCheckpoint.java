@@ -95,8 +95,11 @@ public final class HfCheckpoint {
                 selectExpected(config, found, sourceOf, modelDir)));
     }
 
-    /** Bytes per weight once loaded: 2 for a 16-bit checkpoint kept as stored, else the compute type's width. */
-    private static int bytesPerWeight(Path modelDir, DataType floatType, FrozenWeights frozen) {
+    /**
+     * Bytes per weight of {@code modelDir}'s checkpoint once loaded (headers only): 2 for a bf16/fp16 checkpoint
+     * kept as stored, else the compute type's width (for memory estimates).
+     */
+    public static int bytesPerWeight(Path modelDir, DataType floatType, FrozenWeights frozen) {
         if (frozen == FrozenWeights.AS_STORED) {
             DataType stored = storedFloatType(modelDir);
             if (stored == DataType.BFLOAT16 || stored == DataType.HALF) {

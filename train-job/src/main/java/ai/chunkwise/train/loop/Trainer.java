@@ -534,8 +534,12 @@ public final class Trainer {
                 : s.modelPath() != null ? s.modelPath().resolve(HfCheckpoint.CONFIG_FILE) : s.initConfig();
         LlamaConfig config = LlamaConfig.fromJson(configFile);
         int bytes = s.dataType() == org.nd4j.linalg.api.buffer.DataType.DOUBLE ? 8 : 4;
-        MemoryEstimate.require(configFile.toString(), () -> MemoryEstimate.of(config, s.lora(), bytes, s.batchSize(),
-                seqLen, chunkSize, s.method() == ai.chunkwise.train.engine.Method.FULL), MemoryEstimate.availableBytes());
+        // a LoRA run's frozen base stays in its checkpoint's type (ModelSetup loads it so)
+        int frozenBytes = s.lora() != null && s.modelPath() != null
+                ? HfCheckpoint.bytesPerWeight(s.modelPath(), s.dataType(), FrozenWeights.AS_STORED) : bytes;
+        MemoryEstimate.require(configFile.toString(), () -> MemoryEstimate.of(config, s.lora(), bytes, frozenBytes,
+                s.batchSize(), seqLen, chunkSize, s.method() == ai.chunkwise.train.engine.Method.FULL),
+                MemoryEstimate.availableBytes());
     }
 
     /** The model to train and where it came from. */
