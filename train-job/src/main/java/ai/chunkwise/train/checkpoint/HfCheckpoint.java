@@ -16,9 +16,11 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 
 /**
@@ -53,32 +55,58 @@ public final class HfCheckpoint {
 
     /** Loads a checkpoint; floating-point weights are converted to {@code floatType} (FLOAT or DOUBLE). */
     public static HfCheckpoint load(Path modelDir, DataType floatType) {
+        return load(modelDir, floatType, FrozenWeights.WIDENED);
+    }
+
+    /**
+     * Loads a checkpoint tensor by tensor (each read straight into its array; no file is held in memory): F32 and
+     * F64 weights become {@code floatType} (FLOAT or DOUBLE), BF16 and F16 ones too, or stay BFLOAT16 / HALF as
+     * stored with {@link FrozenWeights#AS_STORED}. Tensors the config does not imply are not read.
+     */
+    public static HfCheckpoint load(Path modelDir, DataType floatType, FrozenWeights frozen) {
         if (!Files.isDirectory(modelDir)) {
             throw new IllegalArgumentException("model directory " + modelDir + " does not exist or is not a directory");
         }
         LlamaConfig config = LlamaConfig.fromJson(modelDir.resolve(CONFIG_FILE));
-        // before the table of expected tensors (num_hidden_layers entries) or any weight is built
-        ai.chunkwise.train.reliability.MemoryEstimate.requireWeights(modelDir.resolve(CONFIG_FILE).toString(), config,
-                floatType == DataType.DOUBLE ? 8 : 4, ai.chunkwise.train.reliability.MemoryEstimate.availableBytes());
-        Map<String, INDArray> found = new LinkedHashMap<>();
-        Map<String, Path> sourceOf = new LinkedHashMap<>();
         Path single = modelDir.resolve(WEIGHTS_FILE);
         Path index = modelDir.resolve(INDEX_FILE);
-        if (Files.isRegularFile(single)) {
-            SafeTensors.read(single, floatType).forEach((name, t) -> {
-                found.put(name, t);
-                sourceOf.put(name, single);
-            });
-        } else if (Files.isRegularFile(index)) {
-            readShards(modelDir, index, floatType, found, sourceOf);
-        } else {
+        if (!Files.isRegularFile(single) && !Files.isRegularFile(index)) {
             throw new IllegalArgumentException("model directory " + modelDir + " has neither " + WEIGHTS_FILE + " nor "
                     + INDEX_FILE + (hasPickleWeights(modelDir)
                     ? "; it has PyTorch .bin weights, which are not read (pickle): convert them to safetensors, e.g."
                       + " load with transformers and save_pretrained(dir, safe_serialization=True)" : ""));
         }
+        // before the table of expected tensors (num_hidden_layers entries) or any weight is built
+        ai.chunkwise.train.reliability.MemoryEstimate.requireWeights(modelDir.resolve(CONFIG_FILE).toString(), config,
+                bytesPerWeight(modelDir, floatType, frozen), ai.chunkwise.train.reliability.MemoryEstimate.availableBytes());
+        Set<String> expected = LlamaTensorLayout.expectedShapes(config).keySet();
+        boolean keepStored = frozen == FrozenWeights.AS_STORED;
+        Map<String, INDArray> found = new LinkedHashMap<>();
+        Map<String, Path> sourceOf = new LinkedHashMap<>();
+        if (Files.isRegularFile(single)) {
+            for (String name : SafeTensors.readDTypes(single).keySet()) {
+                sourceOf.put(name, single);
+            }
+            found.putAll(SafeTensors.read(single, floatType, keepStored, expected::contains));
+        } else {
+            readShards(modelDir, index, floatType, keepStored, expected, found, sourceOf);
+        }
         return new HfCheckpoint(config, Collections.unmodifiableMap(
                 selectExpected(config, found, sourceOf, modelDir)));
+    }
+
+    /**
+     * Bytes per weight of {@code modelDir}'s checkpoint once loaded (headers only): 2 for a bf16/fp16 checkpoint
+     * kept as stored, else the compute type's width (for memory estimates).
+     */
+    public static int bytesPerWeight(Path modelDir, DataType floatType, FrozenWeights frozen) {
+        if (frozen == FrozenWeights.AS_STORED) {
+            DataType stored = storedFloatType(modelDir);
+            if (stored == DataType.BFLOAT16 || stored == DataType.HALF) {
+                return 2;
+            }
+        }
+        return floatType == DataType.DOUBLE ? 8 : 4;
     }
 
     /**
@@ -163,8 +191,8 @@ public final class HfCheckpoint {
         return new HfCheckpoint(config, Collections.unmodifiableMap(new LinkedHashMap<>(weights)));
     }
 
-    private static void readShards(Path modelDir, Path index, DataType floatType,
-                                   Map<String, INDArray> found, Map<String, Path> sourceOf) {
+    private static void readShards(Path modelDir, Path index, DataType floatType, boolean keepStored,
+                                   Set<String> expected, Map<String, INDArray> found, Map<String, Path> sourceOf) {
         JsonNode root;
         try {
             root = JSON.readTree(index.toFile());
@@ -193,19 +221,22 @@ public final class HfCheckpoint {
                 throw new IllegalArgumentException("shard index " + index + " lists shard " + shard.getKey() + " (holding \""
                         + shard.getValue().get(0) + "\" and " + (shard.getValue().size() - 1) + " more), which does not exist");
             }
-            LinkedHashMap<String, INDArray> tensors = SafeTensors.read(file, floatType);
+            Set<String> inFile = SafeTensors.readDTypes(file).keySet();
+            Set<String> listed = new HashSet<>(shard.getValue());
             for (String name : shard.getValue()) {
-                INDArray t = tensors.remove(name);
-                if (t == null) {
+                if (!inFile.contains(name)) {
                     throw new IllegalArgumentException("shard index " + index + " places tensor \"" + name + "\" in "
                             + file + ", but that shard does not contain it");
                 }
-                found.put(name, t);
                 sourceOf.put(name, file);
             }
-            for (String stray : tensors.keySet()) {
-                LOG.warn("{}: tensor \"{}\" is not listed in {} and is ignored", file, stray, INDEX_FILE);
+            for (String stray : inFile) {
+                if (!listed.contains(stray)) {
+                    LOG.warn("{}: tensor \"{}\" is not listed in {} and is ignored", file, stray, INDEX_FILE);
+                }
             }
+            found.putAll(SafeTensors.read(file, floatType, keepStored,
+                    name -> listed.contains(name) && expected.contains(name)));
         }
     }
 
@@ -246,7 +277,7 @@ public final class HfCheckpoint {
                     + (missing.contains(LlamaTensorLayout.LM_HEAD)
                     ? "; if the LM head shares the embedding matrix, the config must say \"tie_word_embeddings\": true" : ""));
         }
-        for (String name : found.keySet()) {
+        for (String name : sourceOf.keySet()) {
             if (!expected.containsKey(name)) {
                 // e.g. rotary inv_freq buffers of old exports, or lm_head.weight next to tied embeddings
                 LOG.warn("{}: tensor \"{}\" is not part of a LlamaForCausalLM with this config and is ignored",

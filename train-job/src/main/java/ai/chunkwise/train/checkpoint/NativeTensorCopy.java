@@ -1,9 +1,11 @@
 package ai.chunkwise.train.checkpoint;
 
+import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.javacpp.DoublePointer;
 import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.javacpp.IntPointer;
 import org.bytedeco.javacpp.LongPointer;
+import org.bytedeco.javacpp.ShortPointer;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -16,7 +18,7 @@ import java.nio.channels.WritableByteChannel;
 
 /**
  * Streams tensor bytes between a file and ND4J's native memory in bounded chunks, converting the element
- * type on the way. Chunking keeps the Java heap small however large the tensor (an 8B model's embedding is
+ * type on the way (or not at all: a tensor kept in its stored type is read straight into the array). Chunking keeps the Java heap small however large the tensor (an 8B model's embedding is
  * a gigabyte), and the typed JavaCPP pointers accept 64-bit offsets where NIO buffers stop at 2 GiB.
  */
 final class NativeTensorCopy {
@@ -25,15 +27,29 @@ final class NativeTensorCopy {
     private NativeTensorCopy() {
     }
 
-    /** Reads one tensor that starts at {@code fileOffset} into a fresh c-order array of {@code target} type. */
+    /**
+     * Reads one tensor that starts at {@code fileOffset} into a fresh c-order array of {@code target} type.
+     * BFLOAT16 and HALF targets take BF16 and F16 tensors only, bit for bit.
+     */
     static INDArray read(FileChannel channel, long fileOffset, SafeTensorsHeader.Entry entry, DataType target)
             throws IOException {
+        SafeTensorsDType dtype = entry.dtype();
+        if ((target == DataType.BFLOAT16 || target == DataType.HALF) && !storedAs(dtype, target)) {
+            throw new IllegalStateException("a " + dtype + " tensor cannot be read as " + target);
+        }
         INDArray array = Nd4j.createUninitialized(target, entry.shape(), 'c');
         long count = entry.elementCount();
         if (count == 0) {
             return array;
         }
-        SafeTensorsDType dtype = entry.dtype();
+        if (storedAs(dtype, target) && ByteOrder.nativeOrder() == ByteOrder.LITTLE_ENDIAN) {
+            readRaw(channel, fileOffset, Math.multiplyExact(count, (long) dtype.bytes), array);
+            return array;
+        }
+        if (target == DataType.BFLOAT16 || target == DataType.HALF) {
+            readShorts(channel, fileOffset, count, array);
+            return array;
+        }
         ByteBuffer bytes = ByteBuffer.allocate(Math.toIntExact(Math.min(count, CHUNK_ELEMENTS) * dtype.bytes))
                 .order(ByteOrder.LITTLE_ENDIAN);
         for (long done = 0; done < count; ) {
@@ -59,6 +75,50 @@ final class NativeTensorCopy {
             done += n;
         }
         return array;
+    }
+
+    /** Whether {@code target} holds {@code dtype}'s elements with the same bits (little-endian in the file). */
+    private static boolean storedAs(SafeTensorsDType dtype, DataType target) {
+        return switch (dtype) {
+            case F32 -> target == DataType.FLOAT;
+            case F64 -> target == DataType.DOUBLE;
+            case BF16 -> target == DataType.BFLOAT16;
+            case F16 -> target == DataType.HALF;
+            case I64 -> target == DataType.LONG;
+            case I32 -> target == DataType.INT;
+        };
+    }
+
+    /**
+     * The file's bytes straight into the array's native buffer, a bounded window at a time: no Java-heap copy, and
+     * only the pages of this array become resident (the file goes through the page cache, which is not ours).
+     */
+    private static void readRaw(FileChannel channel, long fileOffset, long bytes, INDArray array) throws IOException {
+        BytePointer target = new BytePointer(array.data().addressPointer());
+        long windowBytes = (long) CHUNK_ELEMENTS * 8;
+        for (long done = 0; done < bytes; ) {
+            long n = Math.min(windowBytes, bytes - done);
+            ByteBuffer window = target.position(done).limit(done + n).asByteBuffer();
+            SafeTensorsHeader.readFully(channel, window, fileOffset + done);
+            done += n;
+        }
+    }
+
+    /** 16-bit elements where the native byte order is not the file's: decoded through Java shorts. */
+    private static void readShorts(FileChannel channel, long fileOffset, long count, INDArray array) throws IOException {
+        ByteBuffer bytes = ByteBuffer.allocate(Math.toIntExact(Math.min(count, CHUNK_ELEMENTS) * 2))
+                .order(ByteOrder.LITTLE_ENDIAN);
+        ShortPointer target = new ShortPointer(array.data().addressPointer());
+        for (long done = 0; done < count; ) {
+            int n = (int) Math.min(CHUNK_ELEMENTS, count - done);
+            bytes.clear().limit(n * 2);
+            SafeTensorsHeader.readFully(channel, bytes, fileOffset + done * 2);
+            bytes.flip();
+            short[] chunk = new short[n];
+            bytes.asShortBuffer().get(chunk);
+            target.position(done).put(chunk, 0, n);
+            done += n;
+        }
     }
 
     private static float[] decodeFloats(ByteBuffer bytes, SafeTensorsDType dtype, int n) {

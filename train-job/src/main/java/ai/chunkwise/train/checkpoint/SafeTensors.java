@@ -20,6 +20,8 @@ import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
+import java.util.function.Predicate;
 
 /**
  * Reads and writes the safetensors format (https://huggingface.co/docs/safetensors) to and from ND4J arrays.
@@ -38,14 +40,30 @@ public final class SafeTensors {
      * every error names the file and the tensor.
      */
     public static LinkedHashMap<String, INDArray> read(Path file, DataType floatType) {
+        return read(file, floatType, false, name -> true);
+    }
+
+    /**
+     * Reads the tensors of {@code file} that {@code include} accepts, in header order, one at a time straight into
+     * its native array (peak memory: the arrays returned plus a few MB). With {@code keepHalfPrecision}, BF16 and
+     * F16 tensors stay BFLOAT16 and HALF, bit for bit as stored (half the memory of a float32 copy; frozen weights
+     * need no more); F32 and F64 tensors still become {@code floatType}.
+     */
+    public static LinkedHashMap<String, INDArray> read(Path file, DataType floatType, boolean keepHalfPrecision,
+                                                       Predicate<String> include) {
         requireFloatType(floatType, "read");
         try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
             SafeTensorsHeader header = SafeTensorsHeader.read(file, channel);
             LinkedHashMap<String, INDArray> tensors = new LinkedHashMap<>();
             for (SafeTensorsHeader.Entry entry : header.entries.values()) {
+                if (!include.test(entry.name())) {
+                    continue;
+                }
                 DataType target = switch (entry.dtype()) {
                     case I64 -> DataType.LONG;
                     case I32 -> DataType.INT;
+                    case BF16 -> keepHalfPrecision ? DataType.BFLOAT16 : floatType;
+                    case F16 -> keepHalfPrecision ? DataType.HALF : floatType;
                     default -> floatType;
                 };
                 try {
@@ -91,14 +109,7 @@ public final class SafeTensors {
      * transformers refuses files without it.
      */
     public static void write(Path file, Map<String, INDArray> tensors, Map<String, String> metadata, DataType storeAs) {
-        SafeTensorsDType floatDType = switch (storeAs) {
-            case FLOAT -> SafeTensorsDType.F32;
-            case DOUBLE -> SafeTensorsDType.F64;
-            case BFLOAT16 -> SafeTensorsDType.BF16;
-            case HALF -> SafeTensorsDType.F16;
-            default -> throw new IllegalArgumentException("cannot store safetensors file " + file + " as " + storeAs
-                    + ": use FLOAT, DOUBLE, BFLOAT16 or HALF");
-        };
+        SafeTensorsDType floatDType = floatDType(file, storeAs);
         List<Prepared> prepared = new ArrayList<>();
         for (Map.Entry<String, INDArray> e : tensors.entrySet()) {
             prepared.add(prepare(file, e.getKey(), e.getValue(), floatDType));
@@ -106,6 +117,62 @@ public final class SafeTensors {
         // Widest elements first, as the reference writer does, so every tensor starts at a multiple of its width.
         prepared.sort(Comparator.comparingInt((Prepared p) -> -p.dtype.bytes));
 
+        List<Layout> layout = new ArrayList<>();
+        for (Prepared p : prepared) {
+            layout.add(new Layout(p.name, p.dtype, p.array.shape()));
+        }
+        ByteBuffer head = headerBytes(layout, metadata);
+        AtomicFiles.write(file, channel -> {
+            while (head.hasRemaining()) {
+                channel.write(head);
+            }
+            for (Prepared p : prepared) {
+                NativeTensorCopy.write(channel, p.array, p.dtype);
+            }
+        });
+    }
+
+    /**
+     * Writes a file of floating-point tensors made one at a time: {@code shapes} gives the names (in file order)
+     * and shapes, {@code tensorOf} makes each tensor when its turn comes, and it can be dropped once written, so a
+     * file larger than memory (a random-weight 8B checkpoint) needs only its largest tensor in memory. Stored as
+     * {@code storeAs} (FLOAT, DOUBLE, BFLOAT16 or HALF), atomically.
+     */
+    public static void write(Path file, LinkedHashMap<String, long[]> shapes, Map<String, String> metadata,
+                             DataType storeAs, Function<String, INDArray> tensorOf) {
+        SafeTensorsDType floatDType = floatDType(file, storeAs);
+        List<Layout> layout = new ArrayList<>();
+        shapes.forEach((name, shape) -> layout.add(new Layout(name, floatDType, shape.clone())));
+        ByteBuffer head = headerBytes(layout, metadata);
+        AtomicFiles.write(file, channel -> {
+            while (head.hasRemaining()) {
+                channel.write(head);
+            }
+            for (Layout l : layout) {
+                Prepared p = prepare(file, l.name, tensorOf.apply(l.name), floatDType);
+                if (!p.array.dataType().isFPType() || !java.util.Arrays.equals(p.array.shape(), l.shape)) {
+                    throw new IllegalArgumentException("cannot write safetensors file " + file + ": tensor \""
+                            + l.name + "\" was made as " + p.array.dataType() + " " + java.util.Arrays.toString(p.array.shape())
+                            + ", the layout says a floating-point " + java.util.Arrays.toString(l.shape));
+                }
+                NativeTensorCopy.write(channel, p.array, p.dtype);
+            }
+        });
+    }
+
+    /** One tensor's place in a file being written. */
+    private record Layout(String name, SafeTensorsDType dtype, long[] shape) {
+        long bytes() {
+            long n = dtype.bytes;
+            for (long d : shape) {
+                n = Math.multiplyExact(n, d);
+            }
+            return n;
+        }
+    }
+
+    /** The 8-byte length and the JSON header, tensors back to back in {@code layout}'s order. */
+    private static ByteBuffer headerBytes(List<Layout> layout, Map<String, String> metadata) {
         ObjectNode header = JSON.createObjectNode();
         ObjectNode meta = header.putObject(SafeTensorsHeader.METADATA_KEY);
         if (metadata != null) {
@@ -115,12 +182,12 @@ public final class SafeTensors {
             meta.put("format", "pt");
         }
         long offset = 0;
-        for (Prepared p : prepared) {
-            long bytes = p.array.length() * p.dtype.bytes;
-            ObjectNode entry = header.putObject(p.name);
-            entry.put("dtype", p.dtype.name());
+        for (Layout l : layout) {
+            long bytes = l.bytes();
+            ObjectNode entry = header.putObject(l.name);
+            entry.put("dtype", l.dtype.name());
             ArrayNode shape = entry.putArray("shape");
-            for (long d : p.array.shape()) {
+            for (long d : l.shape) {
                 shape.add(d);
             }
             entry.putArray("data_offsets").add(offset).add(offset + bytes);
@@ -134,15 +201,7 @@ public final class SafeTensors {
             head.put((byte) ' ');
         }
         head.flip();
-
-        AtomicFiles.write(file, channel -> {
-            while (head.hasRemaining()) {
-                channel.write(head);
-            }
-            for (Prepared p : prepared) {
-                NativeTensorCopy.write(channel, p.array, p.dtype);
-            }
-        });
+        return head;
     }
 
     private record Prepared(String name, INDArray array, SafeTensorsDType dtype) {
@@ -172,6 +231,17 @@ public final class SafeTensors {
             a = a.dup('c');
         }
         return new Prepared(name, a, dtype);
+    }
+
+    private static SafeTensorsDType floatDType(Path file, DataType storeAs) {
+        return switch (storeAs) {
+            case FLOAT -> SafeTensorsDType.F32;
+            case DOUBLE -> SafeTensorsDType.F64;
+            case BFLOAT16 -> SafeTensorsDType.BF16;
+            case HALF -> SafeTensorsDType.F16;
+            default -> throw new IllegalArgumentException("cannot store safetensors file " + file + " as " + storeAs
+                    + ": use FLOAT, DOUBLE, BFLOAT16 or HALF");
+        };
     }
 
     private static void requireFloatType(DataType floatType, String action) {

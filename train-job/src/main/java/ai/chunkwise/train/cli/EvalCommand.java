@@ -1,5 +1,6 @@
 package ai.chunkwise.train.cli;
 
+import ai.chunkwise.train.checkpoint.FrozenWeights;
 import ai.chunkwise.train.checkpoint.HfCheckpoint;
 import ai.chunkwise.train.checkpoint.PeftAdapter;
 import ai.chunkwise.train.data.DatasetSource;
@@ -12,6 +13,7 @@ import ai.chunkwise.train.model.LlamaModel;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.nd4j.linalg.api.buffer.DataType;
+import ai.chunkwise.train.memory.MemoryBudget;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -69,11 +71,17 @@ final class EvalCommand implements Callable<Integer> {
     @Option(names = "--dtype", description = "float32 (default) | float64")
     GradCommand.Precision dtype;
 
+    @Option(names = "--memory-limit", defaultValue = MemoryBudget.AUTO, paramLabel = "auto|SIZE",
+            description = "the memory this command may use, as train.memory.limit: auto (default: what the machine "
+                    + "has free) or a size such as 12G")
+    String memoryLimit;
+
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
     @Override
     public Integer call() {
+        MemoryBudget.parse(memoryLimit).apply();   // before ND4J starts: JavaCPP reads its limits once
         RunDefaults run = checkpoint == null ? RunDefaults.NONE : RunDefaults.of(checkpoint, adapter == null && model == null);
         Path modelDir = model != null ? model : run.model;
         Path adapterDir = adapter != null ? adapter : model == null ? run.adapter : null;
@@ -104,7 +112,7 @@ final class EvalCommand implements Callable<Integer> {
         // streamed in dataset order, one batch of rows in memory; each shard verified when first read
         try (DatasetSource sequences = DatasetSource.open(data, HadoopEnvironment.configuration(), limit, true)) {
             checkTokenizer(data, sequences, modelDir, tokenizerChecked);   // before the weights are loaded
-            HfCheckpoint hf = HfCheckpoint.load(modelDir, dt);
+            HfCheckpoint hf = HfCheckpoint.load(modelDir, dt, FrozenWeights.forRun(adapterDir != null));
             PeftAdapter lora = adapterDir == null ? null : PeftAdapter.load(adapterDir, dt);
             sequences.requireFits(hf.config(), modelDir.toString());
             chunk = chunkWanted == 0 ? sequences.header().chunkSize() : chunkWanted;

@@ -1,5 +1,6 @@
 package ai.chunkwise.train.cli;
 
+import ai.chunkwise.train.checkpoint.FrozenWeights;
 import ai.chunkwise.train.checkpoint.HfCheckpoint;
 import ai.chunkwise.train.checkpoint.PeftAdapter;
 import ai.chunkwise.train.checkpoint.SafeTensors;
@@ -17,6 +18,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
+import ai.chunkwise.train.memory.MemoryBudget;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -89,17 +91,23 @@ final class GradCommand implements Callable<Integer> {
                     + "release SameDiff's native buffers (default 0: after every chunk)")
     long gcThresholdMb;
 
+    @Option(names = "--memory-limit", defaultValue = MemoryBudget.AUTO, paramLabel = "auto|SIZE",
+            description = "the memory this command may use, as train.memory.limit: auto (default: what the machine "
+                    + "has free) or a size such as 12G")
+    String memoryLimit;
+
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
     @Override
     public Integer call() {
+        MemoryBudget.parse(memoryLimit).apply();   // before ND4J starts: JavaCPP reads its limits once
         validateOptions();
         PeakMemory memory = PeakMemory.start();
         try (memory) {
             long t0 = System.nanoTime();
             DataType dt = dtype.dataType;
-            HfCheckpoint checkpoint = HfCheckpoint.load(model, dt);
+            HfCheckpoint checkpoint = HfCheckpoint.load(model, dt, FrozenWeights.forRun(adapter != null));
             PeftAdapter lora = adapter == null ? null : PeftAdapter.load(adapter, dt);
             long[][] tokens = InputIdsFile.read(input);
             LlamaModel llama = new LlamaModel(checkpoint.config(), checkpoint.weights(), lora, dt, tokens.length);

@@ -3,6 +3,8 @@ package ai.chunkwise.train.cli;
 import ai.chunkwise.train.backend.CpuBuild;
 import ai.chunkwise.train.backend.GpuSupportCheck;
 import ai.chunkwise.pipeline.cli.ChunkwiseVersion;
+import ai.chunkwise.train.memory.MemoryBudget;
+import ai.chunkwise.train.memory.OutOfMemory;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -63,7 +65,24 @@ public final class TrainCli implements Callable<Integer> {
     /** The configured picocli command line (also what the tests drive). */
     public static CommandLine commandLine() {
         CommandLine cli = new CommandLine(new TrainCli());
+        // an OutOfMemoryError is an Error, which picocli passes through instead of to the exception handler
+        cli.setExecutionStrategy(parseResult -> {
+            try {
+                return new CommandLine.RunLast().execute(parseResult);
+            } catch (Error e) {
+                OutOfMemoryError oom = OutOfMemory.find(e).orElseThrow(() -> e);
+                parseResult.commandSpec().commandLine().getErr().println("error: "
+                        + OutOfMemory.message(oom, MemoryBudget.current()));
+                return OutOfMemory.EXIT_CODE;
+            }
+        });
         cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
+            // out of memory, wrapped (ND4J wraps native failures): the budget and what to change, not a stack trace
+            if (OutOfMemory.find(e).isPresent()) {
+                commandLine.getErr().println("error: " + OutOfMemory.message(OutOfMemory.find(e).get(),
+                        MemoryBudget.current()));
+                return OutOfMemory.EXIT_CODE;
+            }
             // a bad input is the user's to fix: print the message that names it, not a stack trace
             if (e instanceof ai.chunkwise.train.reliability.TrainingDivergedException) {
                 commandLine.getErr().println("error: " + e.getMessage());

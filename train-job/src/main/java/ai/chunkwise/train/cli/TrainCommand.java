@@ -90,6 +90,7 @@ final class TrainCommand implements Callable<Integer> {
         }
         overrides.putAll(set);   // explicit --set wins
         TrainSettings settings = TrainSettings.load(conf, overrides);
+        settings.memory().apply();   // before ND4J starts: JavaCPP reads its limits once
         ObjectNode report = new Trainer(settings, System.out).run(resume,
                 stopAtStep == null ? Long.MAX_VALUE : stopAtStep, forceResumeWithChanges);
         System.out.println(report.toString());

@@ -8,6 +8,7 @@ import ai.chunkwise.train.engine.Method;
 import ai.chunkwise.train.data.SourceSpec;
 import ai.chunkwise.train.engine.SpacoSampling;
 import ai.chunkwise.train.storage.RemoteOutput;
+import ai.chunkwise.train.memory.MemoryBudget;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
 import ai.chunkwise.pipeline.config.ConfFiles;
@@ -42,7 +43,7 @@ public record TrainSettings(
         int batchSize, int accumulationSteps, long steps,
         Path output, long checkpointEvery, int keepCheckpoints, long logEvery, long maxNonFiniteSteps,
         boolean checkTokenizer, String saveDtype, long saveMaxShardBytes,
-        String rendered, EvalSettings eval, String outputLocation) {
+        String rendered, EvalSettings eval, String outputLocation, MemoryBudget memory) {
 
     /** Whether train.output is on a non-local Hadoop file system ({@link #output} is then a local staging directory). */
     public boolean remoteOutput() {
@@ -158,7 +159,7 @@ public record TrainSettings(
                 nonNegative(root, "train.max-nonfinite-steps"),
                 d.getBoolean("check-tokenizer"), t.getString("save.dtype"), t.getBytes("save.max-shard-size"),
                 root.withOnlyPath("train").root().render(ConfigRenderOptions.defaults().setOriginComments(false)),
-                EvalSettings.from(t), t.getString("output"));
+                EvalSettings.from(t), t.getString("output"), MemoryBudget.of(root));
         new ModelExport(s.saveDtype, s.saveMaxShardBytes, null, null);   // validates both keys
         if (s.initStd <= 0) {
             throw new IllegalArgumentException("train.model.init-std must be > 0, got " + s.initStd);

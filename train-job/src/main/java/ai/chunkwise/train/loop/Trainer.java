@@ -4,6 +4,7 @@ import ai.chunkwise.pipeline.lock.HeldLock;
 import ai.chunkwise.pipeline.lock.OutputLock;
 import ai.chunkwise.train.checkpoint.AtomicFiles;
 import ai.chunkwise.pipeline.tokenizer.TokenizerInfo;
+import ai.chunkwise.train.checkpoint.FrozenWeights;
 import ai.chunkwise.train.checkpoint.HfCheckpoint;
 import ai.chunkwise.train.checkpoint.ModelExport;
 import ai.chunkwise.train.checkpoint.TrainedModelFiles;
@@ -538,8 +539,12 @@ public final class Trainer {
                 : s.modelPath() != null ? s.modelPath().resolve(HfCheckpoint.CONFIG_FILE) : s.initConfig();
         LlamaConfig config = LlamaConfig.fromJson(configFile);
         int bytes = s.dataType() == org.nd4j.linalg.api.buffer.DataType.DOUBLE ? 8 : 4;
-        MemoryEstimate.require(configFile.toString(), () -> MemoryEstimate.of(config, s.lora(), bytes, s.batchSize(),
-                seqLen, chunkSize, s.method() == ai.chunkwise.train.engine.Method.FULL), MemoryEstimate.availableBytes());
+        // a LoRA run's frozen base stays in its checkpoint's type (ModelSetup loads it so)
+        int frozenBytes = s.lora() != null && s.modelPath() != null
+                ? HfCheckpoint.bytesPerWeight(s.modelPath(), s.dataType(), FrozenWeights.AS_STORED) : bytes;
+        MemoryEstimate.require(configFile.toString(), () -> MemoryEstimate.of(config, s.lora(), bytes, frozenBytes,
+                s.batchSize(), seqLen, chunkSize, s.method() == ai.chunkwise.train.engine.Method.FULL),
+                MemoryEstimate.availableBytes());
     }
 
     /** The model to train and where it came from. */
@@ -554,7 +559,8 @@ public final class Trainer {
                 weights = hf.weights();
                 source = s.modelPath() != null ? s.modelPath().toString() : "from scratch (" + s.initConfig() + ")";
             } else if (s.modelPath() != null) {
-                HfCheckpoint hf = HfCheckpoint.load(s.modelPath(), s.dataType());
+                // a LoRA run's base is frozen: a bf16/fp16 checkpoint stays in its own type (half of float32)
+                HfCheckpoint hf = HfCheckpoint.load(s.modelPath(), s.dataType(), FrozenWeights.forRun(s.lora() != null));
                 config = hf.config();
                 weights = hf.weights();
                 source = s.modelPath().toString();

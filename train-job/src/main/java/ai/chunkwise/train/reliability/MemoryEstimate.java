@@ -112,7 +112,10 @@ public record MemoryEstimate(long parameters, long trainable, long weightBytes, 
         return new MemoryEstimate(params, trainable, weights, optimizer, kvCache, activations, largest);
     }
 
-    /** The native memory ND4J may use: JavaCPP's limit if set, and never more than the machine has. */
+    /**
+     * The memory the run may use: JavaCPP's limit, which the trainer sets from train.memory.limit before ND4J starts
+     * (MemoryBudget), and never more than the machine has.
+     */
     public static long availableBytes() {
         long limit = Pointer.maxPhysicalBytes();
         long machine = Pointer.totalPhysicalBytes();
@@ -148,10 +151,11 @@ public record MemoryEstimate(long parameters, long trainable, long weightBytes, 
         if (total > available) {
             throw new IllegalArgumentException(String.format(Locale.ROOT, "%s: training needs about %s (%,d "
                             + "parameters: weights %s, gradients + optimizer state %s, K/V cache %s, chunk activations %s) "
-                            + "but only %s of native memory is available (-Dorg.bytedeco.javacpp.maxphysicalbytes, "
-                            + "physical RAM): use a smaller model (num_hidden_layers, hidden_size, intermediate_size), "
+                            + "but the memory budget is %s (train.memory.limit, or --memory-limit; default: what the "
+                            + "machine has free): use a smaller model (num_hidden_layers, hidden_size, intermediate_size), "
                             + "LoRA (train.lora.enabled) instead of full fine-tuning, a shorter sequence or smaller "
-                            + "train.batch-size / train.method.chunk-size, or a machine with more memory",
+                            + "train.batch-size / train.method.chunk-size, or a higher budget / a machine with more "
+                            + "memory",
                     what, gib(total), e.parameters(), gib(e.weightBytes()), gib(e.optimizerBytes()),
                     gib(e.kvCacheBytes()), gib(e.activationBytes()), gib(available)));
         }

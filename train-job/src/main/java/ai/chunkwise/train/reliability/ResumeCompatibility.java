@@ -24,7 +24,8 @@ public final class ResumeCompatibility {
             "train.steps",                 // a longer (or shorter) run; note the cosine schedule is stretched with it
             "train.output",                // the same directory, reached by another path
             "train.checkpoint-every", "train.keep-checkpoints", "train.log-every", "train.max-nonfinite-steps",
-            "train.data.verify-checksums", "train.model.gc-threshold-mb");
+            "train.data.verify-checksums", "train.model.gc-threshold-mb",
+            "train.memory.limit");            // another machine, or more memory: the same computation
     /** Keys naming content by path: a different path to the same content (by fingerprint) is no change. */
     static final Set<String> CONTENT_KEYS = Set.of("train.data.dataset", "train.data.sources", "train.model.init-config", "train.model.path");
 

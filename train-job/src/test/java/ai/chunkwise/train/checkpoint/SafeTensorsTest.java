@@ -30,6 +30,31 @@ class SafeTensorsTest {
     // ---- round trips -------------------------------------------------------------------------------------
 
     @Test
+    void tensorsMadeOneAtATimeAreWrittenInLayoutOrder() {
+        LinkedHashMap<String, long[]> shapes = new LinkedHashMap<>();
+        shapes.put("b", new long[] {2, 3});
+        shapes.put("a", new long[] {4});
+        Map<String, INDArray> values = Map.of(
+                "b", Nd4j.createFromArray(new float[][] {{1f, -2f, 0.5f}, {3f, 1.0078125f, -0.25f}}),
+                "a", Nd4j.createFromArray(7f, 8f, -9f, 1e-3f));
+        java.util.List<String> made = new java.util.ArrayList<>();
+        Path file = dir.resolve("streamed.safetensors");
+        SafeTensors.write(file, shapes, null, DataType.BFLOAT16, name -> {
+            made.add(name);
+            return values.get(name);
+        });
+        assertEquals(java.util.List.of("b", "a"), made);
+        LinkedHashMap<String, INDArray> back = SafeTensors.read(file, DataType.FLOAT);
+        assertEquals(java.util.List.of("b", "a"), new java.util.ArrayList<>(back.keySet()));
+        assertEquals(values.get("b"), back.get("b"));   // all exactly representable in bfloat16
+        // 1e-3 rounds to the nearest bfloat16: 0x3A83 (0.00099945068359375)
+        assertEquals(0.00099945068359375f, back.get("a").getFloat(3));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> SafeTensors.write(
+                dir.resolve("wrong.safetensors"), shapes, null, DataType.FLOAT, name -> Nd4j.zeros(DataType.FLOAT, 5)));
+        assertTrue(e.getMessage().contains("\"b\"") && e.getMessage().contains("[2, 3]"), e.getMessage());
+    }
+
+    @Test
     void float32RoundTripKeepsValuesShapesAndIntegerTypes() throws IOException {
         Map<String, INDArray> tensors = new LinkedHashMap<>();
         tensors.put("matrix", Nd4j.createFromArray(new float[][] {{1.5f, -2.25f, 3f}, {0.1f, 1e-30f, -7e20f}}));

@@ -15,12 +15,15 @@ import java.util.concurrent.Callable;
  * {@code java -jar train-job/bench/target/bench.jar --suite <name> [--quick]}: the performance benchmarks,
  * printed as one JSON object per line. Every ratio compares runs made side by side in this one invocation (these
  * machines are shared and noisy, so numbers from different runs are not compared). Subcommands: {@code grad}
- * (time a gradient method on a real checkpoint) and {@code tokenize} (the tokenize job against its raw tokenizer) and {@code experiment} (training outcomes: docs/experiments.md).
+ * (time a gradient method on a real checkpoint), {@code tokenize} (the tokenize job against its raw tokenizer),
+ * {@code experiment} (training outcomes: docs/experiments.md), {@code random-model} (a random-weight checkpoint in the
+ * shape of a conf/models/ config) and {@code load-memory} (peak memory of loading a checkpoint).
  */
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = "Run a benchmark suite and print JSON lines: methods, max-length, chunk-cost, builds, pipeline, all; "
                 + "attention-core (not in all).",
-        subcommands = {GradRepeat.class, PipelineBench.class, ExperimentCommand.class},
+        subcommands = {GradRepeat.class, PipelineBench.class, ExperimentCommand.class, RandomModel.class,
+                LoadMemoryProbe.class},
         footer = {"", "Set OMP_NUM_THREADS=1 (and OPENBLAS_NUM_THREADS=1) on 2 cores; each measurement runs in a "
                 + "child JVM that gets them."})
 public final class BenchCommand implements Callable<Integer> {

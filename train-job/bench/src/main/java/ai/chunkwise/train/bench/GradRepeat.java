@@ -1,5 +1,6 @@
 package ai.chunkwise.train.bench;
 
+import ai.chunkwise.train.checkpoint.FrozenWeights;
 import ai.chunkwise.train.checkpoint.HfCheckpoint;
 import ai.chunkwise.train.checkpoint.PeftAdapter;
 import ai.chunkwise.train.data.InputIdsFile;
@@ -71,7 +72,7 @@ final class GradRepeat implements Callable<Integer> {
         EngineSpec spec = new EngineSpec(m, chunkSize, budget, m.sampled() ? SpacoSampling.parse(sampling) : null);
         ObjectMapper json = new ObjectMapper();
         try (PeakMemory memory = PeakMemory.start()) {
-            HfCheckpoint checkpoint = HfCheckpoint.load(model, dt);
+            HfCheckpoint checkpoint = HfCheckpoint.load(model, dt, FrozenWeights.forRun(adapter != null));
             PeftAdapter lora = adapter == null ? null : PeftAdapter.load(adapter, dt);
             long[][] tokens = InputIdsFile.read(input);
             LlamaModel llama = new LlamaModel(checkpoint.config(), checkpoint.weights(), lora, dt, tokens.length);
