@@ -1,6 +1,7 @@
 package ai.chunkwise.tokenize;
 
 import ai.chunkwise.pipeline.cli.ChunkwiseVersion;
+import ai.chunkwise.pipeline.storage.Locations;
 import ai.chunkwise.tokenize.config.TokenizeSettings;
 import ai.chunkwise.tokenize.output.VersionPlan;
 import org.apache.hadoop.conf.Configuration;
@@ -9,7 +10,6 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-import java.io.File;
 import java.io.PrintWriter;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -82,8 +82,10 @@ public final class TokenizeJob implements Callable<Integer> {
     String evalOutput;
     @Option(names = "--master", paramLabel = "URL", description = "Spark master (default: spark-submit's, else local[*]).")
     String master;
-    @Option(names = "--conf", paramLabel = "FILE", description = "HOCON config file (keys under tokenize { }).")
-    File conf;
+    // a String, not a File: File turns hdfs://host:8020/x into hdfs:/host:8020/x
+    @Option(names = "--conf", paramLabel = "FILE",
+            description = "HOCON config file (keys under tokenize { }); local or any Hadoop file system path.")
+    String conf;
     @Option(names = "--verbose", description = "Print stack traces of errors.")
     boolean verbose;
 
@@ -118,7 +120,8 @@ public final class TokenizeJob implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        TokenizeSettings settings = TokenizeSettings.load(overrides(), conf);
+        java.nio.file.Path confFile = Locations.fetch("--conf", conf, new Configuration());
+        TokenizeSettings settings = TokenizeSettings.load(overrides(), confFile == null ? null : confFile.toFile());
         // every pre-flight check before Spark starts: a mistake, or nothing to do, costs no cluster resources
         TokenizePlan plan = TokenizePlan.prepare(settings, SparkSessions.hadoopConfForPreflight());
         if (plan.version().kind() == VersionPlan.Kind.NOTHING) {

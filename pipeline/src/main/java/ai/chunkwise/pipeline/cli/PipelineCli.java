@@ -2,7 +2,9 @@ package ai.chunkwise.pipeline.cli;
 
 import ai.chunkwise.pipeline.format.DatasetException;
 import ai.chunkwise.pipeline.format.DatasetInspector;
+import ai.chunkwise.pipeline.format.DatasetLocation;
 import ai.chunkwise.pipeline.runner.PipelineRunner;
+import ai.chunkwise.pipeline.storage.Locations;
 import ai.chunkwise.pipeline.runner.PipelineSettings;
 import ai.chunkwise.pipeline.runner.StepFailedException;
 import picocli.CommandLine;
@@ -86,12 +88,15 @@ public final class PipelineCli {
                     + "(keys: conf/pipeline.conf); a complete dataset is not rebuilt, training resumes.")
     static final class Run implements Callable<Integer> {
 
-        @Parameters(index = "0", paramLabel = "<pipeline.conf>", description = "Pipeline configuration (HOCON).")
-        Path conf;
+        // a String: a picocli Path would turn hdfs://host:8020/x into hdfs:/host:8020/x
+        @Parameters(index = "0", paramLabel = "<pipeline.conf>",
+                description = "Pipeline configuration (HOCON), local or any Hadoop file system path.")
+        String conf;
 
         @Override
         public Integer call() {
-            new PipelineRunner(PipelineSettings.load(conf), Path.of("").toAbsolutePath(), System.out, System.err).run();
+            Path file = Locations.fetch("<pipeline.conf>", conf, DatasetLocation.environmentConfiguration());
+            new PipelineRunner(PipelineSettings.load(file), Path.of("").toAbsolutePath(), System.out, System.err).run();
             return 0;
         }
     }

@@ -1,6 +1,7 @@
 package ai.chunkwise.train.loop;
 
 import ai.chunkwise.pipeline.config.StrictConfig;
+import ai.chunkwise.pipeline.storage.Locations;
 import ai.chunkwise.train.model.LoraConfig;
 import ai.chunkwise.train.checkpoint.ModelExport;
 import ai.chunkwise.train.engine.EngineSpec;
@@ -41,11 +42,28 @@ public record TrainSettings(
         int batchSize, int accumulationSteps, long steps,
         Path output, long checkpointEvery, int keepCheckpoints, long logEvery, long maxNonFiniteSteps,
         boolean checkTokenizer, String saveDtype, long saveMaxShardBytes,
-        String rendered, EvalSettings eval, String outputLocation) {
+        String rendered, EvalSettings eval, String outputLocation, String modelLocation) {
 
     /** Whether train.output is on a non-local Hadoop file system ({@link #output} is then a local staging directory). */
     public boolean remoteOutput() {
         return RemoteOutput.isRemote(outputLocation);
+    }
+
+    /**
+     * The base model as adapter_config.json's base_model_name_or_path records it: train.model.path as the user gave
+     * it (a remote URI as it is), an absolute path under the working directory made relative to it, so the adapter
+     * is not tied to one machine's directory layout; null when training from scratch.
+     */
+    public String baseModelName() {
+        if (modelLocation == null || Locations.isRemote(modelLocation)) {
+            return modelLocation;
+        }
+        Path given = Locations.localPath(modelLocation);
+        Path cwd = Path.of("").toAbsolutePath();
+        if (given.isAbsolute() && given.normalize().startsWith(cwd) && !given.normalize().equals(cwd)) {
+            return cwd.relativize(given.normalize()).toString();
+        }
+        return given.toString();
     }
 
     public static final String DEFAULTS_RESOURCE = "ai/chunkwise/train/train.conf";
@@ -155,7 +173,7 @@ public record TrainSettings(
                 nonNegative(root, "train.max-nonfinite-steps"),
                 d.getBoolean("check-tokenizer"), t.getString("save.dtype"), t.getBytes("save.max-shard-size"),
                 root.withOnlyPath("train").root().render(ConfigRenderOptions.defaults().setOriginComments(false)),
-                EvalSettings.from(t), t.getString("output"));
+                EvalSettings.from(t), t.getString("output"), optionalLocation(m, "path"));
         new ModelExport(s.saveDtype, s.saveMaxShardBytes, null, null);   // validates both keys
         if (s.initStd <= 0) {
             throw new IllegalArgumentException("train.model.init-std must be > 0, got " + s.initStd);
@@ -207,9 +225,15 @@ public record TrainSettings(
         return List.copyOf(out);
     }
 
+    /** A model input: a local path as it is, a remote one (hdfs://, s3a://) by a local copy ({@link Locations#fetch}). */
     private static Path optionalPath(Config c, String key) {
+        String v = optionalLocation(c, key);
+        return v == null ? null : Locations.fetch("train.model." + key, v, new org.apache.hadoop.conf.Configuration());
+    }
+
+    private static String optionalLocation(Config c, String key) {
         String v = c.getString(key).trim();
-        return v.isEmpty() ? null : Path.of(v);
+        return v.isEmpty() ? null : v;
     }
 
     /**

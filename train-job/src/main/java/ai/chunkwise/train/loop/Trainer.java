@@ -570,8 +570,7 @@ public final class Trainer {
             }
             LlamaModel model = new LlamaModel(config, weights, adapter, s.dataType(), s.batchSize());
             model.setNativeMemoryCollectionThreshold(s.gcThresholdMb() << 20);
-            String base = s.modelPath() == null ? null : s.modelPath().toAbsolutePath().toString();
-            return new ModelSetup(model, source, base);
+            return new ModelSetup(model, source, s.baseModelName());
         }
     }
 }
