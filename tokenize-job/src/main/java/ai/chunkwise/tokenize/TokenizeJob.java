@@ -1,6 +1,7 @@
 package ai.chunkwise.tokenize;
 
 import ai.chunkwise.pipeline.cli.ChunkwiseVersion;
+import ai.chunkwise.pipeline.cli.ExitCodes;
 import ai.chunkwise.pipeline.storage.Locations;
 import ai.chunkwise.tokenize.config.TokenizeSettings;
 import ai.chunkwise.tokenize.output.VersionPlan;
@@ -23,8 +24,8 @@ import java.util.concurrent.Callable;
  *   --input hdfs:///corpus/*.jsonl --format jsonl --output hdfs:///datasets/x --tokenizer tiktoken:o200k_base \
  *   --chunk-size 1024 --chunks-per-seq 8
  * </pre>
- * Exit codes: 0 done or nothing to do, 1 error (one line on stderr; --verbose adds the stack trace), 2 usage error
- * (docs/cluster.md).
+ * Exit codes ({@link ExitCodes}, README "Exit codes"): 0 done or nothing to do, 1 failed while running, 2 bad usage
+ * or input; errors are one line on stderr, --verbose adds the stack trace.
  */
 @Command(name = "tokenize-job", mixinStandardHelpOptions = true, sortOptions = false, usageHelpAutoWidth = true,
         versionProvider = ChunkwiseVersion.Provider.class,
@@ -113,13 +114,30 @@ public final class TokenizeJob implements Callable<Integer> {
                 err.println("(run with --verbose for the stack trace)");
             }
             err.flush();
-            return 1;
+            return ExitCodes.of(ErrorMessages.cause(e));
+        });
+        cli.setParameterExceptionHandler((e, args) -> {
+            PrintWriter err = e.getCommandLine().getErr();
+            err.println("tokenize-job: error: " + e.getMessage());
+            if (!CommandLine.UnmatchedArgumentException.printSuggestions(e, err)) {
+                err.println("(tokenize-job --help lists the options)");
+            }
+            err.flush();
+            return ExitCodes.BAD_INPUT;
         });
         return cli;
     }
 
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
     @Override
     public Integer call() {
+        if (spec.commandLine().getParseResult().originalArgs().isEmpty()) {
+            // no arguments: the options, like --help (and like train-job and pipeline.jar with no arguments)
+            spec.commandLine().usage(spec.commandLine().getOut());
+            return ExitCodes.OK;
+        }
         java.nio.file.Path confFile = Locations.fetch("--conf", conf, new Configuration());
         TokenizeSettings settings = TokenizeSettings.load(overrides(), confFile == null ? null : confFile.toFile());
         // every pre-flight check before Spark starts: a mistake, or nothing to do, costs no cluster resources

@@ -3,6 +3,7 @@ package ai.chunkwise.train.cli;
 import ai.chunkwise.train.backend.CpuBuild;
 import ai.chunkwise.train.backend.GpuSupportCheck;
 import ai.chunkwise.pipeline.cli.ChunkwiseVersion;
+import ai.chunkwise.pipeline.cli.ExitCodes;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -28,7 +29,8 @@ public final class TrainCli implements Callable<Integer> {
     CommandLine.Model.CommandSpec spec;
 
     @Option(names = "--verbose", scope = CommandLine.ScopeType.INHERIT,
-            description = "Show the libraries' start-up logging (ND4J, Arrow); hidden by default.")
+            description = "Print the stack trace of an error, and the libraries' start-up logging (ND4J, Arrow), "
+                    + "hidden by default.")
     boolean verbose;
 
     /** Without a subcommand: the list of commands. */
@@ -53,7 +55,7 @@ public final class TrainCli implements Callable<Integer> {
             code = commandLine().execute(args);
         } catch (IllegalStateException e) {
             System.err.println("error: " + e.getMessage());
-            code = 1;
+            code = ExitCodes.FAILED;
         }
         if (code != 0 || !ai.chunkwise.train.data.HadoopEnvironment.underSparkSubmit()) {
             System.exit(code);
@@ -64,19 +66,40 @@ public final class TrainCli implements Callable<Integer> {
     public static CommandLine commandLine() {
         CommandLine cli = new CommandLine(new TrainCli());
         cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
-            // a bad input is the user's to fix: print the message that names it, not a stack trace
-            if (e instanceof ai.chunkwise.train.reliability.TrainingDivergedException) {
-                commandLine.getErr().println("error: " + e.getMessage());
-                return 3;
+            // one line naming what to fix; the stack trace only with --verbose (or for a bug, with a hint)
+            int code = e instanceof ai.chunkwise.train.reliability.TrainingDivergedException ? ExitCodes.DIVERGED
+                    : ExitCodes.of(e);
+            boolean ours = code != ExitCodes.FAILED || e instanceof java.io.UncheckedIOException
+                    || e instanceof IllegalStateException;
+            java.io.PrintWriter err = commandLine.getErr();
+            err.println("error: " + (ours || e.getMessage() == null ? "" : e.getClass().getSimpleName() + ": ")
+                    + e.getMessage());
+            if (verbose(parseResult)) {
+                e.printStackTrace(err);
+            } else if (!ours) {
+                err.println("(run with --verbose for the stack trace)");
             }
-            if (e instanceof IllegalArgumentException || e instanceof java.io.UncheckedIOException
-                    || e instanceof ai.chunkwise.pipeline.format.DatasetException
-                    || e instanceof com.typesafe.config.ConfigException) {
-                commandLine.getErr().println("error: " + e.getMessage());
-                return 2;
+            err.flush();
+            return code;
+        });
+        cli.setParameterExceptionHandler((e, args) -> {
+            java.io.PrintWriter err = e.getCommandLine().getErr();
+            err.println("error: " + e.getMessage());
+            if (!CommandLine.UnmatchedArgumentException.printSuggestions(e, err)) {
+                err.println("(" + e.getCommandLine().getCommandSpec().qualifiedName() + " --help lists the options)");
             }
-            throw e;
+            err.flush();
+            return ExitCodes.BAD_INPUT;
         });
         return cli;
+    }
+
+    private static boolean verbose(CommandLine.ParseResult result) {
+        for (CommandLine.ParseResult r = result; r != null; r = r.subcommand()) {
+            if (r.matchedOption("--verbose") != null) {
+                return true;
+            }
+        }
+        return false;
     }
 }
