@@ -14,7 +14,8 @@ import java.util.concurrent.Callable;
 
 /**
  * {@code train --conf conf/train-*.conf [overrides]}: the training loop (conf/train.conf documents every key).
- * Prints a progress line per step and the final report as one JSON line at the end.
+ * Prints a progress line per step and a short summary with the path of report.html at the end ({@code --json}: the
+ * report as one JSON line instead).
  */
 @Command(name = "train", mixinStandardHelpOptions = true,
         description = "Train (SeCO / SpaCO / full back-propagation) with AdamW, checkpoints and exact resume.")
@@ -67,6 +68,10 @@ final class TrainCommand implements Callable<Integer> {
             description = "stop after optimizer step N (checkpointed) even if train.steps is larger, to split a run")
     Long stopAtStep;
 
+    @Option(names = "--json", description = "end with the run's report as one JSON line (report.json's content) "
+            + "instead of the short summary")
+    boolean json;
+
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
@@ -96,7 +101,7 @@ final class TrainCommand implements Callable<Integer> {
                 Locations.fetch("--conf", conf, new org.apache.hadoop.conf.Configuration()), overrides);
         ObjectNode report = new Trainer(settings, System.out).run(resume,
                 stopAtStep == null ? Long.MAX_VALUE : stopAtStep, forceResumeWithChanges);
-        System.out.println(report.toString());
+        System.out.println(json ? report.toString() : RunSummary.of(report, settings));
         return 0;
     }
 

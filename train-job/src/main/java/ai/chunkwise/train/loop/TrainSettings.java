@@ -165,12 +165,12 @@ public record TrainSettings(
                 modelPath, initConfig, wholeNumber(root, "train.model.init-seed"), m.getDouble("init-std"), dt, nonNegative(root, "train.model.gc-threshold-mb"),
                 lora, wholeNumber(root, "train.lora.seed"),
                 method, intValue("train.method.chunk-size", nonNegative(root, "train.method.chunk-size")), budget, sampling, wholeNumber(root, "train.method.seed"),
-                learningRate(root, "train.optimizer.lr", false), learningRate(root, "train.optimizer.min-lr", true), nonNegative(root, "train.optimizer.warmup-steps"), o.getDouble("beta1"),
+                learningRate(root, "train.optimizer.lr", false), learningRate(root, "train.optimizer.min-lr", true), intValue("train.optimizer.warmup-steps", nonNegative(root, "train.optimizer.warmup-steps")), o.getDouble("beta1"),
                 o.getDouble("beta2"), o.getDouble("eps"), o.getDouble("weight-decay"), maxGradNorm,
-                intValue("train.batch-size", positive(root, "train.batch-size")), intValue("train.accumulation-steps", positive(root, "train.accumulation-steps")), positive(root, "train.steps"),
-                localOutput(t.getString("output")), nonNegative(root, "train.checkpoint-every"),
-                intValue("train.keep-checkpoints", nonNegative(root, "train.keep-checkpoints")), positive(root, "train.log-every"),
-                nonNegative(root, "train.max-nonfinite-steps"),
+                intValue("train.batch-size", positive(root, "train.batch-size")), intValue("train.accumulation-steps", positive(root, "train.accumulation-steps")), intValue("train.steps", positive(root, "train.steps")),
+                localOutput(t.getString("output")), intValue("train.checkpoint-every", nonNegative(root, "train.checkpoint-every")),
+                intValue("train.keep-checkpoints", nonNegative(root, "train.keep-checkpoints")), intValue("train.log-every", positive(root, "train.log-every")),
+                intValue("train.max-nonfinite-steps", nonNegative(root, "train.max-nonfinite-steps")),
                 d.getBoolean("check-tokenizer"), t.getString("save.dtype"), t.getBytes("save.max-shard-size"),
                 root.withOnlyPath("train").root().render(ConfigRenderOptions.defaults().setOriginComments(false)),
                 EvalSettings.from(t), t.getString("output"), optionalLocation(m, "path"));
@@ -252,6 +252,7 @@ public record TrainSettings(
         return n.longValue();
     }
 
+    /** Counts (of steps, rows, ranks ...) are ints: a larger value is a typo, never a plan (2^31 steps take years). */
     private static int intValue(String key, long v) {
         if (v > Integer.MAX_VALUE) {
             throw new IllegalArgumentException("'" + key + "' is " + v + ", above the largest supported value "
