@@ -12,7 +12,8 @@ import java.util.concurrent.Callable;
 
 /**
  * Entry point of train-job.jar. Subcommands: {@code train}, {@code eval} (perplexity over a dataset), {@code grad}
- * (loss and gradients of one batch, for checking against another framework); none lists them.
+ * (loss and gradients of one batch, for checking against another framework), {@code doctor} (backend, memory and
+ * a float64 gradient check); none lists them.
  *
  * <p>Threads: ND4J reads OMP_NUM_THREADS when it loads, so it must be set in the environment of the java
  * process. On a 2-core machine OMP_NUM_THREADS=1 is faster than ND4J's default for chunk-sized work
@@ -20,7 +21,7 @@ import java.util.concurrent.Callable;
  */
 @Command(name = "train-job", mixinStandardHelpOptions = true, versionProvider = ChunkwiseVersion.Provider.class,
         description = "Chunk-wise (SeCO / SpaCO) training of Llama models on ND4J/SameDiff.",
-        subcommands = {TrainCommand.class, EvalCommand.class, GradCommand.class},
+        subcommands = {TrainCommand.class, EvalCommand.class, GradCommand.class, DoctorCommand.class},
         footer = {"", "Set OMP_NUM_THREADS (and OPENBLAS_NUM_THREADS) before starting java, e.g. "
                 + "OMP_NUM_THREADS=1 on 2 cores: ND4J reads them once, when it loads."})
 public final class TrainCli implements Callable<Integer> {
@@ -51,7 +52,9 @@ public final class TrainCli implements Callable<Integer> {
         QuietLogging.configure(args);   // before anything loads ND4J
         int code;
         try {
-            GpuSupportCheck.requireSupportedGpu();   // before ND4J loads: its CUDA build fails obscurely on new GPUs
+            if (args.length == 0 || !args[0].equals("doctor")) {   // doctor reports an unsupported GPU itself
+                GpuSupportCheck.requireSupportedGpu();   // before ND4J loads: its CUDA build fails obscurely on new GPUs
+            }
             code = commandLine().execute(args);
         } catch (IllegalStateException e) {
             System.err.println("error: " + e.getMessage());

@@ -93,15 +93,17 @@ class CommandLineContractTest {
         assertEquals("", badInput.out());
 
         // failed while running: the output's file system has no client here
-        Run failed = run(scratchRun(tmp, "unused", "--steps", "1", "--out", "s3a://bucket/runs/x").toArray(String[]::new));
+        List<String> toS3 = scratchRun(tmp, "unused", "--steps", "1");
+        toS3.set(toS3.indexOf("--out") + 1, "s3a://bucket/runs/x");
+        Run failed = run(toS3.toArray(String[]::new));
         assertEquals(1, failed.code(), failed.err());
         assertTrue(failed.err().startsWith("error: ") && failed.err().contains("s3a://bucket/runs/x"), failed.err());
     }
 
     @Test
-    void verboseAddsTheStackTrace(@TempDir Path tmp) {
-        Run quiet = run("train", "--set", "train.steps=0");
-        Run verbose = run("train", "--verbose", "--set", "train.steps=0");
+    void verboseAddsTheStackTrace(@TempDir Path tmp) throws Exception {
+        Run quiet = run(scratchRun(tmp, "q", "--set", "train.steps=0").toArray(String[]::new));
+        Run verbose = run(scratchRun(tmp, "v", "--verbose", "--set", "train.steps=0").toArray(String[]::new));
         assertEquals(2, quiet.code());
         assertEquals(2, verbose.code());
         assertTrue(quiet.err().startsWith("error: ") && quiet.err().contains("train.steps"), quiet.err());
@@ -110,9 +112,9 @@ class CommandLineContractTest {
     }
 
     @Test
-    void countsBeyondAnIntAreRefused() {
-        for (String[] args : new String[][] {{"train", "--set", "train.steps=99999999999"}, {"train", "--steps", "99999999999"}}) {
-            Run r = run(args);
+    void countsBeyondAnIntAreRefused(@TempDir Path tmp) throws Exception {
+        for (String[] more : new String[][] {{"--set", "train.steps=99999999999"}, {"--steps", "99999999999"}}) {
+            Run r = run(scratchRun(tmp, "c", more).toArray(String[]::new));
             assertEquals(2, r.code(), r.err());
             assertTrue(r.err().contains("'train.steps' is 99999999999, above the largest supported value 2147483647"),
                     r.err());
