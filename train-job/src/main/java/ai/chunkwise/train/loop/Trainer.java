@@ -560,12 +560,12 @@ public final class Trainer {
                 HfCheckpoint hf = TrainedModelFiles.loadForResume(checkpoint, CheckpointStore.MODEL_DIR, s.dataType());
                 config = hf.config();
                 weights = hf.weights();
-                source = s.modelPath() != null ? s.modelPath().toString() : "from scratch (" + s.initConfig() + ")";
+                source = s.modelPath() != null ? s.modelLocation() : "from scratch (" + s.initConfig() + ")";
             } else if (s.modelPath() != null) {
                 HfCheckpoint hf = HfCheckpoint.load(s.modelPath(), s.dataType());
                 config = hf.config();
                 weights = hf.weights();
-                source = s.modelPath().toString();
+                source = s.modelLocation();   // as given: a remote URI, not its local copy
             } else {
                 config = LlamaConfig.fromJson(s.initConfig());
                 weights = RandomInit.weights(config, s.initSeed(), s.initStd(), s.dataType());
