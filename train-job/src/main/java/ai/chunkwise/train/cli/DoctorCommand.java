@@ -49,11 +49,12 @@ final class DoctorCommand implements Callable<Integer> {
                 return ExitCodes.FAILED;
             }
         }
-        long javacppLimit = Pointer.maxPhysicalBytes();
-        out.printf(Locale.ROOT, "memory:   %.2f GiB for native arrays (%s), machine %.2f GiB, JVM heap up to "
-                        + "%.2f GiB; train refuses a run whose estimate exceeds the first%n",
-                gib(MemoryEstimate.availableBytes()), javacppLimit > 0
-                        ? "JavaCPP's limit, -Dorg.bytedeco.javacpp.maxPhysicalBytes" : "no JavaCPP limit set",
+        boolean limitSet = System.getProperty("org.bytedeco.javacpp.maxPhysicalBytes") != null;
+        out.printf(Locale.ROOT, "memory:   %.2f GiB for native arrays: the smaller of JavaCPP's maxPhysicalBytes (%s, "
+                        + "%.2f GiB) and the machine's %.2f GiB; train refuses a run whose estimate exceeds it. JVM heap "
+                        + "up to %.2f GiB%n", gib(MemoryEstimate.availableBytes()),
+                limitSet ? "set with -Dorg.bytedeco.javacpp.maxPhysicalBytes" : "its default; "
+                        + "-Dorg.bytedeco.javacpp.maxPhysicalBytes=<bytes> sets it", gib(Pointer.maxPhysicalBytes()),
                 gib(Pointer.totalPhysicalBytes()), gib(Runtime.getRuntime().maxMemory()));
         out.println("nd4j:     " + Nd4j.getBackend().getClass().getSimpleName() + " loaded");
         out.println("check:    float64 loss and gradients of a tiny Llama (2 layers, tied embeddings, llama3 rope) "
