@@ -73,7 +73,7 @@ final class GradCommand implements Callable<Integer> {
     @Option(names = "--budget", description = "SpaCO: chunks back-propagated per sequence (expected count for bernoulli)")
     Double budget;
 
-    @Option(names = "--sampling", defaultValue = "bernoulli", description = "SpaCO: uniform | bernoulli (default) | importance")
+    @Option(names = "--sampling", defaultValue = "bernoulli", description = "SpaCO: uniform | bernoulli (default) | nonempty | importance")
     String sampling;
 
     @Option(names = "--seed", defaultValue = "0", description = "SpaCO: random seed (default 0)")

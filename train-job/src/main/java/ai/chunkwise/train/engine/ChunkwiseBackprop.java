@@ -78,7 +78,7 @@ final class ChunkwiseBackprop {
             int start = j * chunkSize;
             int end = Math.min(s, start + chunkSize);
             int pastStart = layout.pastStart(start);
-            ChunkInput in = layout.chunk(start, end, pastStart, scale);
+            ChunkInput in = layout.chunk(start, end, pastStart, selection.lossScale(j));
             KeyValues upstream = j == k - 1 || pastGradients == null ? null : pastGradients.copy(start, end, scale);
             ChunkBackward back = model.backward(in, past(cache, pastStart, start, rows), upstream, grads);
             if (back.pastGrads() != null && pastGradients != null) {
