@@ -94,9 +94,12 @@ public final class RemoteOutput {
             root = fs.makeQualified(root);
             fs.mkdirs(new org.apache.hadoop.fs.Path(root, "checkpoints"));
             return new RemoteOutput(fs, FileContext.getFileContext(fs.getUri(), conf), root, staging);
-        } catch (IOException e) {
+        } catch (IOException | RuntimeException e) {
+            // RuntimeException: Hadoop reports a scheme without its client (s3a:// without hadoop-aws) as one
             throw new UncheckedIOException("cannot open output " + location + " (" + e.getMessage()
-                    + "): give a reachable, writable Hadoop file system location as train.output", e);
+                    + "): give a reachable, writable Hadoop file system location as train.output, with its Hadoop "
+                    + "client (e.g. hadoop-aws for s3a://) on the class path", e instanceof IOException io ? io
+                    : new IOException(e));
         }
     }
 
