@@ -228,6 +228,7 @@ public final class LlamaModel {
             addTrainableGradients(attentionInput, l, inGrads, gradientSink);
 
             hiddenGrad = outGrads.get(LayerOutputGraph.HIDDEN).add(inGrads.get(AttentionInputGraph.HIDDEN));
+            nativeMemory.afterLayerBackward();
         }
         if (fullFineTuning) {
             scatterAddEmbeddingGradient(in.tokens(), hiddenGrad, gradientSink);

@@ -41,6 +41,15 @@ public final class NativeMemoryPolicy {
         releaseIfGrown(Math.max(collectionThresholdBytes, MIN_FORWARD_COLLECTION_BYTES));
     }
 
+    /**
+     * Within a backward pass, after each layer: at real widths one layer's backward leaves hundreds of MB (the
+     * gradients SameDiff computes for frozen weights too, which nothing reads), so waiting for the end of the pass
+     * would let the garbage grow with the depth; collects with the forward passes' threshold.
+     */
+    void afterLayerBackward() {
+        releaseIfGrown(Math.max(collectionThresholdBytes, MIN_FORWARD_COLLECTION_BYTES));
+    }
+
     void afterBackward() {
         releaseIfGrown(collectionThresholdBytes);
     }
