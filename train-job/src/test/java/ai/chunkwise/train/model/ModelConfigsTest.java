@@ -22,14 +22,14 @@ class ModelConfigsTest {
     @Test
     void llama32OneB() {
         assertEquals(new LlamaConfig(128256, 2048, 8192, 16, 32, 8, 64, 1e-5, 500000.0,
-                        new RopeScaling("llama3", 32.0, 1.0, 4.0, 8192), true, 131072, 128000, 128001),
+                        new RopeScaling.Llama3(32.0, 1.0, 4.0, 8192), true, 131072, 128000, 128001),
                 LlamaConfig.fromJson(MODELS.resolve("llama-3.2-1b.json")));
     }
 
     @Test
     void llama31EightB() {
         assertEquals(new LlamaConfig(128256, 4096, 14336, 32, 32, 8, 128, 1e-5, 500000.0,
-                        new RopeScaling("llama3", 8.0, 1.0, 4.0, 8192), false, 131072, 128000, 128001),
+                        new RopeScaling.Llama3(8.0, 1.0, 4.0, 8192), false, 131072, 128000, 128001),
                 LlamaConfig.fromJson(MODELS.resolve("llama-3.1-8b.json")));
     }
 }
