@@ -5,13 +5,20 @@ final class ErrorMessages {
     private ErrorMessages() {
     }
 
-    static String describe(Throwable e) {
-        // Spark wraps an executor's exception in "Job aborted due to stage failure: ... <stack trace>"; the first
-        // exception below Spark's own is the one that says what went wrong (ours name the file or key)
+    /**
+     * The exception that says what went wrong: Spark wraps an executor's exception in "Job aborted due to stage
+     * failure: ... <stack trace>"; the first exception below Spark's own is the one (ours name the file or key).
+     */
+    static Throwable cause(Throwable e) {
         Throwable shown = e;
         while (isSparkWrapper(shown) && shown.getCause() != null && shown.getCause() != shown) {
             shown = shown.getCause();
         }
+        return shown;
+    }
+
+    static String describe(Throwable e) {
+        Throwable shown = cause(e);
         String message = shown.getMessage() == null ? shown.getClass().getName() : firstLine(shown.getMessage());
         boolean ours = shown instanceof IllegalArgumentException || shown instanceof IllegalStateException
                 || shown instanceof java.io.UncheckedIOException;

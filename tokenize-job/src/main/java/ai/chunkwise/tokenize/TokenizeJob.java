@@ -1,6 +1,8 @@
 package ai.chunkwise.tokenize;
 
 import ai.chunkwise.pipeline.cli.ChunkwiseVersion;
+import ai.chunkwise.pipeline.cli.ExitCodes;
+import ai.chunkwise.pipeline.storage.Locations;
 import ai.chunkwise.tokenize.config.TokenizeSettings;
 import ai.chunkwise.tokenize.output.VersionPlan;
 import org.apache.hadoop.conf.Configuration;
@@ -9,7 +11,6 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-import java.io.File;
 import java.io.PrintWriter;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -23,8 +24,8 @@ import java.util.concurrent.Callable;
  *   --input hdfs:///corpus/*.jsonl --format jsonl --output hdfs:///datasets/x --tokenizer tiktoken:o200k_base \
  *   --chunk-size 1024 --chunks-per-seq 8
  * </pre>
- * Exit codes: 0 done or nothing to do, 1 error (one line on stderr; --verbose adds the stack trace), 2 usage error
- * (docs/cluster.md).
+ * Exit codes ({@link ExitCodes}, README "Exit codes"): 0 done or nothing to do, 1 failed while running, 2 bad usage
+ * or input; errors are one line on stderr, --verbose adds the stack trace.
  */
 @Command(name = "tokenize-job", mixinStandardHelpOptions = true, sortOptions = false, usageHelpAutoWidth = true,
         versionProvider = ChunkwiseVersion.Provider.class,
@@ -82,8 +83,10 @@ public final class TokenizeJob implements Callable<Integer> {
     String evalOutput;
     @Option(names = "--master", paramLabel = "URL", description = "Spark master (default: spark-submit's, else local[*]).")
     String master;
-    @Option(names = "--conf", paramLabel = "FILE", description = "HOCON config file (keys under tokenize { }).")
-    File conf;
+    // a String, not a File: File turns hdfs://host:8020/x into hdfs:/host:8020/x
+    @Option(names = "--conf", paramLabel = "FILE",
+            description = "HOCON config file (keys under tokenize { }); local or any Hadoop file system path.")
+    String conf;
     @Option(names = "--verbose", description = "Print stack traces of errors.")
     boolean verbose;
 
@@ -111,22 +114,37 @@ public final class TokenizeJob implements Callable<Integer> {
                 err.println("(run with --verbose for the stack trace)");
             }
             err.flush();
-            return 1;
+            return ExitCodes.of(ErrorMessages.cause(e));
+        });
+        cli.setParameterExceptionHandler((e, args) -> {
+            PrintWriter err = e.getCommandLine().getErr();
+            err.println("tokenize-job: error: " + e.getMessage());
+            if (!CommandLine.UnmatchedArgumentException.printSuggestions(e, err)) {
+                err.println("(tokenize-job --help lists the options)");
+            }
+            err.flush();
+            return ExitCodes.BAD_INPUT;
         });
         return cli;
     }
 
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
     @Override
     public Integer call() {
-        TokenizeSettings settings = TokenizeSettings.load(overrides(), conf);
+        if (spec.commandLine().getParseResult().originalArgs().isEmpty()) {
+            // no arguments: the options, like --help (and like train-job and pipeline.jar with no arguments)
+            spec.commandLine().usage(spec.commandLine().getOut());
+            return ExitCodes.OK;
+        }
+        java.nio.file.Path confFile = Locations.fetch("--conf", conf, new Configuration());
+        TokenizeSettings settings = TokenizeSettings.load(overrides(), confFile == null ? null : confFile.toFile());
         // every pre-flight check before Spark starts: a mistake, or nothing to do, costs no cluster resources
         TokenizePlan plan = TokenizePlan.prepare(settings, SparkSessions.hadoopConfForPreflight());
         if (plan.version().kind() == VersionPlan.Kind.NOTHING) {
-            plan.output().leaveUnchanged();
-            if (plan.evalOutput() != null) {
-                plan.evalOutput().leaveUnchanged();
-            }
-            System.out.println("tokenize-job: " + plan.version().reason());
+            // under the output locks: another job may be writing there; a stale _SUCCESS is repaired
+            System.out.println(TokenizeRunner.nothingToDo(plan).summary());
             return 0;
         }
         SparkSessions.Opened opened = SparkSessions.openForJob(settings.master());

@@ -4,7 +4,7 @@ import ai.chunkwise.pipeline.format.DatasetCounts;
 import ai.chunkwise.pipeline.format.DatasetHeader;
 import ai.chunkwise.pipeline.format.DatasetVersion;
 import ai.chunkwise.pipeline.format.Manifest;
-import ai.chunkwise.pipeline.lock.OutputLock;
+import ai.chunkwise.pipeline.lock.HeldLock;
 import ai.chunkwise.pipeline.format.ShardEntry;
 import ai.chunkwise.tokenize.config.TokenizeSettings;
 import ai.chunkwise.tokenize.input.DocumentSource;
@@ -37,6 +37,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.SortedMap;
 import java.util.TreeMap;
+import java.util.function.Supplier;
 
 /**
  * The Spark part of the job: read -> tokenize -> route to shards -> pack and write each shard -> manifest.
@@ -68,19 +69,48 @@ public final class TokenizeRunner {
     }
 
     public static TokenizeResult run(SparkSession spark, TokenizePlan plan) {
-        // one job per output directory (local file systems): a second one would delete the first one's shards
-        // the lock file sits next to the dataset directory, outside its versioned layout (vNNNN/, versions/);
-        // the held-out dataset is an output too (another job may name it in --eval-output), locked second
+        return locked(plan, () -> runLocked(spark, plan));
+    }
+
+    /**
+     * A run with nothing to publish (no Spark needed), under the same locks: removes a killed run's leftovers and
+     * repairs a {@code _SUCCESS} that does not name the current version.
+     */
+    public static TokenizeResult nothingToDo(TokenizePlan plan) {
+        return locked(plan, () -> leaveUnchanged(plan));
+    }
+
+    /**
+     * One job per output directory, on any file system (a second one would delete the first one's shards): the lock
+     * sits next to the dataset directory, outside its versioned layout (vNNNN/, versions/); the held-out dataset is
+     * an output too (another job may name it in --eval-output), locked second.
+     */
+    private static TokenizeResult locked(TokenizePlan plan, Supplier<TokenizeResult> work) {
         OutputDirectory eval = plan.evalOutput();
-        try (OutputLock lock = OutputLock.acquireIfLocal(plan.output().path().toUri(), "tokenize-job", LOG::warn);
-             OutputLock evalLock = eval == null ? null
-                     : OutputLock.acquireIfLocal(eval.path().toUri(), "tokenize-job", LOG::warn)) {
+        try (HeldLock lock = plan.output().lock("tokenize-job", LOG::warn);
+             HeldLock evalLock = eval == null ? null : eval.lock("tokenize-job", LOG::warn)) {
             plan.output().requireUnchangedSincePlanned();   // the version was planned before the lock was held
             if (eval != null) {
                 eval.requireUnchangedSincePlanned();
             }
-            return runLocked(spark, plan);
+            return work.get();
         }
+    }
+
+    private static TokenizeResult leaveUnchanged(TokenizePlan plan) {
+        List<String> notes = new ArrayList<>();
+        for (OutputDirectory out : plan.evalOutput() == null ? List.of(plan.output())
+                : List.of(plan.output(), plan.evalOutput())) {
+            out.leaveUnchanged();
+            String repaired = out.repairSuccessMarker();
+            if (repaired != null) {
+                LOG.warn(repaired);
+                notes.add(repaired);
+            }
+        }
+        String reason = plan.version().reason() + (notes.isEmpty() ? "" : "; " + String.join("; ", notes));
+        LOG.info(reason);
+        return TokenizeResult.nothingToDo(plan.output().path().toString(), plan.version().previous(), reason);
     }
 
     private static TokenizeResult runLocked(SparkSession spark, TokenizePlan plan) {
@@ -88,12 +118,7 @@ public final class TokenizeRunner {
         VersionPlan version = plan.version();
         long start = System.nanoTime();
         if (version.kind() == VersionPlan.Kind.NOTHING) {
-            plan.output().leaveUnchanged();
-            if (plan.evalOutput() != null) {
-                plan.evalOutput().leaveUnchanged();
-            }
-            LOG.info(version.reason());
-            return TokenizeResult.nothingToDo(plan.output().path().toString(), version.previous(), version.reason());
+            return leaveUnchanged(plan);
         }
         LOG.info("publishing version {}: {}", version.number(), version.reason());
         plan.output().prepare();

@@ -1,5 +1,6 @@
 package ai.chunkwise.tokenize;
 
+import ai.chunkwise.pipeline.format.DatasetException;
 import ai.chunkwise.pipeline.format.DatasetInspector;
 import ai.chunkwise.pipeline.format.DatasetReader;
 import ai.chunkwise.pipeline.format.Manifest;
@@ -196,7 +197,13 @@ class DatasetVersionsTest {
         assertEquals(4, v2.manifest().header().chunkSize());
         assertNotEquals(v1.manifest().datasetVersion().fingerprint(), v2.manifest().datasetVersion().fingerprint());
         assertFalse(Files.exists(out.resolve("v0001")), "the replaced version is deleted after the switch");
-        assertFalse(Files.exists(out.resolve("versions/v0001.json")));
+        // issue 20: the replaced version's manifest stays in versions/ as README says; naming it explains what happened
+        assertTrue(Files.exists(out.resolve("versions/v0001.json")), "older manifests stay in versions/");
+        DatasetException gone = assertThrows(DatasetException.class,
+                () -> DatasetReader.open(out.resolve("versions/v0001.json")).close());
+        assertEquals("dataset version 1 of " + out + " was replaced by version 2 (--overwrite deletes a replaced "
+                + "version's shards once the new one is published; its manifest stays in versions/ as a record): open "
+                + out + " for the current version", gone.getMessage());
         assertEquals(linesOf(in.resolve("a.txt")), documents(out));
     }
 

@@ -87,11 +87,11 @@ class OutputSafetyTest {
         assertEquals(before.keySet(), after.keySet());
         before.forEach((name, bytes) -> assertArrayEquals(bytes, after.get(name), name));
 
-        // the command line says the same, as one line, with exit code 1
+        // the command line says the same, as one line, with exit code 2 (bad usage or input)
         StringWriter err = new StringWriter();
         int code = TokenizeJob.commandLine().setErr(new PrintWriter(err))
                 .execute("--input", input().toString(), "--format", "lines", "--output", out.toString(), "--tokenizer", "bytes");
-        assertEquals(1, code);
+        assertEquals(2, code);
         assertTrue(err.toString().startsWith("tokenize-job: error: output directory"), err.toString());
 
         job.put("overwrite", true);

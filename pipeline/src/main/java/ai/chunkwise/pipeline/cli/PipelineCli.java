@@ -1,8 +1,9 @@
 package ai.chunkwise.pipeline.cli;
 
-import ai.chunkwise.pipeline.format.DatasetException;
 import ai.chunkwise.pipeline.format.DatasetInspector;
+import ai.chunkwise.pipeline.format.DatasetLocation;
 import ai.chunkwise.pipeline.runner.PipelineRunner;
+import ai.chunkwise.pipeline.storage.Locations;
 import ai.chunkwise.pipeline.runner.PipelineSettings;
 import ai.chunkwise.pipeline.runner.StepFailedException;
 import picocli.CommandLine;
@@ -18,17 +19,28 @@ import java.util.concurrent.Callable;
 /**
  * {@code java -jar pipeline.jar inspect <dataset>}: prints a verified summary of a dataset as JSON;
  * {@code run <pipeline.conf>}: tokenize -> verify -> train ({@link PipelineRunner}).
- * Failures print one line ({@code error: ...}); {@code --verbose} adds the stack trace.
+ * Failures print one line ({@code error: ...}); {@code --verbose} adds the stack trace. Exit codes: {@link ExitCodes}
+ * (a failed step's own code is passed on).
  */
 @Command(name = "chunkwise-pipeline", mixinStandardHelpOptions = true, versionProvider = ChunkwiseVersion.Provider.class,
         description = "Chunkwise dataset tools.", subcommands = {PipelineCli.Inspect.class, PipelineCli.Run.class})
-public final class PipelineCli {
+public final class PipelineCli implements Callable<Integer> {
 
-    /** Exit code for a dataset that is missing, incomplete or corrupt. */
-    public static final int EXIT_BAD_DATASET = 1;
+    /** Exit code for a dataset that is missing, incomplete or corrupt: bad input, like every jar's (ExitCodes). */
+    public static final int EXIT_BAD_DATASET = ExitCodes.BAD_INPUT;
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
 
     @Option(names = "--verbose", scope = CommandLine.ScopeType.INHERIT, description = "Print stack traces on errors.")
     boolean verbose;
+
+    /** Without a subcommand: the list of commands. */
+    @Override
+    public Integer call() {
+        spec.commandLine().usage(spec.commandLine().getOut());
+        return ExitCodes.OK;
+    }
 
     public static void main(String[] args) {
         // Arrow logs its allocator choice at INFO; a CLI's stderr is for the user's errors only
@@ -54,9 +66,16 @@ public final class PipelineCli {
                 e.printStackTrace(err);
             }
             if (e instanceof StepFailedException f) {
-                return f.exitCode() > 0 ? f.exitCode() : CommandLine.ExitCode.SOFTWARE;   // the step's own code
+                return f.exitCode() > 0 ? f.exitCode() : ExitCodes.FAILED;   // the step's own code
             }
-            return e instanceof DatasetException ? EXIT_BAD_DATASET : CommandLine.ExitCode.SOFTWARE;
+            return ExitCodes.of(e);
+        });
+        cmd.setParameterExceptionHandler((e, args2) -> {
+            err.println("error: " + e.getMessage());
+            if (!CommandLine.UnmatchedArgumentException.printSuggestions(e, new PrintWriter(err, true))) {
+                err.println("(" + e.getCommandLine().getCommandSpec().qualifiedName() + " --help lists the options)");
+            }
+            return ExitCodes.BAD_INPUT;
         });
         return cmd.execute(args);
     }
@@ -86,12 +105,15 @@ public final class PipelineCli {
                     + "(keys: conf/pipeline.conf); a complete dataset is not rebuilt, training resumes.")
     static final class Run implements Callable<Integer> {
 
-        @Parameters(index = "0", paramLabel = "<pipeline.conf>", description = "Pipeline configuration (HOCON).")
-        Path conf;
+        // a String: a picocli Path would turn hdfs://host:8020/x into hdfs:/host:8020/x
+        @Parameters(index = "0", paramLabel = "<pipeline.conf>",
+                description = "Pipeline configuration (HOCON), local or any Hadoop file system path.")
+        String conf;
 
         @Override
         public Integer call() {
-            new PipelineRunner(PipelineSettings.load(conf), Path.of("").toAbsolutePath(), System.out, System.err).run();
+            Path file = Locations.fetch("<pipeline.conf>", conf, DatasetLocation.environmentConfiguration());
+            new PipelineRunner(PipelineSettings.load(file), Path.of("").toAbsolutePath(), System.out, System.err).run();
             return 0;
         }
     }

@@ -49,7 +49,25 @@ public final class StrictConfig {
                 msg.append(": did you mean '").append(suggestion).append("'?");
             }
         }
+        msg.append(missingWrapperHint(unknown, knownPaths));
         throw new UnknownConfigKeyException(msg.toString(), unknown);
+    }
+
+    /**
+     * A file written without its top-level wrapper ({@code steps = 20} for {@code train { steps = 20 }}) has every
+     * key unknown; say so once, instead of only refusing key by key.
+     */
+    private static String missingWrapperHint(List<String> unknown, Set<String> knownPaths) {
+        Set<String> roots = new TreeSet<>();
+        knownPaths.forEach(k -> roots.add(k.contains(".") ? k.substring(0, k.indexOf('.')) : k));
+        for (String root : roots) {
+            long wrapped = unknown.stream().filter(k -> isKnown(root + "." + k, knownPaths)).count();
+            if (wrapped > 0 && wrapped * 2 >= unknown.size()) {
+                return ". These keys belong under " + root + " { }: put the file's settings inside " + root
+                        + " { ... } (or write them as " + root + ".<key> = ...)";
+            }
+        }
+        return "";
     }
 
     private static boolean isKnown(String key, Set<String> knownPaths) {

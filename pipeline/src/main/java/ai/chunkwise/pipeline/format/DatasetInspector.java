@@ -126,10 +126,28 @@ public final class DatasetInspector {
                 v.put("input_files", m.datasetVersion() == null ? 0 : m.datasetVersion().inputFiles().size());
                 v.put("fingerprint", m.datasetVersion() == null ? "" : m.datasetVersion().fingerprint());
                 v.put("current", m.datasetVersion() != null && m.datasetVersion().number() == read.datasetVersion().number());
+                // false for a version replaced by --overwrite: its manifest is kept, its shards are deleted
+                v.put("shards_present", shardDirectoriesExist(fs, reader.location(), m));
             } catch (IOException | DatasetException e) {
                 v.put("error", e.getMessage());
             }
         }
+    }
+
+    private static boolean shardDirectoriesExist(org.apache.hadoop.fs.FileSystem fs, org.apache.hadoop.fs.Path dir,
+                                                 Manifest m) throws IOException {
+        java.util.Set<String> parents = new java.util.TreeSet<>();
+        m.shards().forEach(s -> parents.add(s.path().contains("/") ? s.path().substring(0, s.path().lastIndexOf('/')) : ""));
+        for (String p : parents) {
+            try {
+                if (!p.isEmpty() && !fs.exists(new org.apache.hadoop.fs.Path(dir, p))) {
+                    return false;
+                }
+            } catch (IllegalArgumentException e) {
+                return false;   // not a valid path: no such shard directory
+            }
+        }
+        return true;
     }
 
     private static MessageDigest sha256() {

@@ -140,7 +140,14 @@ public final class DatasetReader implements AutoCloseable {
             throw new DatasetException("dataset " + shown + ": the shards hold " + rows + " rows / " + tokens
                     + " tokens but the manifest counts say " + c.sequences() + " / " + c.tokens() + "; " + RERUN);
         }
-        checkSizes(fs, files, manifest.shards());
+        try {
+            checkSizes(fs, files, manifest.shards());
+        } catch (DatasetException e) {
+            if (olderVersion) {
+                requireNotReplaced(fs, dir, manifest);
+            }
+            throw e;
+        }
         DatasetReader reader = new DatasetReader(dir, fs, manifest, files, verification);
         if (verification.upFront()) {
             try {
@@ -224,12 +231,41 @@ public final class DatasetReader implements AutoCloseable {
         }
     }
 
+    /**
+     * An older version named by its kept manifest whose shards are gone: if the current manifest is a later version
+     * that no longer lists them, the version was replaced (--overwrite), which is no damage to report.
+     */
+    private static void requireNotReplaced(FileSystem fs, org.apache.hadoop.fs.Path dir, Manifest older) {
+        if (older.datasetVersion() == null) {
+            return;
+        }
+        Manifest current;
+        try (InputStream in = fs.open(new org.apache.hadoop.fs.Path(dir, Manifest.FILE_NAME))) {
+            current = Manifest.fromJson(new String(in.readAllBytes(), StandardCharsets.UTF_8), Manifest.FILE_NAME);
+        } catch (IOException | DatasetException e) {
+            return;   // no readable current version: the missing shard is the news
+        }
+        int was = older.datasetVersion().number();
+        if (current.datasetVersion() == null || current.datasetVersion().number() <= was) {
+            return;
+        }
+        Set<String> listed = new HashSet<>();
+        current.shards().forEach(s -> listed.add(s.path()));
+        if (older.shards().stream().anyMatch(s -> !listed.contains(s.path()))) {
+            String shown = DatasetLocation.display(dir);
+            throw new DatasetException("dataset version " + was + " of " + shown + " was replaced by version "
+                    + current.datasetVersion().number() + " (--overwrite deletes a replaced version's shards once the "
+                    + "new one is published; its manifest stays in versions/ as a record): open " + shown
+                    + " for the current version");
+        }
+    }
+
     private static Manifest readManifest(FileSystem fs, org.apache.hadoop.fs.Path dir, org.apache.hadoop.fs.Path file) {
         String shown = DatasetLocation.display(dir);
         String json;
         try {
             if (!fs.getFileStatus(dir).isDirectory()) {
-                throw new DatasetException("dataset " + shown + " is a file, not a dataset directory; check the path");
+                throw new DatasetException(NotADataset.fileMessage(dir));
             }
         } catch (FileNotFoundException e) {
             throw new DatasetException("dataset " + shown + " does not exist (no such directory); check the path");
@@ -239,8 +275,10 @@ public final class DatasetReader implements AutoCloseable {
         try (InputStream in = fs.open(file)) {
             json = new String(in.readAllBytes(), StandardCharsets.UTF_8);
         } catch (FileNotFoundException e) {
-            throw new DatasetException("dataset " + shown + " does not exist: it has no " + Manifest.FILE_NAME
-                    + " (the job writes it last, so the job did not finish); " + RERUN);
+            // not necessarily a damaged dataset: say what the directory is (documents, a run's output, empty, ...)
+            throw new DatasetException(file.equals(new org.apache.hadoop.fs.Path(dir, Manifest.FILE_NAME))
+                    ? NotADataset.message(fs, dir)
+                    : "dataset version manifest " + DatasetLocation.display(file) + " does not exist; check the path");
         } catch (IOException e) {
             throw new DatasetException("cannot read " + DatasetLocation.display(file) + ": " + e.getMessage(), e);
         }
@@ -329,8 +367,33 @@ public final class DatasetReader implements AutoCloseable {
         ShardEntry entry = manifest.shards().get(shard);
         String actual = sha256(file);
         if (!actual.equalsIgnoreCase(entry.sha256())) {
+            String kept = keptSha256(entry.path());
+            if (kept != null && kept.equalsIgnoreCase(actual)) {
+                // the shard is as published: it is manifest.json's record that changed
+                throw new DatasetException(DatasetLocation.display(new org.apache.hadoop.fs.Path(dir, Manifest.FILE_NAME))
+                        + " was edited: it gives shard " + entry.path() + " the SHA-256 " + entry.sha256() + ", but the "
+                        + "shard matches the " + actual + " recorded when its version was published ("
+                        + DatasetVersion.manifestPath(manifest.datasetVersion().number()) + "); the shard is intact. "
+                        + "Restore manifest.json from that file, or re-run the tokenize job with --overwrite");
+            }
             throw new DatasetException("shard " + DatasetLocation.display(file) + " fails its checksum: SHA-256 is "
                     + actual + ", the manifest says " + entry.sha256() + "; the file is corrupt: " + RERUN);
+        }
+    }
+
+    /** The SHA-256 the kept manifest of this version ({@code versions/vNNNN.json}) records for a shard, or null. */
+    private String keptSha256(String shardPath) {
+        if (manifest.datasetVersion() == null) {
+            return null;
+        }
+        org.apache.hadoop.fs.Path kept = new org.apache.hadoop.fs.Path(dir,
+                DatasetVersion.manifestPath(manifest.datasetVersion().number()));
+        try (InputStream in = fs.open(kept)) {
+            Manifest m = Manifest.fromJson(new String(in.readAllBytes(), StandardCharsets.UTF_8), kept.toString());
+            return m.shards().stream().filter(e -> e.path().equals(shardPath)).map(ShardEntry::sha256).findFirst()
+                    .orElse(null);
+        } catch (IOException | DatasetException e) {
+            return null;   // no kept record to compare with: the checksum failure stands as it is
         }
     }
 

@@ -39,6 +39,7 @@ public record Manifest(int formatVersion, String createdBy, DatasetHeader header
     public static final String FILE_NAME = "manifest.json";
 
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+    private static final java.util.regex.Pattern SHA256 = java.util.regex.Pattern.compile("[0-9a-fA-F]{64}");
 
     public Manifest {
         Objects.requireNonNull(createdBy, "createdBy");
@@ -155,8 +156,18 @@ public record Manifest(int formatVersion, String createdBy, DatasetHeader header
             }
             List<ShardEntry> shards = new ArrayList<>();
             for (JsonNode s : shardNodes) {
-                shards.add(new ShardEntry(f.text(s, "path"), f.longOf(s, "rows"), f.longOf(s, "tokens"),
-                        f.longOf(s, "bytes"), f.text(s, "sha256")));
+                String path = f.text(s, "path");
+                long rows = f.longOf(s, "rows");
+                long tokens = f.longOf(s, "tokens");
+                long bytes = f.longOf(s, "bytes");
+                String sha = f.text(s, "sha256");
+                if (!SHA256.matcher(sha).matches()) {
+                    // a damaged record, not a damaged shard: say so before anything hashes the shard
+                    throw new DatasetException(sourceForErrors + ": shard " + path
+                            + " is listed with sha256 '" + sha + "', which is not a SHA-256 (64 hex digits); the "
+                            + "manifest was edited or is damaged, not the shard: re-run the tokenize job with --overwrite");
+                }
+                shards.add(new ShardEntry(path, rows, tokens, bytes, sha));
             }
             DatasetVersion version = root.has("dataset_version")
                     ? DatasetVersion.fromJson(root.get("dataset_version"), sourceForErrors) : null;

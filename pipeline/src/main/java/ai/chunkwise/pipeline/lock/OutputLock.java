@@ -27,9 +27,11 @@ import java.util.function.Consumer;
  * over with a note. The file itself is left in place on release: deleting it would let a third process lock a file
  * that is no longer the one a fourth process opens.
  *
- * <p>Local file systems only: Hadoop file systems have no such lock (see docs/reliability.md).
+ * <p>Local file systems only: Hadoop file systems have no such lock; {@link #acquire(org.apache.hadoop.fs.Path,
+ * org.apache.hadoop.conf.Configuration, String, Consumer)} takes a {@link HadoopOutputLock} there (see
+ * docs/reliability.md).
  */
-public final class OutputLock implements AutoCloseable {
+public final class OutputLock implements HeldLock {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final FileChannel channel;
@@ -107,6 +109,26 @@ public final class OutputLock implements AutoCloseable {
             return acquire(Path.of(directory), command, notes);
         }
         return null;
+    }
+
+    /**
+     * Locks {@code directory} on whatever file system it lies: this operating-system lock on the local one, a
+     * {@link HadoopOutputLock} (exclusive create, heartbeat, stale takeover) on any other Hadoop file system.
+     *
+     * @param directory a qualified Hadoop path (with its scheme)
+     */
+    public static HeldLock acquire(org.apache.hadoop.fs.Path directory, org.apache.hadoop.conf.Configuration conf,
+                                   String command, Consumer<String> notes) {
+        URI uri = directory.toUri();
+        if (uri.getScheme() == null || "file".equals(uri.getScheme())) {
+            return acquireIfLocal(uri, command, notes);
+        }
+        try {
+            return HadoopOutputLock.acquire(directory.getFileSystem(conf), directory, command, notes);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot open the file system of " + directory + " to lock it: "
+                    + e.getMessage(), e);
+        }
     }
 
     private static JsonNode readHolder(FileChannel ch) throws IOException {

@@ -3,6 +3,7 @@ package ai.chunkwise.pipeline.runner;
 import ai.chunkwise.pipeline.config.StrictConfig;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
+import ai.chunkwise.pipeline.config.ConfFiles;
 import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigParseOptions;
 
@@ -35,7 +36,7 @@ public record PipelineSettings(String java, List<String> javaOptions, Map<String
         Set<String> known = new LinkedHashSet<>();
         defaults.entrySet().forEach(e -> known.add(e.getKey()));
         known.add("pipeline.environment");   // free-form: any variable name
-        Config user = ConfigFactory.parseFile(file.toFile(), ConfigParseOptions.defaults().setAllowMissing(false));
+        Config user = ConfFiles.parse(file.toFile());   // its includes must exist
         StrictConfig.rejectUnknownKeys(user.resolve(), known, "pipeline configuration " + file);
         Config p = user.withFallback(defaults).resolve().getConfig("pipeline");
         try {

@@ -62,10 +62,10 @@ class PipelineCliTest {
     }
 
     @Test
-    void incompleteDatasetSaysItDoesNotExist(@TempDir Path dir) {
+    void anEmptyDirectoryIsNamedAsSuch(@TempDir Path dir) {
         Result r = run("inspect", dir.toString());
         assertEquals(PipelineCli.EXIT_BAD_DATASET, r.exit());
-        assertTrue(r.err().contains("does not exist"), r.err());
+        assertTrue(r.err().contains(dir + " is not a dataset (no manifest.json): it is an empty directory"), r.err());
         assertFalse(r.err().contains("\tat "), r.err());
     }
 

@@ -82,9 +82,9 @@ class DatasetVerificationTest {
     }
 
     @Test
-    void missingManifestMeansTheDatasetDoesNotExist() throws Exception {
+    void missingManifestMeansTheJobDidNotFinish() throws Exception {
         Files.delete(dir.resolve(Manifest.FILE_NAME));
-        openFails("does not exist", "manifest.json");
+        openFails("is not a dataset (no manifest.json)", "tokenize-job did not finish", "Re-run the same tokenize-job");
     }
 
     @Test

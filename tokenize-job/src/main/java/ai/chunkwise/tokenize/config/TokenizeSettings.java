@@ -8,9 +8,9 @@ import ai.chunkwise.pipeline.tokenizer.SpecialTokenNames;
 import ai.chunkwise.tokenize.input.InputFormat;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
+import ai.chunkwise.pipeline.config.ConfFiles;
 import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigParseOptions;
-import com.typesafe.config.ConfigSyntax;
 
 import java.io.File;
 import java.util.LinkedHashMap;
@@ -135,8 +135,7 @@ public record TokenizeSettings(
             }
             Config file;
             try {
-                file = ConfigFactory.parseFile(confFile,
-                        ConfigParseOptions.defaults().setSyntax(ConfigSyntax.CONF).setAllowMissing(false));
+                file = ConfFiles.parse(confFile);   // its includes must exist (a missing one is an error)
             } catch (ConfigException e) {
                 throw new IllegalArgumentException("cannot parse config file " + confFile + ": " + e.getMessage(), e);
             }

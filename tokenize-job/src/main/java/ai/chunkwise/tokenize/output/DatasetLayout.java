@@ -14,7 +14,8 @@ import java.util.regex.Pattern;
  * The names this job writes inside a dataset directory; nothing else there is ours to delete.
  * <pre>
  * manifest.json          the newest complete version (written last, atomically)
- * _SUCCESS               completion marker for schedulers, as Hadoop jobs write it (after manifest.json)
+ * _SUCCESS               completion marker for schedulers, as Hadoop jobs write it (after manifest.json;
+ *                        written as _SUCCESS.tmp and renamed, so it is never empty or partial)
  * v0001/shard-NNNNN.arrow  immutable shards added by version 1 (v0002/ by version 2, ...)
  * versions/v0001.json    every published version's manifest, kept for readers of older versions
  * _chunkwise_tmp/        shards being written (attempt-unique names)
@@ -26,6 +27,7 @@ public final class DatasetLayout {
     public static final String MANIFEST_TMP = Manifest.FILE_NAME + ".tmp";
     /** Hadoop's completion marker (FileOutputCommitter writes the same name). */
     public static final String SUCCESS = "_SUCCESS";
+    public static final String SUCCESS_TMP = SUCCESS + ".tmp";
     private static final Pattern SHARD = Pattern.compile("shard-\\d{5,}\\.arrow");
 
     private DatasetLayout() {
@@ -38,7 +40,7 @@ public final class DatasetLayout {
     /** Whether a file name in the output directory belongs to a (possibly incomplete) dataset of this job. */
     public static boolean isOurs(String name) {
         return name.equals(Manifest.FILE_NAME) || name.equals(MANIFEST_TMP) || name.equals(TEMP_DIR)
-                || name.equals(SUCCESS) || name.equals(DatasetVersion.VERSIONS_DIR)
+                || name.equals(SUCCESS) || name.equals(SUCCESS_TMP) || name.equals(DatasetVersion.VERSIONS_DIR)
                 || DatasetVersion.numberOf(name) > 0 && !name.endsWith(".json")
                 || isLegacyShard(name)
                 // Hadoop's local file system writes .name.crc side files unless told not to

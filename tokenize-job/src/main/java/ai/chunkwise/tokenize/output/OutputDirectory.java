@@ -4,6 +4,8 @@ import ai.chunkwise.pipeline.format.DatasetException;
 import ai.chunkwise.pipeline.format.DatasetVersion;
 import ai.chunkwise.pipeline.format.Manifest;
 import ai.chunkwise.pipeline.format.ShardEntry;
+import ai.chunkwise.pipeline.lock.HeldLock;
+import ai.chunkwise.pipeline.lock.OutputLock;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FSDataOutputStream;
 import org.apache.hadoop.fs.FileContext;
@@ -30,7 +32,7 @@ import java.util.Set;
  *
  * <p>Life cycle: {@link #check} (before any Spark work) -> {@link #prepare} -> executors write the new version's
  * shards into {@code vNNNN/} -> {@link #publish} verifies them, keeps the version's manifest in
- * {@code versions/}, switches {@code manifest.json} atomically, writes {@code _SUCCESS}, and only then deletes
+ * {@code versions/}, switches {@code manifest.json} atomically, replaces {@code _SUCCESS} atomically, and only then deletes
  * what the new version no longer lists (after --overwrite). Until the switch, {@code manifest.json} is the
  * previous version's (or absent), so a run killed at any point leaves the previous dataset readable, and the
  * next run's {@link #prepare} removes the leftovers.
@@ -147,6 +149,7 @@ public final class OutputDirectory {
     public void prepare() {
         try {
             fs.delete(new Path(dir, DatasetLayout.MANIFEST_TMP), false);
+            fs.delete(new Path(dir, DatasetLayout.SUCCESS_TMP), false);
             deleteUnreachable(existing);
             int current = existing == null || existing.datasetVersion() == null ? 0 : existing.datasetVersion().number();
             Path versions = new Path(dir, DatasetVersion.VERSIONS_DIR);
@@ -165,13 +168,23 @@ public final class OutputDirectory {
         }
     }
 
-    /** A run with nothing to do leaves the directory as it found it: drops the pre-flight's temporary directory. */
+    /**
+     * Under the output lock, a run with nothing to do leaves the dataset as it found it: it drops the pre-flight's
+     * temporary directory and what a killed run left behind (as {@link #prepare} does), nothing the current version
+     * lists.
+     */
     public void leaveUnchanged() {
+        prepare();
         try {
             fs.delete(new Path(dir, DatasetLayout.TEMP_DIR), true);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot remove " + new Path(dir, DatasetLayout.TEMP_DIR) + ": " + e.getMessage(), e);
         }
+    }
+
+    /** Locks this output for {@code command} on whatever file system it lies (docs/reliability.md). */
+    public HeldLock lock(String command, java.util.function.Consumer<String> notes) {
+        return OutputLock.acquire(dir, conf, command, notes);
     }
 
     /** Deletes a version directory that will not be published (e.g. every record was invalid). */
@@ -211,19 +224,62 @@ public final class OutputDirectory {
             fs.mkdirs(kept.getParent());
             writeThenRename(json, new Path(kept.getParent(), kept.getName() + ".tmp"), kept);
             writeThenRename(json, new Path(dir, DatasetLayout.MANIFEST_TMP), new Path(dir, Manifest.FILE_NAME));
-            // the switch is done: from here on the new version is the dataset
-            try (FSDataOutputStream out = fs.create(new Path(dir, DatasetLayout.SUCCESS), true)) {
-                out.write(("{\"version\":" + number + ",\"manifest\":\"" + DatasetVersion.manifestPath(number)
-                        + "\",\"fingerprint\":\"" + manifest.datasetVersion().fingerprint() + "\"}\n")
-                        .getBytes(StandardCharsets.UTF_8));
-            }
+            // the switch is done: from here on the new version is the dataset. The marker too is replaced by a
+            // rename, so a kill here leaves the previous marker whole (a re-run repairs it), never an empty one
+            writeSuccessMarker(manifest);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot publish version " + number + " of " + dir + ": " + e.getMessage(), e);
         }
         deleteUnlisted(manifest);
     }
 
-    /** After the switch: the replaced versions' directories, legacy shards and kept manifests. */
+    /** {@code _SUCCESS}'s content for a version: its number, its kept manifest and its fingerprint. */
+    static String successMarker(Manifest manifest) {
+        DatasetVersion v = manifest.datasetVersion();
+        return "{\"version\":" + v.number() + ",\"manifest\":\"" + DatasetVersion.manifestPath(v.number())
+                + "\",\"fingerprint\":\"" + v.fingerprint() + "\"}\n";
+    }
+
+    private void writeSuccessMarker(Manifest manifest) throws IOException {
+        writeThenRename(successMarker(manifest).getBytes(StandardCharsets.UTF_8),
+                new Path(dir, DatasetLayout.SUCCESS_TMP), new Path(dir, DatasetLayout.SUCCESS));
+    }
+
+    /**
+     * Under the output lock, on a run that publishes nothing: a {@code _SUCCESS} that is missing, empty or names
+     * another version than {@code manifest.json} (left by a run killed between the manifest switch and the marker,
+     * or by an older build that rewrote it in place) is rewritten for the current version, so that a scheduler
+     * waiting for it sees the version that is there.
+     *
+     * @return what was repaired, for the log, or null when the marker was right (or there is no versioned dataset)
+     */
+    public String repairSuccessMarker() {
+        if (existing == null || existing.datasetVersion() == null) {
+            return null;
+        }
+        Path marker = new Path(dir, DatasetLayout.SUCCESS);
+        String want = successMarker(existing);
+        try {
+            String was = null;
+            if (statusOrNull(fs, marker) != null) {
+                try (var in = fs.open(marker)) {
+                    was = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+                }
+            }
+            if (want.equals(was)) {
+                return null;
+            }
+            writeSuccessMarker(existing);
+            String said = was == null ? "was missing" : was.isBlank() ? "was empty" : "said " + was.trim();
+            return "repaired " + ai.chunkwise.pipeline.format.DatasetLocation.display(marker) + ": it " + said + ", but manifest.json is version "
+                    + existing.datasetVersion().number() + " (a run was stopped after publishing it)";
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot repair " + marker + " (it does not match manifest.json, version "
+                    + existing.datasetVersion().number() + "): " + e.getMessage(), e);
+        }
+    }
+
+    /** After the switch: the replaced versions' directories and legacy shards (their kept manifests stay). */
     private void deleteUnlisted(Manifest published) {
         try {
             deleteUnreachable(published);
@@ -235,8 +291,8 @@ public final class OutputDirectory {
     }
 
     /**
-     * Deletes the version directories (with their kept manifests) and legacy top-level shards that {@code current}
-     * does not list; with no current manifest, all of them.
+     * Deletes the version directories and legacy top-level shards that {@code current} does not list; with no
+     * current manifest, all of them. Kept manifests of published versions stay.
      */
     private void deleteUnreachable(Manifest current) throws IOException {
         Set<String> live = new HashSet<>();
@@ -250,10 +306,9 @@ public final class OutputDirectory {
             String name = child.getPath().getName();
             boolean deadVersion = child.isDirectory() && DatasetVersion.numberOf(name) > 0 && !live.contains(name);
             if (deadVersion || DatasetLayout.isLegacyShard(name) && !live.contains("")) {
+                // the version's kept manifest (versions/vNNNN.json) stays as its record (README, docs/cluster.md);
+                // a reader that names it learns that the version was replaced
                 fs.delete(child.getPath(), true);
-                if (deadVersion) {
-                    fs.delete(new Path(dir, DatasetVersion.manifestPath(DatasetVersion.numberOf(name))), false);
-                }
             }
         }
     }

@@ -115,7 +115,7 @@ final class HostileInputs {
             return;
         }
         boolean userError = thrown instanceof IllegalArgumentException || thrown instanceof UncheckedIOException
-                || thrown instanceof DatasetException || thrown instanceof ConfigException
+                || thrown instanceof DatasetException || isConfigException(thrown)
                 || thrown instanceof IOException;
         if (!userError) {
             t.crashed++;
@@ -133,6 +133,20 @@ final class HostileInputs {
             t.rejectedUnclearly++;
             t.note(label + ": " + m);
         }
+    }
+
+    /**
+     * By name as well as by class: train-job.jar carries Typesafe Config relocated (ai.chunkwise.shaded...), so an
+     * error of its configuration code (UnknownConfigKeyException) is not an instance of this class path's
+     * ConfigException.
+     */
+    private static boolean isConfigException(Throwable t) {
+        for (Class<?> c = t.getClass(); c != null; c = c.getSuperclass()) {
+            if (c == ConfigException.class || c.getSimpleName().equals("ConfigException")) {
+                return true;
+            }
+        }
+        return false;
     }
 
     // ---------------------------------------------------------------- safetensors

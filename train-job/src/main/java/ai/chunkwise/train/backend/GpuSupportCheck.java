@@ -30,6 +30,11 @@ public final class GpuSupportCheck {
         }
     }
 
+    /** What stops the CUDA build on this machine's GPUs, or null (also null for the CPU build). */
+    public static String problem() {
+        return cudaBackendOnClasspath() ? problemWith(queryGpus()) : null;
+    }
+
     /** Runs the check when the CUDA backend is on the class path; throws with a clear message if it can't run. */
     public static void requireSupportedGpu() {
         if (!cudaBackendOnClasspath()) {
@@ -39,6 +44,29 @@ public final class GpuSupportCheck {
         if (problem != null) {
             throw new IllegalStateException(problem);
         }
+    }
+
+    /**
+     * For {@code doctor}: each GPU nvidia-smi lists, with its compute capability and whether this ND4J build has
+     * kernels for it (3.7 to {@value #NEWEST_SUPPORTED}).
+     */
+    public static List<String> describeGpus() {
+        List<String> out = new ArrayList<>();
+        for (String line : queryGpus()) {
+            int comma = line.lastIndexOf(',');
+            String name = comma < 0 ? line.strip() : line.substring(0, comma).strip();
+            String cap = comma < 0 ? "?" : line.substring(comma + 1).strip();
+            boolean kernels;
+            try {
+                double c = Double.parseDouble(cap);
+                kernels = c >= 3.7 && c <= NEWEST_SUPPORTED;
+            } catch (NumberFormatException e) {
+                kernels = false;
+            }
+            out.add(name + ", compute capability " + cap + ": " + (kernels ? "ND4J's build has kernels for it"
+                    : "NO kernels in ND4J's build (it has 3.7 to " + NEWEST_SUPPORTED + ")"));
+        }
+        return out;
     }
 
     /** One "name, compute_cap" line per GPU, as nvidia-smi prints them. */

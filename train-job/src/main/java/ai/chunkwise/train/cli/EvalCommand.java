@@ -14,6 +14,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.nd4j.linalg.api.buffer.DataType;
 import ai.chunkwise.train.memory.MemoryBudget;
+import ai.chunkwise.pipeline.storage.Locations;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -35,17 +36,20 @@ import java.util.concurrent.Callable;
 final class EvalCommand implements Callable<Integer> {
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    @Option(names = "--checkpoint", paramLabel = "DIR",
-            description = "a training output directory (its latest checkpoint) or a checkpoint directory")
-    Path checkpoint;
+    // locations are Strings: a picocli Path would turn hdfs://host:8020/x into hdfs:/host:8020/x
+    @Option(names = "--checkpoint", paramLabel = "DIR", description = "a training output directory (its latest "
+            + "checkpoint) or a checkpoint directory, local or any Hadoop file system path")
+    String checkpoint;
 
-    @Option(names = "--model", description = "Hugging Face model directory (e.g. a checkpoint's model/)")
-    Path model;
+    @Option(names = "--model", paramLabel = "DIR", description = "Hugging Face model directory (e.g. a checkpoint's "
+            + "model/), local or any Hadoop file system path")
+    String model;
 
-    @Option(names = "--adapter", description = "PEFT LoRA adapter directory applied to the model")
-    Path adapter;
+    @Option(names = "--adapter", paramLabel = "DIR", description = "PEFT LoRA adapter directory applied to the model, "
+            + "local or any Hadoop file system path")
+    String adapter;
 
-    @Option(names = "--dataset", description = "dataset directory, local or any Hadoop file system path (hdfs://..., "
+    @Option(names = "--dataset", paramLabel = "DIR", description = "dataset directory, local or any Hadoop file system path (hdfs://..., "
             + "s3a://...); streamed, each shard verified when first read (default with --checkpoint: the run's "
             + "train.eval.dataset)")
     String dataset;
@@ -83,8 +87,10 @@ final class EvalCommand implements Callable<Integer> {
     public Integer call() {
         MemoryBudget.parse(memoryLimit).apply();   // before ND4J starts: JavaCPP reads its limits once
         RunDefaults run = checkpoint == null ? RunDefaults.NONE : RunDefaults.of(checkpoint, adapter == null && model == null);
-        Path modelDir = model != null ? model : run.model;
-        Path adapterDir = adapter != null ? adapter : model == null ? run.adapter : null;
+        org.apache.hadoop.conf.Configuration hadoop = HadoopEnvironment.configuration();
+        Path modelDir = model != null ? Locations.fetch("--model", model, hadoop) : run.model;
+        Path adapterDir = adapter != null ? Locations.fetch("--adapter", adapter, hadoop)
+                : model == null ? run.adapter : null;
         String data = dataset != null ? dataset : run.dataset;
         if (modelDir == null) {
             throw new CommandLine.ParameterException(spec.commandLine(), "give --model <HF model dir> or --checkpoint <dir>");
@@ -125,12 +131,12 @@ final class EvalCommand implements Callable<Integer> {
 
         ObjectNode o = JSON.createObjectNode();
         o.put("dataset", data);
-        o.put("model", modelDir.toString());
+        o.put("model", model != null ? model : modelDir.toString());
         if (adapterDir != null) {
-            o.put("adapter", adapterDir.toString());
+            o.put("adapter", adapter != null ? adapter : adapterDir.toString());
         }
         if (run.checkpointDir != null) {
-            o.put("checkpoint", run.checkpointDir.toString());
+            o.put("checkpoint", run.checkpointLocation);
         }
         o.put("sequences", r.sequences());
         o.put("sequences_dropped", r.sequencesDropped());
@@ -167,18 +173,24 @@ final class EvalCommand implements Callable<Integer> {
     }
 
     /** What a training run's checkpoint says: its weights and the settings the trainer evaluated with. */
-    private record RunDefaults(Path checkpointDir, Path model, Path adapter, String dataset, int batchSize, int chunkSize,
+    private record RunDefaults(Path checkpointDir, String checkpointLocation, Path model, Path adapter, String dataset, int batchSize, int chunkSize,
                                long maxSequences, boolean documentBoundaries, boolean checkTokenizer, DataType dataType) {
-        static final RunDefaults NONE = new RunDefaults(null, null, null, null, 1, 0, 0, true, true, DataType.FLOAT);
+        static final RunDefaults NONE = new RunDefaults(null, null, null, null, null, 1, 0, 0, true, true, DataType.FLOAT);
 
-        /** @param dir a training output directory (its checkpoints/latest) or one step-NNNNNN checkpoint */
-        static RunDefaults of(Path dir, boolean useWeights) {
-            Path ckpt = dir;
-            if (!Files.isRegularFile(dir.resolve(CheckpointStore.CONFIG_FILE))) {
-                ckpt = new CheckpointStore(dir, 0).latest().orElseThrow(() -> new IllegalArgumentException(
-                        dir + " is neither a checkpoint (no " + CheckpointStore.CONFIG_FILE + ") nor a training output "
-                                + "with checkpoints (no checkpoints/" + CheckpointStore.LATEST + "): give a run's output "
-                                + "directory or one of its checkpoints/step-NNNNNN directories"));
+        /** @param location a training output directory (its checkpoints/latest) or one step-NNNNNN checkpoint */
+        static RunDefaults of(String location, boolean useWeights) {
+            String where = location;
+            Path ckpt;
+            if (Locations.isRemote(location)) {
+                where = remoteCheckpoint(location);
+                ckpt = Locations.fetch("--checkpoint", where, HadoopEnvironment.configuration());
+            } else {
+                Path dir = Locations.localPath(location);
+                ckpt = dir;
+                if (!Files.isRegularFile(dir.resolve(CheckpointStore.CONFIG_FILE))) {
+                    ckpt = new CheckpointStore(dir, 0).latest().orElseThrow(() -> notARun(location));
+                    where = ckpt.toString();
+                }
             }
             TrainSettings s = TrainSettings.load(ckpt.resolve(CheckpointStore.CONFIG_FILE), Map.of());
             Path model = null;
@@ -191,8 +203,36 @@ final class EvalCommand implements Callable<Integer> {
                     adapter = ckpt.resolve(CheckpointStore.ADAPTER_DIR);
                 }
             }
-            return new RunDefaults(ckpt, model, adapter, s.eval().dataset(), s.batchSize(), s.chunkSize(),
+            return new RunDefaults(ckpt, where, model, adapter, s.eval().dataset(), s.batchSize(), s.chunkSize(),
                     s.eval().maxSequences(), s.documentBoundaries(), s.checkTokenizer(), s.dataType());
+        }
+
+        /** A remote checkpoint directory itself, or the one its training output's checkpoints/latest names. */
+        private static String remoteCheckpoint(String location) {
+            org.apache.hadoop.fs.Path root = new org.apache.hadoop.fs.Path(location);
+            try {
+                org.apache.hadoop.fs.FileSystem fs = root.getFileSystem(HadoopEnvironment.configuration());
+                if (fs.isFile(new org.apache.hadoop.fs.Path(root, CheckpointStore.CONFIG_FILE))) {
+                    return location;
+                }
+                org.apache.hadoop.fs.Path latest = new org.apache.hadoop.fs.Path(root, "checkpoints/" + CheckpointStore.LATEST);
+                if (!fs.isFile(latest)) {
+                    throw notARun(location);
+                }
+                String name;
+                try (var in = fs.open(latest)) {
+                    name = new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8).trim();
+                }
+                return location.replaceAll("/+$", "") + "/checkpoints/" + name;
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException("cannot read --checkpoint " + location + ": " + e.getMessage(), e);
+            }
+        }
+
+        private static IllegalArgumentException notARun(String location) {
+            return new IllegalArgumentException(location + " is neither a checkpoint (no " + CheckpointStore.CONFIG_FILE
+                    + ") nor a training output with checkpoints (no checkpoints/" + CheckpointStore.LATEST + "): give a "
+                    + "run's output directory or one of its checkpoints/step-NNNNNN directories");
         }
     }
 }

@@ -4,6 +4,8 @@ import ai.chunkwise.train.checkpoint.FrozenWeights;
 import ai.chunkwise.train.checkpoint.HfCheckpoint;
 import ai.chunkwise.train.checkpoint.PeftAdapter;
 import ai.chunkwise.train.checkpoint.SafeTensors;
+import ai.chunkwise.pipeline.storage.Locations;
+import ai.chunkwise.train.data.HadoopEnvironment;
 import ai.chunkwise.train.data.InputIdsFile;
 import ai.chunkwise.train.engine.Batch;
 import ai.chunkwise.train.engine.BatchGradients;
@@ -48,15 +50,18 @@ final class GradCommand implements Callable<Integer> {
         }
     }
 
-    @Option(names = "--model", required = true, description = "Hugging Face model directory (config.json + safetensors)")
-    Path model;
+    // locations are Strings: a picocli Path would turn hdfs://host:8020/x into hdfs:/host:8020/x
+    @Option(names = "--model", required = true, paramLabel = "DIR",
+            description = "Hugging Face model directory (config.json + safetensors), local or any Hadoop file system path")
+    String model;
 
-    @Option(names = "--adapter", description = "PEFT LoRA adapter directory: train its A/B only (base frozen)")
-    Path adapter;
+    @Option(names = "--adapter", paramLabel = "DIR",
+            description = "PEFT LoRA adapter directory: train its A/B only (base frozen)")
+    String adapter;
 
-    @Option(names = "--input", required = true,
+    @Option(names = "--input", required = true, paramLabel = "FILE",
             description = "safetensors file with int64 (or int32) input_ids [batch, seq]; other tensors are ignored")
-    Path input;
+    String input;
 
     @Option(names = "--method", required = true, description = "full | seco | spaco")
     String methodName;
@@ -70,7 +75,7 @@ final class GradCommand implements Callable<Integer> {
     @Option(names = "--budget", description = "SpaCO: chunks back-propagated per sequence (expected count for bernoulli)")
     Double budget;
 
-    @Option(names = "--sampling", defaultValue = "bernoulli", description = "SpaCO: uniform | bernoulli (default) | importance")
+    @Option(names = "--sampling", defaultValue = "bernoulli", description = "SpaCO: uniform | bernoulli (default) | nonempty | importance")
     String sampling;
 
     @Option(names = "--seed", defaultValue = "0", description = "SpaCO: random seed (default 0)")
@@ -83,8 +88,9 @@ final class GradCommand implements Callable<Integer> {
     @Option(names = "--dtype", defaultValue = "float32", description = "float32 (default) | float64")
     Precision dtype;
 
-    @Option(names = "--out", required = true, description = "output .safetensors file (written atomically)")
-    Path out;
+    @Option(names = "--out", required = true, paramLabel = "FILE",
+            description = "output .safetensors file (written atomically), local or any Hadoop file system path")
+    String out;
 
     @Option(names = "--gc-threshold-mb", defaultValue = "0",
             description = "System.gc() after a backward chunk once resident memory grew by this many MB, to "
@@ -107,9 +113,11 @@ final class GradCommand implements Callable<Integer> {
         try (memory) {
             long t0 = System.nanoTime();
             DataType dt = dtype.dataType;
-            HfCheckpoint checkpoint = HfCheckpoint.load(model, dt, FrozenWeights.forRun(adapter != null));
-            PeftAdapter lora = adapter == null ? null : PeftAdapter.load(adapter, dt);
-            long[][] tokens = InputIdsFile.read(input);
+            org.apache.hadoop.conf.Configuration hadoop = HadoopEnvironment.configuration();
+            HfCheckpoint checkpoint = HfCheckpoint.load(Locations.fetch("--model", model, hadoop), dt,
+                    FrozenWeights.forRun(adapter != null));
+            PeftAdapter lora = adapter == null ? null : PeftAdapter.load(Locations.fetch("--adapter", adapter, hadoop), dt);
+            long[][] tokens = InputIdsFile.read(Locations.fetch("--input", input, hadoop));
             LlamaModel llama = new LlamaModel(checkpoint.config(), checkpoint.weights(), lora, dt, tokens.length);
             llama.setNativeMemoryCollectionThreshold(gcThresholdMb << 20);
             Batch batch = Batch.of(tokens);
@@ -142,7 +150,7 @@ final class GradCommand implements Callable<Integer> {
             metadata.put("format", "pt");
             metadata.put("method", method.configName());
             metadata.put("dtype", dtype.name());
-            SafeTensors.write(out, tensors, metadata, DataType.DOUBLE);
+            writeOut(tensors, metadata, hadoop);
 
             ObjectNode summary = JSON.createObjectNode();
             summary.put("method", method.configName());
@@ -169,11 +177,31 @@ final class GradCommand implements Callable<Integer> {
             String omp = System.getenv("OMP_NUM_THREADS");
             summary.put("omp_num_threads", omp == null ? "unset" : omp);
             summary.put("nd4j_build", ai.chunkwise.train.backend.CpuBuild.describe());
-            summary.put("out", out.toString());
+            summary.put("out", out);
             spec.commandLine().getOut().println(summary.toString());
             spec.commandLine().getOut().flush();
         }
         return 0;
+    }
+
+    /** Written atomically where it is local; a remote --out is written locally first, then uploaded. */
+    private void writeOut(Map<String, INDArray> tensors, Map<String, String> metadata,
+                          org.apache.hadoop.conf.Configuration hadoop) {
+        if (!Locations.isRemote(out)) {
+            SafeTensors.write(Locations.localPath(out), tensors, metadata, DataType.DOUBLE);
+            return;
+        }
+        try {
+            Path local = java.nio.file.Files.createTempFile("chunkwise-grad-", ".safetensors");
+            try {
+                SafeTensors.write(local, tensors, metadata, DataType.DOUBLE);
+                Locations.publish("--out", local, out, hadoop);
+            } finally {
+                java.nio.file.Files.deleteIfExists(local);
+            }
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException("cannot write --out " + out + ": " + e.getMessage(), e);
+        }
     }
 
     private void validateOptions() {

@@ -5,6 +5,7 @@ import ai.chunkwise.train.backend.GpuSupportCheck;
 import ai.chunkwise.pipeline.cli.ChunkwiseVersion;
 import ai.chunkwise.train.memory.MemoryBudget;
 import ai.chunkwise.train.memory.OutOfMemory;
+import ai.chunkwise.pipeline.cli.ExitCodes;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -13,7 +14,8 @@ import java.util.concurrent.Callable;
 
 /**
  * Entry point of train-job.jar. Subcommands: {@code train}, {@code eval} (perplexity over a dataset), {@code grad}
- * (loss and gradients of one batch, for checking against another framework); none lists them.
+ * (loss and gradients of one batch, for checking against another framework), {@code doctor} (backend, memory and
+ * a float64 gradient check); none lists them.
  *
  * <p>Threads: ND4J reads OMP_NUM_THREADS when it loads, so it must be set in the environment of the java
  * process. On a 2-core machine OMP_NUM_THREADS=1 is faster than ND4J's default for chunk-sized work
@@ -21,7 +23,7 @@ import java.util.concurrent.Callable;
  */
 @Command(name = "train-job", mixinStandardHelpOptions = true, versionProvider = ChunkwiseVersion.Provider.class,
         description = "Chunk-wise (SeCO / SpaCO) training of Llama models on ND4J/SameDiff.",
-        subcommands = {TrainCommand.class, EvalCommand.class, GradCommand.class},
+        subcommands = {TrainCommand.class, EvalCommand.class, GradCommand.class, DoctorCommand.class},
         footer = {"", "Set OMP_NUM_THREADS (and OPENBLAS_NUM_THREADS) before starting java, e.g. "
                 + "OMP_NUM_THREADS=1 on 2 cores: ND4J reads them once, when it loads."})
 public final class TrainCli implements Callable<Integer> {
@@ -30,7 +32,8 @@ public final class TrainCli implements Callable<Integer> {
     CommandLine.Model.CommandSpec spec;
 
     @Option(names = "--verbose", scope = CommandLine.ScopeType.INHERIT,
-            description = "Show the libraries' start-up logging (ND4J, Arrow); hidden by default.")
+            description = "Print the stack trace of an error, and the libraries' start-up logging (ND4J, Arrow), "
+                    + "hidden by default.")
     boolean verbose;
 
     /** Without a subcommand: the list of commands. */
@@ -51,11 +54,13 @@ public final class TrainCli implements Callable<Integer> {
         QuietLogging.configure(args);   // before anything loads ND4J
         int code;
         try {
-            GpuSupportCheck.requireSupportedGpu();   // before ND4J loads: its CUDA build fails obscurely on new GPUs
+            if (args.length == 0 || !args[0].equals("doctor")) {   // doctor reports an unsupported GPU itself
+                GpuSupportCheck.requireSupportedGpu();   // before ND4J loads: its CUDA build fails obscurely on new GPUs
+            }
             code = commandLine().execute(args);
         } catch (IllegalStateException e) {
             System.err.println("error: " + e.getMessage());
-            code = 1;
+            code = ExitCodes.FAILED;
         }
         if (code != 0 || !ai.chunkwise.train.data.HadoopEnvironment.underSparkSubmit()) {
             System.exit(code);
@@ -83,19 +88,40 @@ public final class TrainCli implements Callable<Integer> {
                         MemoryBudget.current()));
                 return OutOfMemory.EXIT_CODE;
             }
-            // a bad input is the user's to fix: print the message that names it, not a stack trace
-            if (e instanceof ai.chunkwise.train.reliability.TrainingDivergedException) {
-                commandLine.getErr().println("error: " + e.getMessage());
-                return 3;
+            // one line naming what to fix; the stack trace only with --verbose (or for a bug, with a hint)
+            int code = e instanceof ai.chunkwise.train.reliability.TrainingDivergedException ? ExitCodes.DIVERGED
+                    : ExitCodes.of(e);
+            boolean ours = code != ExitCodes.FAILED || e instanceof java.io.UncheckedIOException
+                    || e instanceof IllegalStateException;
+            java.io.PrintWriter err = commandLine.getErr();
+            err.println("error: " + (ours || e.getMessage() == null ? "" : e.getClass().getSimpleName() + ": ")
+                    + e.getMessage());
+            if (verbose(parseResult)) {
+                e.printStackTrace(err);
+            } else if (!ours) {
+                err.println("(run with --verbose for the stack trace)");
             }
-            if (e instanceof IllegalArgumentException || e instanceof java.io.UncheckedIOException
-                    || e instanceof ai.chunkwise.pipeline.format.DatasetException
-                    || e instanceof com.typesafe.config.ConfigException) {
-                commandLine.getErr().println("error: " + e.getMessage());
-                return 2;
+            err.flush();
+            return code;
+        });
+        cli.setParameterExceptionHandler((e, args) -> {
+            java.io.PrintWriter err = e.getCommandLine().getErr();
+            err.println("error: " + e.getMessage());
+            if (!CommandLine.UnmatchedArgumentException.printSuggestions(e, err)) {
+                err.println("(" + e.getCommandLine().getCommandSpec().qualifiedName() + " --help lists the options)");
             }
-            throw e;
+            err.flush();
+            return ExitCodes.BAD_INPUT;
         });
         return cli;
+    }
+
+    private static boolean verbose(CommandLine.ParseResult result) {
+        for (CommandLine.ParseResult r = result; r != null; r = r.subcommand()) {
+            if (r.matchedOption("--verbose") != null) {
+                return true;
+            }
+        }
+        return false;
     }
 }

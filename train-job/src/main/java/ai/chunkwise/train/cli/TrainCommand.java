@@ -7,38 +7,44 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-import java.nio.file.Path;
+import ai.chunkwise.pipeline.storage.Locations;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
 
 /**
  * {@code train --conf conf/train-*.conf [overrides]}: the training loop (conf/train.conf documents every key).
- * Prints a progress line per step and the final report as one JSON line at the end.
+ * Prints a progress line per step and a short summary with the path of report.html at the end ({@code --json}: the
+ * report as one JSON line instead).
  */
 @Command(name = "train", mixinStandardHelpOptions = true,
         description = "Train (SeCO / SpaCO / full back-propagation) with AdamW, checkpoints and exact resume.")
 final class TrainCommand implements Callable<Integer> {
 
-    @Option(names = "--conf", description = "HOCON file with keys under train { } (defaults: conf/train.conf)")
-    Path conf;
+    // every location is a String: picocli would parse a Path, which turns hdfs://host:8020/x into hdfs:/host:8020/x
+    @Option(names = "--conf", paramLabel = "FILE", description = "HOCON file with keys under train { } (defaults: "
+            + "conf/train.conf); local or any Hadoop file system path")
+    String conf;
 
     @Option(names = "--set", paramLabel = "KEY=VALUE",
             description = "override any configuration key, e.g. --set train.steps=20 (repeatable)")
     Map<String, String> set = new LinkedHashMap<>();
 
-    @Option(names = "--model", description = "Hugging Face model directory to fine-tune (train.model.path)")
-    Path model;
+    @Option(names = "--model", paramLabel = "DIR", description = "Hugging Face model directory to fine-tune, local or "
+            + "any Hadoop file system path (train.model.path)")
+    String model;
 
-    @Option(names = "--init-config", description = "config.json of a model to train from scratch (train.model.init-config)")
-    Path initConfig;
+    @Option(names = "--init-config", paramLabel = "FILE",
+            description = "config.json of a model to train from scratch (train.model.init-config)")
+    String initConfig;
 
-    @Option(names = "--dataset", description = "dataset directory, local or any Hadoop file system path "
+    @Option(names = "--dataset", paramLabel = "DIR", description = "dataset directory, local or any Hadoop file system path "
             + "(hdfs://..., s3a://...) (train.data.dataset)")
     String dataset;
 
-    @Option(names = "--out", description = "output directory (train.output)")
-    Path out;
+    @Option(names = "--out", paramLabel = "DIR", description = "output directory, local or any Hadoop file system "
+            + "path (hdfs://..., s3a://...) (train.output)")
+    String out;
 
     @Option(names = "--steps", description = "optimizer steps in total (train.steps)")
     Long steps;
@@ -62,6 +68,10 @@ final class TrainCommand implements Callable<Integer> {
             description = "stop after optimizer step N (checkpointed) even if train.steps is larger, to split a run")
     Long stopAtStep;
 
+    @Option(names = "--json", description = "end with the run's report as one JSON line (report.json's content) "
+            + "instead of the short summary")
+    boolean json;
+
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
@@ -70,9 +80,7 @@ final class TrainCommand implements Callable<Integer> {
         Map<String, String> overrides = new LinkedHashMap<>();
         putPath(overrides, "train.model.path", model);
         putPath(overrides, "train.model.init-config", initConfig);
-        if (dataset != null) {
-            overrides.put("train.data.dataset", com.typesafe.config.ConfigUtil.quoteString(dataset));
-        }
+        putPath(overrides, "train.data.dataset", dataset);
         putPath(overrides, "train.output", out);
         if (steps != null) {
             overrides.put("train.steps", steps.toString());
@@ -89,18 +97,19 @@ final class TrainCommand implements Callable<Integer> {
             });
         }
         overrides.putAll(set);   // explicit --set wins
-        TrainSettings settings = TrainSettings.load(conf, overrides);
+        TrainSettings settings = TrainSettings.load(
+                Locations.fetch("--conf", conf, new org.apache.hadoop.conf.Configuration()), overrides);
         settings.memory().apply();   // before ND4J starts: JavaCPP reads its limits once
         ObjectNode report = new Trainer(settings, System.out).run(resume,
                 stopAtStep == null ? Long.MAX_VALUE : stopAtStep, forceResumeWithChanges);
-        System.out.println(report.toString());
+        System.out.println(json ? report.toString() : RunSummary.of(report, settings));
         return 0;
     }
 
-    private static void putPath(Map<String, String> overrides, String key, Path value) {
+    private static void putPath(Map<String, String> overrides, String key, String value) {
         if (value != null) {
-            // quoted: a path is a string, whatever characters it holds
-            overrides.put(key, com.typesafe.config.ConfigUtil.quoteString(value.toString()));
+            // quoted: a location is a string, whatever characters it holds (hdfs://... is not HOCON otherwise)
+            overrides.put(key, com.typesafe.config.ConfigUtil.quoteString(value));
         }
     }
 }

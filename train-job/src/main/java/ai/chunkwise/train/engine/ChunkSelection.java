@@ -8,9 +8,17 @@ import java.util.Arrays;
  * draws a path through chunks j1 > j2 > ... survives with probability q_j1 q_j2 ... and carries exactly the
  * inverse scale, so the estimate is unbiased whatever the q_j (a sampler may make them unequal).
  */
-public record ChunkSelection(boolean[] visited, double[] inclusionProbabilities) {
+public record ChunkSelection(boolean[] visited, double[] inclusionProbabilities, double lossFactor) {
 
+    /**
+     * @param lossFactor one more factor on every visited chunk's loss weights (not on the K/V gradients): every
+     *                   gradient path starts at one chunk's loss, so it scales each path once. A sampler that
+     *                   conditions its draw (e.g. on a non-empty set) puts the conditioning probability here.
+     */
     public ChunkSelection {
+        if (!(lossFactor > 0) || Double.isInfinite(lossFactor)) {
+            throw new IllegalArgumentException("loss factor must be finite and > 0, got " + lossFactor);
+        }
         if (visited.length != inclusionProbabilities.length) {
             throw new IllegalArgumentException("selection of " + visited.length + " chunks has "
                     + inclusionProbabilities.length + " inclusion probabilities");
@@ -21,6 +29,11 @@ public record ChunkSelection(boolean[] visited, double[] inclusionProbabilities)
                         + inclusionProbabilities[j] + ": it must lie in (0, 1]");
             }
         }
+    }
+
+    /** Independent draws with probabilities q_j, unconditioned. */
+    public ChunkSelection(boolean[] visited, double[] inclusionProbabilities) {
+        this(visited, inclusionProbabilities, 1.0);
     }
 
     /** Every chunk drawn with the same probability q. */
@@ -42,6 +55,11 @@ public record ChunkSelection(boolean[] visited, double[] inclusionProbabilities)
     /** 1 / q_j: the factor on chunk j's loss weights and on the K/V gradient injected into it. */
     double scale(int chunk) {
         return 1.0 / inclusionProbabilities[chunk];
+    }
+
+    /** The factor on chunk j's loss weights: {@link #scale} times {@link #lossFactor}. */
+    double lossScale(int chunk) {
+        return scale(chunk) * lossFactor;
     }
 
     public int visitedCount() {

@@ -77,7 +77,7 @@ final class ChunkwiseBackprop {
             int start = j * chunkSize;
             int end = Math.min(s, start + chunkSize);
             int pastStart = layout.pastStart(start);
-            ChunkInput in = layout.chunk(start, end, pastStart, scale);
+            ChunkInput in = layout.chunk(start, end, pastStart, selection.lossScale(j));
             KeyValues upstream = j == k - 1 || pastGradients == null ? null : pastGradients.copy(start, end, scale);
             KeyValues past = past(cache, pastStart, start, rows);
             // the past's gradient goes straight into G (or, when K/V gradients are dropped, into a scratch copy)

@@ -57,6 +57,40 @@ public enum SpacoSampling {
         }
     },
     /**
+     * {@link #BERNOULLI} conditioned on visiting at least one chunk, so no step back-propagates nothing. A path
+     * through p chunks then survives with probability q^p / Z, where Z = 1 - (1-q)^k is the chance of a non-empty
+     * draw (a surviving path makes the set non-empty); scaling each path once more by Z (on the loss it starts
+     * from, {@link ChunkSelection#lossFactor}) keeps the estimate exactly unbiased.
+     */
+    NONEMPTY {
+        @Override
+        ChunkSelection draw(double[] chunkLosses, double budget, SplittableRandom random) {
+            int chunks = chunkLosses.length;
+            double q = Math.min(1.0, budget / chunks);
+            double z = -Math.expm1(chunks * Math.log1p(-q));   // 1 - (1-q)^k, accurate for small q
+            if (q >= 1.0) {
+                return ChunkSelection.all(chunks);
+            }
+            // the first visited chunk from its distribution given a non-empty set, P(first = i) = q (1-q)^i / Z;
+            // the chunks after it independently, as in BERNOULLI: together exactly the conditioned draw
+            double u = random.nextDouble() * z;
+            int first = 0;
+            double below = q;   // P(first <= i) * Z = 1 - (1-q)^(i+1)
+            while (below < u && first < chunks - 1) {
+                first++;
+                below = -Math.expm1((first + 1) * Math.log1p(-q));
+            }
+            boolean[] visited = new boolean[chunks];
+            visited[first] = true;
+            for (int i = first + 1; i < chunks; i++) {
+                visited[i] = random.nextDouble() < q;
+            }
+            double[] probabilities = new double[chunks];
+            java.util.Arrays.fill(probabilities, q);
+            return new ChunkSelection(visited, probabilities, z);
+        }
+    },
+    /**
      * Every chunk independently with its own probability q_j ({@link ImportanceProbabilities}: more often where
      * pass 1 measured more loss, sum q_j = t), scaled by 1/q_j: exactly unbiased like {@link #BERNOULLI}.
      */
@@ -82,14 +116,15 @@ public enum SpacoSampling {
     void requireValidBudget(double budget) {
     }
 
-    /** Parses "uniform", "bernoulli" or "importance" (case-insensitive). */
+    /** Parses "uniform", "bernoulli", "nonempty" or "importance" (case-insensitive). */
     public static SpacoSampling parse(String name) {
         for (SpacoSampling s : values()) {
             if (s.name().equalsIgnoreCase(name)) {
                 return s;
             }
         }
-        throw new IllegalArgumentException("unknown SpaCO sampling '" + name + "': use uniform, bernoulli or importance");
+        throw new IllegalArgumentException("unknown SpaCO sampling '" + name + "': use uniform, bernoulli, nonempty "
+                + "or importance");
     }
 
     public String configName() {

@@ -246,12 +246,23 @@ public final class CheckpointStore {
         if (candidates.isEmpty()) {
             return Optional.empty();
         }
+        // after a divergence the newest checkpoints were written by non-finite (skipped) steps: resume from the
+        // newest finite one, as the divergence message advises; only if there is none, from the newest at all
+        List<Path> finiteFirst = new ArrayList<>(candidates.stream().filter(CheckpointStore::isFinite).toList());
+        List<Path> unhealthy = candidates.stream().filter(c -> !isFinite(c)).toList();
+        if (!finiteFirst.isEmpty() && !unhealthy.isEmpty() && !isFinite(candidates.get(0))) {
+            warn.accept("warning: skipping " + unhealthy.size() + " checkpoint(s) written after non-finite steps ("
+                    + unhealthy.stream().map(c -> c.getFileName().toString()).collect(java.util.stream.Collectors
+                    .joining(", ")) + ", " + HEALTH_FILE + " says finite: false)");
+        }
+        finiteFirst.addAll(unhealthy);
         List<String> damaged = new ArrayList<>();
-        for (Path c : candidates) {
+        for (Path c : finiteFirst) {
             try {
                 Resumable r = check(c, dataType, warn);
-                if (!damaged.isEmpty()) {
-                    warn.accept("resuming from " + c.getFileName() + ", the newest checkpoint that verifies");
+                if (!damaged.isEmpty() || !c.equals(candidates.get(0))) {
+                    warn.accept("resuming from " + c.getFileName() + ", the newest " + (isFinite(c) ? "finite " : "")
+                            + "checkpoint that verifies");
                 }
                 return Optional.of(r);
             } catch (IllegalArgumentException | UncheckedIOException e) {

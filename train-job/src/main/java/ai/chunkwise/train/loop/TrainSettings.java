@@ -1,6 +1,7 @@
 package ai.chunkwise.train.loop;
 
 import ai.chunkwise.pipeline.config.StrictConfig;
+import ai.chunkwise.pipeline.storage.Locations;
 import ai.chunkwise.train.model.LoraConfig;
 import ai.chunkwise.train.checkpoint.ModelExport;
 import ai.chunkwise.train.engine.EngineSpec;
@@ -11,6 +12,7 @@ import ai.chunkwise.train.storage.RemoteOutput;
 import ai.chunkwise.train.memory.MemoryBudget;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
+import ai.chunkwise.pipeline.config.ConfFiles;
 import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigObject;
 import com.typesafe.config.ConfigParseOptions;
@@ -42,11 +44,28 @@ public record TrainSettings(
         int batchSize, int accumulationSteps, long steps,
         Path output, long checkpointEvery, int keepCheckpoints, long logEvery, long maxNonFiniteSteps,
         boolean checkTokenizer, String saveDtype, long saveMaxShardBytes,
-        String rendered, EvalSettings eval, String outputLocation, MemoryBudget memory) {
+        String rendered, EvalSettings eval, String outputLocation, String modelLocation, MemoryBudget memory) {
 
     /** Whether train.output is on a non-local Hadoop file system ({@link #output} is then a local staging directory). */
     public boolean remoteOutput() {
         return RemoteOutput.isRemote(outputLocation);
+    }
+
+    /**
+     * The base model as adapter_config.json's base_model_name_or_path records it: train.model.path as the user gave
+     * it (a remote URI as it is), an absolute path under the working directory made relative to it, so the adapter
+     * is not tied to one machine's directory layout; null when training from scratch.
+     */
+    public String baseModelName() {
+        if (modelLocation == null || Locations.isRemote(modelLocation)) {
+            return modelLocation;
+        }
+        Path given = Locations.localPath(modelLocation);
+        Path cwd = Path.of("").toAbsolutePath();
+        if (given.isAbsolute() && given.normalize().startsWith(cwd) && !given.normalize().equals(cwd)) {
+            return cwd.relativize(given.normalize()).toString();
+        }
+        return given.toString();
     }
 
     public static final String DEFAULTS_RESOURCE = "ai/chunkwise/train/train.conf";
@@ -63,16 +82,18 @@ public record TrainSettings(
             if (!Files.isRegularFile(confFile)) {
                 throw new IllegalArgumentException("config file " + confFile + " does not exist");
             }
-            file = ConfigFactory.parseFile(confFile.toFile(), ConfigParseOptions.defaults().setAllowMissing(false));
+            file = ConfFiles.parse(confFile.toFile());   // its includes must exist (a missing one is an error)
             StrictConfig.rejectUnknownKeys(file.resolve(), known, "config file " + confFile);
         }
-        StringBuilder cli = new StringBuilder();
-        overrides.forEach((k, v) -> cli.append(k).append(" = ").append(v).append('\n'));
-        Config command;
-        try {
-            command = ConfigFactory.parseString(cli.toString());
-        } catch (ConfigException e) {
-            throw new IllegalArgumentException("command-line override does not parse: " + e.getMessage(), e);
+        Config command = ConfigFactory.empty();
+        for (Map.Entry<String, String> o : overrides.entrySet()) {   // one by one: an error names its key
+            try {
+                command = ConfigFactory.parseString(o.getKey() + " = " + ConfFiles.overrideValue(o.getValue()) + "\n",
+                        ConfigParseOptions.defaults().setOriginDescription("--set " + o.getKey())).withFallback(command);
+            } catch (ConfigException e) {
+                throw new IllegalArgumentException("command-line override " + o.getKey() + "=" + o.getValue()
+                        + " does not parse (" + e.getMessage() + "); " + ConfFiles.quoteHint(o.getKey()), e);
+            }
         }
         StrictConfig.rejectUnknownKeys(command, known, "the command line");
         Config c = command.withFallback(file).withFallback(defaults).resolve(ConfigResolveOptions.defaults());
@@ -148,15 +169,15 @@ public record TrainSettings(
                 modelPath, initConfig, wholeNumber(root, "train.model.init-seed"), m.getDouble("init-std"), dt, nonNegative(root, "train.model.gc-threshold-mb"),
                 lora, wholeNumber(root, "train.lora.seed"),
                 method, intValue("train.method.chunk-size", nonNegative(root, "train.method.chunk-size")), budget, sampling, wholeNumber(root, "train.method.seed"),
-                learningRate(root, "train.optimizer.lr", false), learningRate(root, "train.optimizer.min-lr", true), nonNegative(root, "train.optimizer.warmup-steps"), o.getDouble("beta1"),
+                learningRate(root, "train.optimizer.lr", false), learningRate(root, "train.optimizer.min-lr", true), intValue("train.optimizer.warmup-steps", nonNegative(root, "train.optimizer.warmup-steps")), o.getDouble("beta1"),
                 o.getDouble("beta2"), o.getDouble("eps"), o.getDouble("weight-decay"), maxGradNorm,
-                intValue("train.batch-size", positive(root, "train.batch-size")), intValue("train.accumulation-steps", positive(root, "train.accumulation-steps")), positive(root, "train.steps"),
-                localOutput(t.getString("output")), nonNegative(root, "train.checkpoint-every"),
-                intValue("train.keep-checkpoints", nonNegative(root, "train.keep-checkpoints")), positive(root, "train.log-every"),
-                nonNegative(root, "train.max-nonfinite-steps"),
+                intValue("train.batch-size", positive(root, "train.batch-size")), intValue("train.accumulation-steps", positive(root, "train.accumulation-steps")), intValue("train.steps", positive(root, "train.steps")),
+                localOutput(t.getString("output")), intValue("train.checkpoint-every", nonNegative(root, "train.checkpoint-every")),
+                intValue("train.keep-checkpoints", nonNegative(root, "train.keep-checkpoints")), intValue("train.log-every", positive(root, "train.log-every")),
+                intValue("train.max-nonfinite-steps", nonNegative(root, "train.max-nonfinite-steps")),
                 d.getBoolean("check-tokenizer"), t.getString("save.dtype"), t.getBytes("save.max-shard-size"),
                 root.withOnlyPath("train").root().render(ConfigRenderOptions.defaults().setOriginComments(false)),
-                EvalSettings.from(t), t.getString("output"), MemoryBudget.of(root));
+                EvalSettings.from(t), t.getString("output"), optionalLocation(m, "path"), MemoryBudget.of(root));
         new ModelExport(s.saveDtype, s.saveMaxShardBytes, null, null);   // validates both keys
         if (s.initStd <= 0) {
             throw new IllegalArgumentException("train.model.init-std must be > 0, got " + s.initStd);
@@ -208,9 +229,15 @@ public record TrainSettings(
         return List.copyOf(out);
     }
 
+    /** A model input: a local path as it is, a remote one (hdfs://, s3a://) by a local copy ({@link Locations#fetch}). */
     private static Path optionalPath(Config c, String key) {
+        String v = optionalLocation(c, key);
+        return v == null ? null : Locations.fetch("train.model." + key, v, new org.apache.hadoop.conf.Configuration());
+    }
+
+    private static String optionalLocation(Config c, String key) {
         String v = c.getString(key).trim();
-        return v.isEmpty() ? null : Path.of(v);
+        return v.isEmpty() ? null : v;
     }
 
     /**
@@ -229,6 +256,7 @@ public record TrainSettings(
         return n.longValue();
     }
 
+    /** Counts (of steps, rows, ranks ...) are ints: a larger value is a typo, never a plan (2^31 steps take years). */
     private static int intValue(String key, long v) {
         if (v > Integer.MAX_VALUE) {
             throw new IllegalArgumentException("'" + key + "' is " + v + ", above the largest supported value "

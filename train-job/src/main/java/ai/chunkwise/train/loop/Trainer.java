@@ -1,5 +1,6 @@
 package ai.chunkwise.train.loop;
 
+import ai.chunkwise.pipeline.lock.HeldLock;
 import ai.chunkwise.pipeline.lock.OutputLock;
 import ai.chunkwise.train.checkpoint.AtomicFiles;
 import ai.chunkwise.pipeline.tokenizer.TokenizerInfo;
@@ -24,6 +25,7 @@ import ai.chunkwise.train.optim.AdamW;
 import ai.chunkwise.train.optim.GradientAccumulator;
 import ai.chunkwise.train.optim.GradientClipping;
 import ai.chunkwise.train.optim.LearningRateSchedule;
+import ai.chunkwise.train.optim.ScheduleChange;
 import ai.chunkwise.train.reliability.FiniteTensors;
 import ai.chunkwise.train.reliability.MemoryEstimate;
 import ai.chunkwise.train.reliability.NonFiniteStepGuard;
@@ -79,7 +81,10 @@ public final class Trainer {
      */
     public ObjectNode run(boolean resume, long stopAtStep, boolean forceChanges) {
         // one trainer per output directory: a second one would rotate away the first one's checkpoints
-        try (OutputLock lock = OutputLock.acquire(settings.output(), "train", console::println)) {
+        // a remote output is locked there too: the staging directory's lock excludes runs on one machine only
+        try (OutputLock lock = OutputLock.acquire(settings.output(), "train", console::println);
+             HeldLock remoteLock = settings.remoteOutput() ? RemoteOutput.lock(settings.outputLocation(),
+                     new org.apache.hadoop.conf.Configuration(), console::println) : null) {
             return runLocked(resume, stopAtStep, forceChanges);
         }
     }
@@ -199,6 +204,7 @@ public final class Trainer {
         }
         RemoteOutput remote = RemoteOutput.open(settings.outputLocation(), settings.output(),
                 new org.apache.hadoop.conf.Configuration());
+        remote.removeOrphans().forEach(p -> console.println("removed " + p + ", left behind by a killed run"));
         remote.pull();
         console.println("output " + settings.outputLocation() + " (staged in " + settings.output() + ")");
         return remote;
@@ -227,6 +233,10 @@ public final class Trainer {
         if (!forceChanges) {
             requireSameSeeds(state, resumable.map(CheckpointStore.Resumable::directory));
         }
+        long resumeStep = state.step();
+        changes.stream().filter(c -> c.key().equals("train.steps") && c.checkpointValue().matches("\\d+"))
+                .findFirst().ifPresent(c -> ScheduleChange.describe(s.lr(), s.minLr(), s.warmupSteps(),
+                        Long.parseLong(c.checkpointValue()), s.steps(), resumeStep).forEach(console::println));
         return new Resume(resumable, state, changes);
     }
 
@@ -264,7 +274,8 @@ public final class Trainer {
         long seqLen = data.sequenceLength();
         long tokensPerStep = (long) s.batchSize() * s.accumulationSteps() * seqLen;
         console.printf(Locale.ROOT, "train: %s, %s, %d sequences of %d tokens, batch %d x %d accumulation, "
-                        + "method %s (chunk %d), %d trainable tensors, %s%n", modelSetup.source(), s.dataType(),
+                        + "method %s (chunk %d), %d trainable tensors, %s%n", modelSetup.source(),
+                s.dataType() == org.nd4j.linalg.api.buffer.DataType.DOUBLE ? "float64" : "float32",
                 data.size(), seqLen, s.batchSize(), s.accumulationSteps(), s.method(), chunkSize,
                 model.trainableParameters().size(),
                 checkpoint.map(c -> "resuming from " + c.getFileName()).orElse("starting at step 0"));
@@ -390,7 +401,9 @@ public final class Trainer {
         console.printf(Locale.ROOT, "step %d/%d | loss %.4f | lr %.2e | grad norm %.3f | %.0f tok/s | "
                         + "ETA %s | mem %.2f GiB%s%n", step, settings.steps(), o.loss(), lr, o.gradNorm(),
                 tokensPerSecond, duration(etaSeconds), physical / (double) (1L << 30),
-                o.updated() ? "" : " | step skipped: non-finite gradient");
+                !o.updated() ? " | step skipped: non-finite gradient"
+                        : o.chunksVisited() == 0 && settings.method() == ai.chunkwise.train.engine.Method.SPACO
+                        ? " | no chunk back-propagated (SpaCO drew none; see docs/seco-spaco.md)" : "");
     }
 
     /** The engine's random draws (SpaCO's chunks) for (step, micro-batch): a function of the seed and position alone, so resumable. */
@@ -501,6 +514,11 @@ public final class Trainer {
                 r.put("eval_step", e.path("step").asLong());
             }
         }
+        if (s.method() == ai.chunkwise.train.engine.Method.SPACO) {
+            // an empty draw is part of bernoulli's unbiased estimator, but the user should see how often it happens
+            r.put("steps_without_chunks", entries.stream().filter(e -> e.path("updated").asBoolean(true)
+                    && e.path("chunks_visited").asLong(-1) == 0).count());
+        }
         if (s.eval().enabled()) {
             r.put("eval_dataset", s.eval().dataset().toString());
         }
@@ -552,13 +570,13 @@ public final class Trainer {
                 HfCheckpoint hf = TrainedModelFiles.loadForResume(checkpoint, CheckpointStore.MODEL_DIR, s.dataType());
                 config = hf.config();
                 weights = hf.weights();
-                source = s.modelPath() != null ? s.modelPath().toString() : "from scratch (" + s.initConfig() + ")";
+                source = s.modelPath() != null ? s.modelLocation() : "from scratch (" + s.initConfig() + ")";
             } else if (s.modelPath() != null) {
                 // a LoRA run's base is frozen: a bf16/fp16 checkpoint stays in its own type (half of float32)
                 HfCheckpoint hf = HfCheckpoint.load(s.modelPath(), s.dataType(), FrozenWeights.forRun(s.lora() != null));
                 config = hf.config();
                 weights = hf.weights();
-                source = s.modelPath().toString();
+                source = s.modelLocation();   // as given: a remote URI, not its local copy
             } else {
                 config = LlamaConfig.fromJson(s.initConfig());
                 weights = RandomInit.weights(config, s.initSeed(), s.initStd(), s.dataType());
@@ -576,8 +594,7 @@ public final class Trainer {
             }
             LlamaModel model = new LlamaModel(config, weights, adapter, s.dataType(), s.batchSize());
             model.setNativeMemoryCollectionThreshold(s.gcThresholdMb() << 20);
-            String base = s.modelPath() == null ? null : s.modelPath().toAbsolutePath().toString();
-            return new ModelSetup(model, source, base);
+            return new ModelSetup(model, source, s.baseModelName());
         }
     }
 }

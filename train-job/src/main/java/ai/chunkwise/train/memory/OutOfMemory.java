@@ -8,7 +8,7 @@ import java.util.Optional;
  */
 public final class OutOfMemory {
     /** The exit code of a run that ran out of memory. */
-    public static final int EXIT_CODE = 4;
+    public static final int EXIT_CODE = ai.chunkwise.pipeline.cli.ExitCodes.FAILED;
 
     private OutOfMemory() {
     }

@@ -32,8 +32,10 @@ public final class NonFiniteStepGuard {
             throw new TrainingDivergedException(consecutive + " consecutive optimizer steps (up to step " + step
                     + ") had a non-finite loss or gradient (last: loss " + loss + ", grad norm " + gradNorm
                     + ") and were skipped: training has diverged. Lower train.optimizer.lr, enable "
-                    + "train.optimizer.max-grad-norm, or check the data; resume from the last finite checkpoint "
-                    + "(--resume). The limit is train.max-nonfinite-steps");
+                    + "train.optimizer.max-grad-norm, or check the data, and continue from the newest finite "
+                    + "checkpoint with the same command plus --resume --force-resume-with-changes --set "
+                    + "train.optimizer.lr=<lower> (--resume skips the checkpoints of non-finite steps). The limit is "
+                    + "train.max-nonfinite-steps");
         }
     }
 

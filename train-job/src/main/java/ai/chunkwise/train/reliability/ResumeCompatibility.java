@@ -57,6 +57,11 @@ public final class ResumeCompatibility {
             String a = before.getOrDefault(key, "(absent)");
             String b = now.getOrDefault(key, "(absent)");
             boolean contentKey = CONTENT_KEYS.contains(key) && checkpointFp != null && runFp != null;
+            if (contentKey && a.equals(b) && isUnset(a)) {
+                // train.data.dataset and train.data.sources share one data identity: a changed dataset is reported
+                // under the key the run uses, not also as "sources: [] -> []"
+                continue;
+            }
             if (contentKey) {
                 String fa = checkpointFp.identities().get(key);
                 String fb = runFp.identities().get(key);
@@ -73,6 +78,11 @@ public final class ResumeCompatibility {
             }
         }
         return changes;
+    }
+
+    /** A content key that names nothing (the other of dataset/sources is in use). */
+    private static boolean isUnset(String value) {
+        return value.isEmpty() || value.equals("[]") || value.equals("(absent)") || value.equals("null");
     }
 
     private static String abbreviate(String identity) {

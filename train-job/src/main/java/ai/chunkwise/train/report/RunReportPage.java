@@ -84,6 +84,14 @@ public final class RunReportPage {
                     r.path("eval_loss").asDouble(), r.path("eval_perplexity").asDouble(), r.path("eval_step").asLong(),
                     r.path("eval_dataset").asText()));
         }
+        if (r.has("steps_without_chunks")) {
+            long none = r.path("steps_without_chunks").asLong();
+            long steps = r.path("loss_curve").size();
+            m.put("SpaCO steps that back-propagated no chunk", String.format(Locale.ROOT, "%d of %d (%.0f%%)%s", none,
+                    steps, steps == 0 ? 0.0 : 100.0 * none / steps, none == 0 ? "" : ": with bernoulli sampling each "
+                            + "chunk is drawn independently, so a step may draw none; the estimate stays exactly "
+                            + "unbiased (the other steps carry the 1/q weight), see docs/seco-spaco.md"));
+        }
         m.put("throughput (this run)", String.format(Locale.ROOT, "%.0f tokens/s over %.1f s",
                 r.path("tokens_per_s_this_run").asDouble(), r.path("wall_seconds_this_run").asDouble()));
         m.put("peak resident memory (this run)", String.format(Locale.ROOT, "%.2f GiB",

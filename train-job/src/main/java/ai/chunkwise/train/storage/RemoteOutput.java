@@ -1,5 +1,7 @@
 package ai.chunkwise.train.storage;
 
+import ai.chunkwise.pipeline.lock.HadoopOutputLock;
+import ai.chunkwise.pipeline.lock.HeldLock;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileContext;
 import org.apache.hadoop.fs.FileStatus;
@@ -18,6 +20,7 @@ import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Set;
+import java.util.function.Consumer;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
@@ -34,6 +37,9 @@ import java.util.stream.Stream;
  */
 public final class RemoteOutput {
     private static final Pattern STEP_DIR = Pattern.compile("step-\\d{6,}");
+    /** What {@link #temporary} names (as CheckpointStore's orphans locally). */
+    private static final Pattern ORPHAN = Pattern.compile(
+            "\\.(step-\\d{6,}|latest|metrics\\.jsonl|report\\.json)\\.tmp-\\d+--?\\d+");
 
     private final FileSystem fs;
     private final FileContext fc;
@@ -88,10 +94,55 @@ public final class RemoteOutput {
             root = fs.makeQualified(root);
             fs.mkdirs(new org.apache.hadoop.fs.Path(root, "checkpoints"));
             return new RemoteOutput(fs, FileContext.getFileContext(fs.getUri(), conf), root, staging);
-        } catch (IOException e) {
+        } catch (IOException | RuntimeException e) {
+            // RuntimeException: Hadoop reports a scheme without its client (s3a:// without hadoop-aws) as one
             throw new UncheckedIOException("cannot open output " + location + " (" + e.getMessage()
+                    + "): give a reachable, writable Hadoop file system location as train.output, with its Hadoop "
+                    + "client (e.g. hadoop-aws for s3a://) on the class path", e instanceof IOException io ? io
+                    : new IOException(e));
+        }
+    }
+
+    /**
+     * Locks a remote output for one trainer ({@link HadoopOutputLock}: exclusive create, heartbeat, takeover of a
+     * dead holder's lock): the local staging directory's lock excludes runs on one machine only.
+     */
+    public static HeldLock lock(String location, Configuration conf, Consumer<String> notes) {
+        org.apache.hadoop.fs.Path root = new org.apache.hadoop.fs.Path(location);
+        try {
+            FileSystem fs = root.getFileSystem(conf);
+            return HadoopOutputLock.acquire(fs, fs.makeQualified(root), "train", notes);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot open output " + location + " to lock it (" + e.getMessage()
                     + "): give a reachable, writable Hadoop file system location as train.output", e);
         }
+    }
+
+    /**
+     * Removes the temporary names a killed run left on the remote file system ({@code checkpoints/.step-N.tmp-*},
+     * {@code .latest.tmp-*}, {@code .metrics.jsonl.tmp-*}, {@code .report.json.tmp-*}). Only call this while holding
+     * the remote lock: another live run's temporaries look exactly the same.
+     *
+     * @return the removed paths
+     */
+    public List<org.apache.hadoop.fs.Path> removeOrphans() {
+        List<org.apache.hadoop.fs.Path> removed = new java.util.ArrayList<>();
+        for (org.apache.hadoop.fs.Path dir : List.of(new org.apache.hadoop.fs.Path(root, "checkpoints"), root)) {
+            try {
+                if (!fs.exists(dir)) {
+                    continue;
+                }
+                for (FileStatus st : fs.listStatus(dir)) {
+                    if (ORPHAN.matcher(st.getPath().getName()).matches()) {
+                        fs.delete(st.getPath(), true);
+                        removed.add(st.getPath());
+                    }
+                }
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot clean up the temporaries of " + dir + ": " + e.getMessage(), e);
+            }
+        }
+        return removed;
     }
 
     public Path staging() {

@@ -80,6 +80,53 @@ class SpacoEstimatorTest {
     }
 
     @Test
+    void nonemptyBernoulliExpectationIsExactlyTheSecoGradient() {
+        // issue #20, item 6: Bernoulli conditioned on a non-empty set; by hand, P(non-empty) = 1 - (1/2)^4 = 15/16
+        double q = 0.5;
+        double nonEmpty = 15.0 / 16;
+        Map<String, INDArray> expectation = new LinkedHashMap<>();
+        for (int mask = 1; mask < (1 << K); mask++) {   // the empty set is never drawn
+            int size = Integer.bitCount(mask);
+            double probability = Math.pow(q, size) * Math.pow(1 - q, K - size) / nonEmpty;
+            boolean[] visited = new boolean[K];
+            for (int j = 0; j < K; j++) {
+                visited[j] = (mask >> j & 1) == 1;
+            }
+            double[] qs = {q, q, q, q};
+            BatchGradients g = new ChunkwiseBackprop(model, CHUNK).run(batch, new ChunkSelection(visited, qs, nonEmpty));
+            addScaled(expectation, g.gradients(), probability);
+        }
+        double err = GradientComparison.assertAllClose(expectation, exact.gradients(), 1e-12,
+                "E[nonempty SpaCO] vs SeCO");
+        System.err.printf("nonempty: exact expectation over 15 subsets vs SeCO: worst relative error %.2e%n", err);
+    }
+
+    @Test
+    void nonemptySamplingDrawsTheConditionedDistributionWithItsFactor() {
+        // the sampler's own draws: never empty, each non-empty subset with probability (1/2)^4 / (15/16) = 1/15
+        java.util.SplittableRandom random = new java.util.SplittableRandom(5);
+        int draws = 60_000;
+        int[] counts = new int[1 << K];
+        for (int i = 0; i < draws; i++) {
+            ChunkSelection s = SpacoSampling.NONEMPTY.draw(new double[K], 2.0, random);
+            assertEquals(15.0 / 16, s.lossFactor(), 1e-15);
+            assertEquals(0.5, s.inclusionProbabilities()[0], 0.0);
+            int mask = 0;
+            for (int j = 0; j < K; j++) {
+                mask |= s.visited()[j] ? 1 << j : 0;
+            }
+            counts[mask]++;
+        }
+        assertEquals(0, counts[0], "never the empty set");
+        double expected = draws / 15.0;
+        double sigma = Math.sqrt(draws * (1 / 15.0) * (14 / 15.0));
+        for (int mask = 1; mask < (1 << K); mask++) {
+            assertTrue(Math.abs(counts[mask] - expected) < 5 * sigma, "subset " + mask + ": " + counts[mask]
+                    + " draws, expected " + expected);
+        }
+    }
+
+    @Test
     void uniformSamplingIsBiasedWhenGradientsCrossChunks() {
         Map<String, INDArray> expectation = new LinkedHashMap<>();
         int subsets = 0;

@@ -19,6 +19,8 @@ import java.io.RandomAccessFile;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -77,6 +79,28 @@ class CheckpointHealthTest {
         assertFalse(Files.exists(tmp.resolve("checkpoints/step-000003")));
         assertTrue(Files.isDirectory(tmp.resolve("checkpoints/step-000004")));
         assertTrue(Files.isDirectory(tmp.resolve("checkpoints/step-000005")));
+    }
+
+    @Test
+    void resumeAfterADivergenceTakesTheNewestFiniteCheckpoint(@TempDir Path tmp) {
+        // issue #20, item 12: latest names a checkpoint of a non-finite step; --resume must not take it
+        CheckpointStore store = new CheckpointStore(tmp, 0);
+        Map<String, INDArray> weights = RandomInit.weights(TinyDatasets.tinyModel(), 1, 0.02, DataType.FLOAT);
+        Map<String, INDArray> opt = Map.of("step", Nd4j.scalar(1.0f));
+        for (int step = 1; step <= 4; step++) {
+            TrainerState st = new TrainerState(step, DataPosition.start(1), 0, 0, 0, 0, 0);
+            boolean finite = step <= 2;
+            store.save(st, TinyDatasets.tinyModel(), null, null, weights, opt, DataType.FLOAT, "train {}\n",
+                    ai.chunkwise.train.checkpoint.ModelExport.DEFAULT, finite, finite ? 1.0 : Double.NaN, null);
+        }
+        assertEquals(tmp.resolve("checkpoints/step-000004"), store.latest().orElseThrow());
+        List<String> warnings = new ArrayList<>();
+        CheckpointStore.Resumable r = store.resumable(DataType.FLOAT, warnings::add).orElseThrow();
+        assertEquals("step-000002", r.directory().getFileName().toString());
+        assertEquals(2, r.state().step());
+        String all = String.join("\n", warnings);
+        assertTrue(all.contains("step-000004, step-000003") && all.contains("finite: false")
+                && all.contains("resuming from step-000002, the newest finite checkpoint"), all);
     }
 
     @Test

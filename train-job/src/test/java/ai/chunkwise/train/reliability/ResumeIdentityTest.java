@@ -14,6 +14,7 @@ import java.util.Map;
 import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -44,6 +45,22 @@ class ResumeIdentityTest {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> TrainRuns.train(changed, true));
         assertTrue(e.getMessage().contains("train.data.dataset: checkpoint " + tmp.resolve("ds")), e.getMessage());
         assertTrue(e.getMessage().contains("now " + other), e.getMessage());
+    }
+
+    @Test
+    void aDatasetChangedInPlaceIsRefusedUnderItsOwnKeyOnly(@TempDir Path tmp) throws IOException {
+        // issue 20, item 15: the refusal also listed "train.data.sources: checkpoint [] ..., now [] ..."
+        Map<String, String> o = firstPart(tmp);
+        try (var walk = Files.walk(tmp.resolve("ds"))) {
+            for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.delete(p);
+            }
+        }
+        TinyDatasets.write(tmp.resolve("ds"), 7);   // same path, other content
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> TrainRuns.train(o, true));
+        assertTrue(e.getMessage().contains("train.data.dataset: checkpoint " + tmp.resolve("ds") + " (content "),
+                e.getMessage());
+        assertFalse(e.getMessage().contains("train.data.sources"), e.getMessage());
     }
 
     @Test

@@ -5,6 +5,8 @@ import ai.chunkwise.train.loop.TrainSettings;
 import ai.chunkwise.train.loop.Trainer;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.typesafe.config.ConfigUtil;
+import ai.chunkwise.pipeline.lock.HadoopOutputLock;
+import ai.chunkwise.pipeline.lock.OutputLockedException;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FSDataOutputStream;
 import org.apache.hadoop.fs.FileSystem;
@@ -20,11 +22,13 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Issue 7: checkpoints and the training output on a Hadoop file system (file:// and an in-process HDFS). */
@@ -144,6 +148,57 @@ class RemoteOutputTest {
         try (var list = Files.list(cp)) {
             assertTrue(list.noneMatch(p -> p.getFileName().toString().contains(".tmp-")), "temporaries removed");
         }
+    }
+
+    @Test
+    void aRemoteOutputIsLockedAndAKilledRunsRemoteTemporariesAreRemovedUnderTheLock(@TempDir Path tmp) throws Exception {
+        // issue 20's reliability leftovers: the lock and the orphan clean-up on hdfs:// as on a local output
+        FileSystem fs = cluster.getFileSystem();
+        String out = fs.getUri() + "/runs/locked";
+        org.apache.hadoop.fs.Path root = new org.apache.hadoop.fs.Path(out);
+        org.apache.hadoop.fs.Path cp = new org.apache.hadoop.fs.Path(out + "/checkpoints");
+        Map<String, String> o = base(tmp, out);
+        o.put("train.steps", "1");
+        org.apache.hadoop.fs.Path orphan = new org.apache.hadoop.fs.Path(cp, ".step-000009.tmp-4242-17");
+        org.apache.hadoop.fs.Path orphanLatest = new org.apache.hadoop.fs.Path(cp, ".latest.tmp-4242-18");
+        org.apache.hadoop.fs.Path orphanMetrics = new org.apache.hadoop.fs.Path(root, ".metrics.jsonl.tmp-4242--19");
+        org.apache.hadoop.fs.Path notOurs = new org.apache.hadoop.fs.Path(cp, ".notes.txt");
+        for (org.apache.hadoop.fs.Path p : List.of(new org.apache.hadoop.fs.Path(orphan, "model/model.safetensors"),
+                orphanLatest, orphanMetrics, notOurs)) {
+            try (FSDataOutputStream w = fs.create(p, true)) {
+                w.write("half written".getBytes(StandardCharsets.UTF_8));
+            }
+        }
+
+        // another trainer holds the remote output (from another machine: the local staging lock cannot see it)
+        try (HadoopOutputLock held = HadoopOutputLock.acquire(fs, fs.makeQualified(root), "train", n -> { })) {
+            OutputLockedException e = assertThrows(OutputLockedException.class,
+                    () -> train(o, false, new PrintStream(new ByteArrayOutputStream())));
+            assertTrue(e.getMessage().contains("output directory " + out + " is in use by train (pid "
+                    + ProcessHandle.current().pid()), e.getMessage());
+            assertTrue(fs.exists(orphan), "nothing is touched while another run holds the output");
+        }
+
+        // a killed run's lock (its process gone) is taken over, and its temporaries removed once the lock is held
+        Process gone = new ProcessBuilder("true").start();
+        gone.waitFor();
+        org.apache.hadoop.fs.Path lockFile = new org.apache.hadoop.fs.Path(fs.getUri() + "/runs/.locked.lock");
+        try (FSDataOutputStream w = fs.create(lockFile, false)) {
+            w.write(("{\"host\":\"" + java.net.InetAddress.getLocalHost().getHostName() + "\",\"pid\":" + gone.pid()
+                    + ",\"command\":\"train\",\"started\":\"x\",\"token\":\"t\",\"refreshed\":"
+                    + System.currentTimeMillis() + "}").getBytes(StandardCharsets.UTF_8));
+        }
+        ByteArrayOutputStream console = new ByteArrayOutputStream();
+        train(o, false, new PrintStream(console, true, StandardCharsets.UTF_8));
+        String printed = console.toString(StandardCharsets.UTF_8);
+        assertTrue(printed.contains("note: taking over the stale lock " + lockFile + " of train (pid " + gone.pid()), printed);
+        for (org.apache.hadoop.fs.Path p : List.of(orphan, orphanLatest, orphanMetrics)) {
+            assertFalse(fs.exists(p), p + " removed");
+            assertTrue(printed.contains("removed " + fs.makeQualified(p) + ", left behind by a killed run"), printed);
+        }
+        assertTrue(fs.exists(notOurs), "only our own temporary names are removed");
+        assertEquals("step-000001", text(fs, new org.apache.hadoop.fs.Path(cp, "latest")).trim());
+        assertFalse(fs.exists(lockFile), "released at the end of the run");
     }
 
     private static String read(Path p) {
