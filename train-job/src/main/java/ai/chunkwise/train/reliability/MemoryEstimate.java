@@ -31,8 +31,12 @@ public record MemoryEstimate(long parameters, long trainable, long weightBytes, 
     static final long ATTENTION_BLOCK_KEYS = 512;
     static final long LOGIT_BLOCK_ENTRIES = 4L << 20;
     static final long WEIGHT_BLOCK_ENTRIES = 16L << 20;
-    /** The JVM, ND4J's native libraries and thread pools, SameDiff's array caches: measured resident at idle. */
-    static final long RUNTIME_BYTES = 600L << 20;
+    /** The JVM, ND4J's native libraries and thread pools: measured resident with a small model loaded. */
+    static final long RUNTIME_BYTES = 200L << 20;
+    /** Native garbage awaiting the GC: the model collects once it grew by this much (NativeMemoryPolicy). */
+    static final long GARBAGE_BYTES = 256L << 20;
+    static final long CACHE_MIN_BYTES = 64L << 20;
+    static final long CACHE_MAX_BYTES = 256L << 20;
 
     /** Java arrays (the random initialisation, safetensors reads) hold at most this many elements. */
     static final long MAX_ARRAY_ELEMENTS = Integer.MAX_VALUE - 8;
@@ -108,7 +112,13 @@ public record MemoryEstimate(long parameters, long trainable, long weightBytes, 
         long logitBlock = Math.min(mul(rows, vocab), LOGIT_BLOCK_ENTRIES);
         long activations = mul(add(add(mul(rows, add(mul(layers, keptPerRow), layerPerRow)), attentionBlocks),
                 mul(2, logitBlock)), b);
-        activations = add(activations, RUNTIME_BYTES);
+        // SameDiff's array caches (ai.chunkwise.train.model.SessionArrayCache: 8x the largest array released,
+        // 64-256 MB): the two layer graphs' gradient sessions hold the (unread) gradients of the layer's largest
+        // weights, every other session at least the floor
+        long weightGradients = mul(8, mul(mul(h, Math.max(inter, q)), b));
+        long caches = add(mul(2, clamp(weightGradients, CACHE_MIN_BYTES, CACHE_MAX_BYTES)),
+                mul(4, clamp(mul(8, mul(mul(rows, inter), b)), CACHE_MIN_BYTES, CACHE_MAX_BYTES)));
+        activations = add(add(activations, caches), add(RUNTIME_BYTES, GARBAGE_BYTES));
         return new MemoryEstimate(params, trainable, weights, optimizer, kvCache, activations, largest);
     }
 
@@ -179,6 +189,10 @@ public record MemoryEstimate(long parameters, long trainable, long weightBytes, 
             return "more than 8 EiB";
         }
         return String.format(Locale.ROOT, "%.2f GiB", bytes / (double) (1L << 30));
+    }
+
+    private static long clamp(long value, long min, long max) {
+        return Math.max(min, Math.min(max, value));
     }
 
     private static long mul(long a, long b) {
