@@ -61,20 +61,15 @@ public final class ConfFiles {
     /** Includes of files, relative to the including file, that must exist. */
     private static final class StrictFileIncluder implements ConfigIncluder, ConfigIncluderFile {
         private final File including;
-        private final ConfigIncluder fallback;
 
         StrictFileIncluder(File including) {
-            this(including, null);
-        }
-
-        private StrictFileIncluder(File including, ConfigIncluder fallback) {
             this.including = including;
-            this.fallback = fallback;
         }
 
+        /** Nothing falls through to the library's includer for files: a missing one must not be skipped. */
         @Override
         public ConfigIncluder withFallback(ConfigIncluder fallback) {
-            return new StrictFileIncluder(including, fallback);
+            return this;
         }
 
         /** {@code include "name"} and {@code include required("name")}: a file, as in every conf of this project. */

@@ -95,6 +95,12 @@ final class KillTrials {
                 t.note("trial " + i + " (--overwrite, kill at " + round(delay) + " s): no complete dataset after the kill");
             }
             t.bytesLost += lost;
+            // issue 20: _SUCCESS is replaced by a rename, so after any kill it is absent or whole
+            String marker = successMarker(out);
+            if (marker != null && !marker.endsWith("}\n")) {
+                t.markersWrong++;
+                t.note("trial " + i + ": _SUCCESS after the kill is '" + marker + "' (empty or partial)");
+            }
             // recovery: a re-run (with --overwrite when a complete dataset is already there)
             int rc = job(TOKENIZE_MAIN, tokenizeArgs(input, out, opens(out)))
                     .run(work.resolve("tok-trial-" + i + "-rerun.log"), 600);
@@ -103,7 +109,14 @@ final class KillTrials {
                 t.note("trial " + i + ": re-run exit " + rc);
                 continue;
             }
-            boolean same = shardContents(manifestOf(out)).equals(refShards);
+            Manifest recovered = manifestOf(out);
+            String after = successMarker(out);
+            if (after == null || !after.startsWith("{\"version\":" + recovered.datasetVersion().number() + ",")) {
+                t.markersWrong++;
+                t.note("trial " + i + ": after recovery _SUCCESS is '" + after + "', manifest.json is version "
+                        + recovered.datasetVersion().number());
+            }
+            boolean same = shardContents(recovered).equals(refShards);
             if (same) {
                 t.bitExact++;
             } else {
@@ -114,6 +127,16 @@ final class KillTrials {
             Fixtures.deleteTree(out);
         }
         return t;
+    }
+
+    /** The dataset's _SUCCESS as text, or null when there is none. */
+    private static String successMarker(Path dataset) {
+        try {
+            Path f = dataset.resolve("_SUCCESS");
+            return Files.exists(f) ? Files.readString(f) : null;
+        } catch (java.io.IOException e) {
+            return "unreadable: " + e.getMessage();
+        }
     }
 
     private static boolean opens(Path dataset) {

@@ -15,6 +15,8 @@ final class Tally {
     int crashed;
     int accepted;
     int recoveryFailed;
+    /** tokenize-job: a _SUCCESS that was empty or unparsable after a kill, or did not name the version after recovery. */
+    int markersWrong;
     final List<String> notes = new ArrayList<>();
 
     Tally(String name) {
@@ -29,8 +31,8 @@ final class Tally {
 
     String killJson() {
         return String.format(Locale.ROOT, "{\"part\":\"%s\",\"trials\":%d,\"recoveries_bit_exact\":%d,"
-                + "\"recoveries_failed\":%d,\"bytes_lost\":%d,\"notes\":%s}", name, trials, bitExact, recoveryFailed,
-                bytesLost, json(notes));
+                + "\"recoveries_failed\":%d,\"bytes_lost\":%d,\"success_markers_wrong\":%d,\"notes\":%s}", name, trials,
+                bitExact, recoveryFailed, bytesLost, markersWrong, json(notes));
     }
 
     String inputJson() {

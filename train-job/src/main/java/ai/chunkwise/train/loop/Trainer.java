@@ -84,7 +84,7 @@ public final class Trainer {
         // a remote output is locked there too: the staging directory's lock excludes runs on one machine only
         try (OutputLock lock = OutputLock.acquire(settings.output(), "train", console::println);
              HeldLock remoteLock = settings.remoteOutput() ? RemoteOutput.lock(settings.outputLocation(),
-                     new org.apache.hadoop.conf.Configuration(), console::println) : null) {
+                     HadoopEnvironment.configuration(), console::println) : null) {
             return runLocked(resume, stopAtStep, forceChanges);
         }
     }
@@ -203,7 +203,7 @@ public final class Trainer {
             return null;
         }
         RemoteOutput remote = RemoteOutput.open(settings.outputLocation(), settings.output(),
-                new org.apache.hadoop.conf.Configuration());
+                HadoopEnvironment.configuration());   // under spark-submit: spark.hadoop.* too, as for the data
         remote.removeOrphans().forEach(p -> console.println("removed " + p + ", left behind by a killed run"));
         remote.pull();
         console.println("output " + settings.outputLocation() + " (staged in " + settings.output() + ")");
