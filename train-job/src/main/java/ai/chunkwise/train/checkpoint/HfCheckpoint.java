@@ -263,8 +263,9 @@ public final class HfCheckpoint {
             selected.put(e.getKey(), t);
         }
         if (!missing.isEmpty()) {
-            // GPTQ/AWQ store q_proj.qweight/qzeros/scales, bitsandbytes weight.absmax/SCB, FP8 weight_scale
-            String quantized = found.keySet().stream().filter(n -> n.endsWith(".qweight") || n.endsWith(".qzeros")
+            // GPTQ/AWQ store q_proj.qweight/qzeros/scales, bitsandbytes weight.absmax/SCB, FP8 weight_scale (every
+            // tensor name the files hold is in sourceOf; only the expected ones were read)
+            String quantized = sourceOf.keySet().stream().filter(n -> n.endsWith(".qweight") || n.endsWith(".qzeros")
                     || n.endsWith(".absmax") || n.endsWith(".SCB") || n.endsWith(".weight_scale")
                     || n.endsWith(".weight_scale_inv")).findFirst().orElse(null);
             if (quantized != null) {

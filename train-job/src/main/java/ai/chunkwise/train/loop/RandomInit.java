@@ -12,7 +12,7 @@ import java.util.SplittableRandom;
 
 /**
  * Fresh weights for training from scratch, as transformers' LlamaPreTrainedModel._init_weights makes them:
- * every Linear and the embedding ~ N(0, std^2), every RMSNorm weight 1. Drawn from java.util.SplittableRandom
+ * every Linear and the embedding ~ N(0, std^2), every RMSNorm weight 1, biases 0. Drawn from java.util.SplittableRandom
  * (tensor by tensor in checkpoint order), so a seed gives the same model on every machine.
  */
 public final class RandomInit {
@@ -30,6 +30,8 @@ public final class RandomInit {
             double[] values = new double[Math.toIntExact(n)];
             if (name.endsWith("norm.weight")) {
                 java.util.Arrays.fill(values, 1.0);
+            } else if (name.endsWith(".bias")) {
+                java.util.Arrays.fill(values, 0.0);   // Qwen2's q/k/v biases start at zero, as transformers initialises them
             } else {
                 for (int i = 0; i < values.length; i++) {
                     values[i] = std * gaussian(random);

@@ -34,6 +34,8 @@ public record LlamaConfig(int vocabSize, int hiddenSize, int intermediateSize, i
     static final double DEFAULT_RMS_NORM_EPS = 1e-6;
     static final double DEFAULT_ROPE_THETA = 10000.0;
     static final int DEFAULT_MAX_POSITION_EMBEDDINGS = 2048;
+    /** transformers' MistralConfig.sliding_window default, used when a Mistral config.json has no such key. */
+    static final int MISTRAL_DEFAULT_SLIDING_WINDOW = 4096;
 
     private static final ObjectMapper JSON = new ObjectMapper()
             .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
@@ -393,9 +395,18 @@ public record LlamaConfig(int vocabSize, int hiddenSize, int intermediateSize, i
             }
         }
 
-        /** Mistral's sliding_window (null = none); other families' windows are refused or off. */
+        /**
+         * Mistral's sliding_window: null = none, absent = transformers' MistralConfig default 4096 (what a config
+         * without the key gets there too); other families' windows are refused or off.
+         */
         private int slidingWindow(ModelFamily family) {
-            if (family != ModelFamily.MISTRAL || !present(root, "sliding_window")) {
+            if (family != ModelFamily.MISTRAL) {
+                return 0;
+            }
+            if (!root.has("sliding_window")) {
+                return MISTRAL_DEFAULT_SLIDING_WINDOW;
+            }
+            if (root.get("sliding_window").isNull()) {
                 return 0;
             }
             int window = requiredInt(root, "sliding_window");

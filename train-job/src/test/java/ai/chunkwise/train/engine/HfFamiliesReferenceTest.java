@@ -1,8 +1,10 @@
 package ai.chunkwise.train.engine;
 
+import ai.chunkwise.train.checkpoint.HfCheckpoint;
 import ai.chunkwise.train.model.LlamaModel;
 import ai.chunkwise.train.model.ModelFamily;
 import ai.chunkwise.train.model.RopeScaling;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -36,6 +38,23 @@ class HfFamiliesReferenceTest {
                 Arguments.of("tiny-qwen3-lora", true, ModelFamily.QWEN3, null),
                 Arguments.of("tiny-llama-linear", false, ModelFamily.LLAMA, RopeScaling.Linear.class),
                 Arguments.of("tiny-llama-dynamic", false, ModelFamily.LLAMA, RopeScaling.Dynamic.class));
+    }
+
+    /**
+     * tiny-qwen2's weights as transformers wrote them in bf16, in shards with an index: loaded (bf16 widened to
+     * float64), the model's loss is the one transformers computed from the same shards.
+     */
+    @Test
+    void shardedBf16Qwen2LoadsAndGivesTransformersLoss() {
+        Path dir = ROOT.resolve("tiny-qwen2-bf16-sharded");
+        HfReference ref = HfReference.load(dir, false, dir.resolve("reference-float64.safetensors"));
+        assertTrue(dir.resolve("model.safetensors.index.json").toFile().isFile(), "the fixture is sharded");
+        assertEquals(DataType.BFLOAT16, HfCheckpoint.storedFloatType(dir));
+        LlamaModel model = new LlamaModel(ref.config(), ref.weights(), null, DataType.DOUBLE, ref.rows());
+        double loss = new FullBackprop(model).compute(Batch.of(ref.inputIds()), 0).loss();
+        double rel = Math.abs(loss - ref.loss()) / ref.loss();
+        System.err.printf("tiny-qwen2-bf16-sharded: loss %.15f vs HF %.15f (%.1e)%n", loss, ref.loss(), rel);
+        assertTrue(rel <= TOLERANCE, "loss relative error " + rel);
     }
 
     @ParameterizedTest(name = "{0}")

@@ -68,6 +68,8 @@ class ModelFamilyConfigTest {
                 ModelFamily.MISTRAL, 4096), LlamaConfig.fromJson(write(MISTRAL_V01)));
         // v0.2 on: no window
         assertEquals(0, LlamaConfig.fromJson(write(MISTRAL_V01.replace("\"sliding_window\": 4096", "\"sliding_window\": null"))).slidingWindow());
+        // no key at all: transformers' MistralConfig default, 4096
+        assertEquals(4096, LlamaConfig.fromJson(write(MISTRAL_V01.replace("\"sliding_window\": 4096,", ""))).slidingWindow());
     }
 
     @Test
