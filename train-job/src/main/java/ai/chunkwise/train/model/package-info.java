@@ -1,5 +1,6 @@
 /**
- * The Llama model ({@code LlamaForCausalLM} semantics) as one SameDiff graph for a chunk of T tokens attending
+ * The Llama model ({@code LlamaForCausalLM} semantics, and the Mistral, Qwen2 and Qwen3 variants of
+ * {@link ai.chunkwise.train.model.ModelFamily}) as SameDiff graphs for a chunk of T tokens attending
  * to a past of P cached tokens ({@link ai.chunkwise.train.model.LlamaModel}). Rotary tables
  * ({@link ai.chunkwise.train.model.RotaryEmbedding}, HF's float32 angles), the additive attention mask, the
  * embedding rows and the next-token targets are fed as data, so one graph serves every chunk, past length,
