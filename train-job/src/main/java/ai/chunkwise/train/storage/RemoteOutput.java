@@ -112,9 +112,12 @@ public final class RemoteOutput {
         try {
             FileSystem fs = root.getFileSystem(conf);
             return HadoopOutputLock.acquire(fs, fs.makeQualified(root), "train", notes);
-        } catch (IOException e) {
+        } catch (IOException | RuntimeException e) {
+            // RuntimeException: Hadoop reports a scheme without its client (s3a:// without hadoop-aws) as one
             throw new UncheckedIOException("cannot open output " + location + " to lock it (" + e.getMessage()
-                    + "): give a reachable, writable Hadoop file system location as train.output", e);
+                    + "): give a reachable, writable Hadoop file system location as train.output, with its Hadoop "
+                    + "client (e.g. hadoop-aws for s3a://) on the class path", e instanceof IOException io ? io
+                    : new IOException(e));
         }
     }
 
