@@ -2,7 +2,7 @@ package ai.chunkwise.tokenize.config;
 
 import ai.chunkwise.pipeline.config.StrictConfig;
 import ai.chunkwise.pipeline.packing.PackingPolicy;
-import ai.chunkwise.tokenize.Redact;
+import ai.chunkwise.pipeline.storage.Redact;
 import ai.chunkwise.tokenize.output.VersionPlan;
 import ai.chunkwise.pipeline.tokenizer.SpecialTokenNames;
 import ai.chunkwise.tokenize.input.InputFormat;

@@ -1,4 +1,4 @@
-package ai.chunkwise.train.reliability;
+package ai.chunkwise.train.memory;
 
 import ai.chunkwise.train.data.TinyDatasets;
 import ai.chunkwise.train.loop.RandomInit;
