@@ -196,9 +196,4 @@ public final class TokenizeJob implements Callable<Integer> {
             m.put(key, value);
         }
     }
-
-    /** Recorded in manifest.json's created_by. */
-    public static String createdBy() {
-        return "chunkwise tokenize-job " + ChunkwiseVersion.version();
-    }
 }

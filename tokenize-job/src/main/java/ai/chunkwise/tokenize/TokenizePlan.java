@@ -1,6 +1,7 @@
 package ai.chunkwise.tokenize;
 
 import ai.chunkwise.pipeline.packing.PackingSpec;
+import ai.chunkwise.pipeline.storage.Redact;
 import ai.chunkwise.pipeline.tokenizer.HuggingFaceTokenizerJson;
 import ai.chunkwise.pipeline.tokenizer.TextTokenizer;
 import ai.chunkwise.pipeline.tokenizer.TokenizerInfo;

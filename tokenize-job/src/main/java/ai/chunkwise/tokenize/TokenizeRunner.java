@@ -1,10 +1,12 @@
 package ai.chunkwise.tokenize;
 
+import ai.chunkwise.pipeline.cli.ChunkwiseVersion;
 import ai.chunkwise.pipeline.format.DatasetCounts;
 import ai.chunkwise.pipeline.format.DatasetHeader;
 import ai.chunkwise.pipeline.format.DatasetVersion;
 import ai.chunkwise.pipeline.format.Manifest;
 import ai.chunkwise.pipeline.lock.HeldLock;
+import ai.chunkwise.pipeline.storage.Redact;
 import ai.chunkwise.pipeline.format.ShardEntry;
 import ai.chunkwise.tokenize.config.TokenizeSettings;
 import ai.chunkwise.tokenize.input.DocumentSource;
@@ -272,9 +274,14 @@ public final class TokenizeRunner {
         }
         increments.add(new DatasetVersion.Increment(version.number(), results.size(), files));
         DatasetCounts counts = new DatasetCounts(read, skipped, tokens, padding, rows);
-        return new Manifest(DatasetHeader.CURRENT_FORMAT_VERSION, TokenizeJob.createdBy(),
+        return new Manifest(DatasetHeader.CURRENT_FORMAT_VERSION, createdBy(),
                 DatasetHeader.of(plan.packing()), configOf(plan, split), counts, entries,
                 DatasetVersion.of(version.number(), plan.producerOf(split == null ? null : split), increments));
+    }
+
+    /** Recorded in manifest.json's created_by. */
+    public static String createdBy() {
+        return "chunkwise tokenize-job " + ChunkwiseVersion.version();
     }
 
     private static SortedMap<String, Object> configOf(TokenizePlan plan, String split) {

@@ -23,6 +23,6 @@ class VersionTest {
         cli.setOut(new PrintWriter(out, true));
         assertEquals(0, cli.execute("--version"));
         assertEquals("chunkwise " + version, out.toString().trim());
-        assertEquals("chunkwise tokenize-job " + version, TokenizeJob.createdBy());
+        assertEquals("chunkwise tokenize-job " + version, TokenizeRunner.createdBy());
     }
 }

@@ -2,7 +2,7 @@ package ai.chunkwise.tokenize.config;
 
 import ai.chunkwise.pipeline.config.StrictConfig;
 import ai.chunkwise.pipeline.packing.PackingPolicy;
-import ai.chunkwise.tokenize.Redact;
+import ai.chunkwise.pipeline.storage.Redact;
 import ai.chunkwise.tokenize.output.VersionPlan;
 import ai.chunkwise.pipeline.tokenizer.SpecialTokenNames;
 import ai.chunkwise.tokenize.input.InputFormat;
@@ -13,12 +13,14 @@ import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigParseOptions;
 
 import java.io.File;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.SortedMap;
 import java.util.TreeMap;
+import java.util.function.Function;
 import java.util.stream.Collectors;
 
 /**
@@ -53,11 +55,13 @@ public record TokenizeSettings(
     /** The defaults: conf/tokenize.conf, copied into the jar by the build. */
     public static final String DEFAULTS_RESOURCE = "ai/chunkwise/tokenize/tokenize.conf";
 
+    /**
+     * Every key, relative to {@link #ROOT} (one per command-line option), with the value manifest.json records for
+     * it: one list, so that a key cannot be accepted and then left out of the record, or the other way round.
+     */
+    private static final Map<String, Function<TokenizeSettings, Object>> RECORDED = recorded();
     /** Every key, relative to {@link #ROOT}; one per command-line option. */
-    public static final List<String> KEYS = List.of(
-            "input", "format", "text-field", "output", "mode", "overwrite", "tokenizer", "bos-token", "eos-token",
-            "pad-token", "chunk-size", "chunks-per-seq", "packing", "add-bos", "add-eos", "seed", "partitions",
-            "shards", "rows-per-batch", "master", "eval-fraction", "eval-output");
+    public static final List<String> KEYS = List.copyOf(RECORDED.keySet());
 
     public TokenizeSettings {
         if (input == null || input.isBlank()) {
@@ -188,29 +192,35 @@ public record TokenizeSettings(
     /** The effective configuration as recorded in manifest.json (keys as in the conf file). */
     public SortedMap<String, Object> toConfigMap() {
         SortedMap<String, Object> m = new TreeMap<>();
-        m.put("input", Redact.uri(input));
-        m.put("format", format.configName());
-        m.put("text-field", textField);
-        m.put("output", Redact.uri(output));
-        m.put("mode", mode);
-        m.put("overwrite", overwrite);
-        m.put("tokenizer", Redact.uri(tokenizer));
-        m.put("bos-token", specialTokens.bos() == null ? "" : specialTokens.bos());
-        m.put("eos-token", specialTokens.eos() == null ? "" : specialTokens.eos());
-        m.put("pad-token", specialTokens.pad() == null ? "" : specialTokens.pad());
-        m.put("chunk-size", chunkSize);
-        m.put("chunks-per-seq", chunksPerSeq);
-        m.put("packing", packing.configName());
-        m.put("add-bos", addBos);
-        m.put("add-eos", addEos);
-        m.put("seed", seed);
-        m.put("partitions", partitions);
-        m.put("shards", shards);
-        m.put("rows-per-batch", rowsPerBatch);
-        m.put("master", master);
-        m.put("eval-fraction", evalFraction);
-        m.put("eval-output", evalFraction > 0 ? Redact.uri(evalOutputPath()) : "");
+        RECORDED.forEach((key, value) -> m.put(key, value.apply(this)));
         return m;
+    }
+
+    private static Map<String, Function<TokenizeSettings, Object>> recorded() {
+        Map<String, Function<TokenizeSettings, Object>> m = new LinkedHashMap<>();
+        m.put("input", s -> Redact.uri(s.input));
+        m.put("format", s -> s.format.configName());
+        m.put("text-field", s -> s.textField);
+        m.put("output", s -> Redact.uri(s.output));
+        m.put("mode", s -> s.mode);
+        m.put("overwrite", s -> s.overwrite);
+        m.put("tokenizer", s -> Redact.uri(s.tokenizer));
+        m.put("bos-token", s -> s.specialTokens.bos() == null ? "" : s.specialTokens.bos());
+        m.put("eos-token", s -> s.specialTokens.eos() == null ? "" : s.specialTokens.eos());
+        m.put("pad-token", s -> s.specialTokens.pad() == null ? "" : s.specialTokens.pad());
+        m.put("chunk-size", s -> s.chunkSize);
+        m.put("chunks-per-seq", s -> s.chunksPerSeq);
+        m.put("packing", s -> s.packing.configName());
+        m.put("add-bos", s -> s.addBos);
+        m.put("add-eos", s -> s.addEos);
+        m.put("seed", s -> s.seed);
+        m.put("partitions", s -> s.partitions);
+        m.put("shards", s -> s.shards);
+        m.put("rows-per-batch", s -> s.rowsPerBatch);
+        m.put("master", s -> s.master);
+        m.put("eval-fraction", s -> s.evalFraction);
+        m.put("eval-output", s -> s.evalFraction > 0 ? Redact.uri(s.evalOutputPath()) : "");
+        return Collections.unmodifiableMap(m);
     }
 
     /**

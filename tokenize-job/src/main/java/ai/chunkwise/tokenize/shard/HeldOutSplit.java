@@ -1,31 +1,26 @@
 package ai.chunkwise.tokenize.shard;
 
 import java.io.Serializable;
-import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 
 /**
  * Decides which documents form the held-out evaluation set: a document is held out when a uniform number drawn
  * from SHA-256(seed, record index, file relative to the input root) is below the fraction. The decision depends
  * on the document's identity alone, so it is the same whatever the partitioning, and a document is in exactly one
- * of the two datasets. The digest's input is the one {@link ShardAssigner} hashes; this uses its third 64-bit
- * word, which neither the shard pick (first word) nor the order inside a shard (second word) uses, so the
+ * of the two datasets. The digest is the {@link DocumentHash} that {@link ShardAssigner} reads; this uses its third
+ * 64-bit word, which neither the shard pick (first word) nor the order inside a shard (second word) uses, so the
  * training documents keep the shards and order they would have without a split.
  */
 public final class HeldOutSplit implements Serializable {
     private static final long serialVersionUID = 1L;
 
-    private final long seed;
+    private final DocumentHash hash;
     private final double fraction;
-    private transient MessageDigest sha256;
 
     public HeldOutSplit(long seed, double fraction) {
         if (!(fraction >= 0 && fraction < 1)) {
             throw new IllegalArgumentException("eval fraction must be in [0, 1), got " + fraction);
         }
-        this.seed = seed;
+        this.hash = new DocumentHash(seed);
         this.fraction = fraction;
     }
 
@@ -33,27 +28,12 @@ public final class HeldOutSplit implements Serializable {
         if (fraction == 0) {
             return false;
         }
-        MessageDigest d = digest();
-        d.reset();
-        d.update(ByteBuffer.allocate(16).putLong(seed).putLong(index).array());
-        d.update(file.getBytes(StandardCharsets.UTF_8));
-        long word = ByteBuffer.wrap(d.digest()).getLong(16);
+        long word = hash.of(file, index).getLong(16);
         double uniform = (word >>> 11) * 0x1.0p-53;   // the top 53 bits: uniform in [0, 1)
         return uniform < fraction;
     }
 
     public boolean isHeldOut(ShardKey key) {
         return isHeldOut(key.file(), key.index());
-    }
-
-    private MessageDigest digest() {
-        if (sha256 == null) {
-            try {
-                sha256 = MessageDigest.getInstance("SHA-256");
-            } catch (NoSuchAlgorithmException e) {
-                throw new IllegalStateException("SHA-256 is required by every Java platform", e);
-            }
-        }
-        return sha256;
     }
 }

@@ -3,7 +3,7 @@ package ai.chunkwise.tokenize.shard;
 import ai.chunkwise.pipeline.tokenizer.HuggingFaceTokenizerJson;
 import ai.chunkwise.pipeline.tokenizer.SpecialTokenNames;
 import ai.chunkwise.pipeline.tokenizer.TextTokenizer;
-import ai.chunkwise.tokenize.Redact;
+import ai.chunkwise.pipeline.storage.Redact;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FSDataInputStream;
 import org.apache.hadoop.fs.FileSystem;

@@ -13,7 +13,7 @@ import ai.chunkwise.train.loop.RandomInit;
 import ai.chunkwise.train.loop.TrainSettings;
 import ai.chunkwise.train.loop.TrainerState;
 import ai.chunkwise.train.model.LlamaConfig;
-import ai.chunkwise.train.reliability.MemoryEstimate;
+import ai.chunkwise.train.memory.MemoryEstimate;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;

@@ -77,8 +77,8 @@ public final class HfCheckpoint {
                       + " load with transformers and save_pretrained(dir, safe_serialization=True)" : ""));
         }
         // before the table of expected tensors (num_hidden_layers entries) or any weight is built
-        ai.chunkwise.train.reliability.MemoryEstimate.requireWeights(modelDir.resolve(CONFIG_FILE).toString(), config,
-                bytesPerWeight(modelDir, floatType, frozen), ai.chunkwise.train.reliability.MemoryEstimate.availableBytes());
+        ai.chunkwise.train.memory.MemoryEstimate.requireWeights(modelDir.resolve(CONFIG_FILE).toString(), config,
+                bytesPerWeight(modelDir, floatType, frozen), ai.chunkwise.train.memory.MemoryEstimate.availableBytes());
         Set<String> expected = LlamaTensorLayout.expectedShapes(config).keySet();
         boolean keepStored = frozen == FrozenWeights.AS_STORED;
         Map<String, INDArray> found = new LinkedHashMap<>();

@@ -147,24 +147,14 @@ final class NativeTensorCopy {
 
     private static double[] decodeDoubles(ByteBuffer bytes, SafeTensorsDType dtype, int n) {
         double[] out = new double[n];
-        switch (dtype) {
-            case F64 -> bytes.asDoubleBuffer().get(out);
-            case F32 -> {
-                for (int i = 0; i < n; i++) {
-                    out[i] = bytes.getFloat(i * 4);
-                }
-            }
-            case BF16 -> {
-                for (int i = 0; i < n; i++) {
-                    out[i] = HalfFloats.bf16ToFloat(bytes.getShort(i * 2));
-                }
-            }
-            case F16 -> {
-                for (int i = 0; i < n; i++) {
-                    out[i] = HalfFloats.f16ToFloat(bytes.getShort(i * 2));
-                }
-            }
-            default -> throw new IllegalStateException("not a float type: " + dtype);
+        if (dtype == SafeTensorsDType.F64) {
+            bytes.asDoubleBuffer().get(out);
+            return out;
+        }
+        // every other float type is exact in a float, and a float in a double: one decoder for both targets
+        float[] narrow = decodeFloats(bytes, dtype, n);
+        for (int i = 0; i < n; i++) {
+            out[i] = narrow[i];
         }
         return out;
     }

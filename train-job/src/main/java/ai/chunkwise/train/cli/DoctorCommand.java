@@ -4,7 +4,7 @@ import ai.chunkwise.pipeline.cli.ExitCodes;
 import ai.chunkwise.train.backend.CpuBuild;
 import ai.chunkwise.train.backend.GpuSupportCheck;
 import ai.chunkwise.train.backend.GradientSelfCheck;
-import ai.chunkwise.train.reliability.MemoryEstimate;
+import ai.chunkwise.train.memory.MemoryEstimate;
 import org.bytedeco.javacpp.Pointer;
 import org.nd4j.linalg.factory.Nd4j;
 import picocli.CommandLine;

@@ -31,21 +31,12 @@ public record EngineSpec(Method method, int chunkSize, double budget, SpacoSampl
         }
     }
 
-    public static EngineSpec full() {
-        return new EngineSpec(Method.FULL, 0, 0, null);
-    }
-
     public static EngineSpec seco(int chunkSize) {
         return new EngineSpec(Method.SECO, chunkSize, 0, null);
     }
 
     public static EngineSpec spaco(int chunkSize, double budget, SpacoSampling sampling) {
         return new EngineSpec(Method.SPACO, chunkSize, budget, sampling);
-    }
-
-    /** The same choice with another chunk size (e.g. the dataset's, when the configuration leaves it at 0). */
-    public EngineSpec withChunkSize(int size) {
-        return new EngineSpec(method, size, budget, sampling);
     }
 
     /** The engine for {@code model}; it may be reused for every batch (randomness comes with each call's seed). */

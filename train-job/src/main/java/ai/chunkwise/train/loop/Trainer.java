@@ -27,7 +27,7 @@ import ai.chunkwise.train.optim.GradientClipping;
 import ai.chunkwise.train.optim.LearningRateSchedule;
 import ai.chunkwise.train.optim.ScheduleChange;
 import ai.chunkwise.train.reliability.FiniteTensors;
-import ai.chunkwise.train.reliability.MemoryEstimate;
+import ai.chunkwise.train.memory.MemoryEstimate;
 import ai.chunkwise.train.reliability.NonFiniteStepGuard;
 import ai.chunkwise.train.reliability.ResumeCompatibility;
 import ai.chunkwise.train.reliability.RunFingerprint;
@@ -91,7 +91,7 @@ public final class Trainer {
 
     private ObjectNode runLocked(boolean resume, long stopAtStep, boolean forceChanges) {
         RemoteOutput remote = stageRemoteOutput();
-        RunFingerprint fingerprint = RunFingerprint.of(settings);
+        RunFingerprint fingerprint = RunFingerprint.of(settings.sources(), settings.initConfig(), settings.modelPath());
         CheckpointStore store = new CheckpointStore(settings.output(), settings.keepCheckpoints());
         Resume from = findResumePoint(store, resume, fingerprint, forceChanges);
         // streamed: only manifests and shard sizes are read here; each shard is verified when first read

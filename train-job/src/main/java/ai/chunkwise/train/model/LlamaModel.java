@@ -136,17 +136,12 @@ public final class LlamaModel {
         return trainable;
     }
 
-    /** When the layers' dead native buffers are handed back (see {@link NativeMemoryPolicy}). */
-    public NativeMemoryPolicy nativeMemory() {
-        return nativeMemory;
-    }
-
     /** The layer graphs (each with its gradient function {@code getFunction("grad")}); for tests of their sessions. */
     List<org.nd4j.autodiff.samediff.SameDiff> graphs() {
         return List.of(attentionInput.sameDiff(), layerOutput.sameDiff(), finalNorm.sameDiff());
     }
 
-    /** Shorthand for {@code nativeMemory().setCollectionThreshold(bytes)}. */
+    /** The resident-memory growth after which dead native buffers are handed back ({@link NativeMemoryPolicy}). */
     public void setNativeMemoryCollectionThreshold(long bytes) {
         nativeMemory.setCollectionThreshold(bytes);
     }

@@ -2,7 +2,7 @@ package ai.chunkwise.train.reliability;
 
 import ai.chunkwise.train.checkpoint.AtomicFiles;
 import ai.chunkwise.train.checkpoint.CheckpointChecksums;
-import ai.chunkwise.train.loop.TrainSettings;
+import ai.chunkwise.train.data.SourceSpec;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -11,6 +11,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
 
@@ -26,20 +27,27 @@ public record RunFingerprint(Map<String, String> identities) {
     public static final String FILE_NAME = "fingerprint.json";
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    /** The fingerprint of what {@code s} names, read from the files now. */
-    public static RunFingerprint of(TrainSettings s) {
+    /**
+     * The fingerprint of what a run's settings name, read from the files now. It takes the three locations
+     * rather than the settings record, so that reliability stays below the training loop that owns the settings.
+     *
+     * @param sources    the training data (train.data.dataset or train.data.sources)
+     * @param initConfig train.model.init-config, or null
+     * @param modelPath  train.model.path (its local copy), or null
+     */
+    public static RunFingerprint of(List<SourceSpec> sources, Path initConfig, Path modelPath) {
         Map<String, String> m = new LinkedHashMap<>();
         // every source's manifest (on any Hadoop file system) with its weight; under both keys, so that moving
         // a dataset between train.data.dataset and train.data.sources is no change either
-        String data = dataIdentity(s.sources());
+        String data = dataIdentity(sources);
         m.put("train.data.dataset", data);
         m.put("train.data.sources", data);
-        if (s.initConfig() != null) {
-            m.put("train.model.init-config", Files.isRegularFile(s.initConfig())
-                    ? CheckpointChecksums.sha256(s.initConfig()) : "missing");
+        if (initConfig != null) {
+            m.put("train.model.init-config", Files.isRegularFile(initConfig)
+                    ? CheckpointChecksums.sha256(initConfig) : "missing");
         }
-        if (s.modelPath() != null) {
-            m.put("train.model.path", modelIdentity(s.modelPath()));
+        if (modelPath != null) {
+            m.put("train.model.path", modelIdentity(modelPath));
         }
         return new RunFingerprint(m);
     }
@@ -64,10 +72,10 @@ public record RunFingerprint(Map<String, String> identities) {
     }
 
     /** SHA-256 of each source's manifest.json (which lists every shard's SHA-256) and its weight. */
-    private static String dataIdentity(java.util.List<ai.chunkwise.train.data.SourceSpec> sources) {
+    private static String dataIdentity(List<SourceSpec> sources) {
         org.apache.hadoop.conf.Configuration conf = ai.chunkwise.train.data.HadoopEnvironment.configuration();
         StringBuilder b = new StringBuilder();
-        for (ai.chunkwise.train.data.SourceSpec src : sources) {
+        for (SourceSpec src : sources) {
             b.append(b.length() == 0 ? "" : ";").append(manifestSha256(src.path(), conf)).append('@').append(src.weight());
         }
         return b.toString();

@@ -64,7 +64,7 @@ public final class PeakChunkProbe {
         out.put("base_dtype", args[4]);
         out.put("lora_rank", rank);
         out.put("weight_bytes", weightBytes);
-        out.put("estimate_bytes", ai.chunkwise.train.reliability.MemoryEstimate.of(config,
+        out.put("estimate_bytes", ai.chunkwise.train.memory.MemoryEstimate.of(config,
                 new LoraConfig(rank, 2.0 * rank, List.of("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj",
                         "up_proj", "down_proj")), 4, base == DataType.BFLOAT16 ? 2 : 4, 1, tokens, chunk,
                 false).totalBytes());

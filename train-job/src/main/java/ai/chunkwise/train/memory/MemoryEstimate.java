@@ -1,4 +1,4 @@
-package ai.chunkwise.train.reliability;
+package ai.chunkwise.train.memory;
 
 import ai.chunkwise.train.model.LlamaProjection;
 import ai.chunkwise.train.model.LoraConfig;
