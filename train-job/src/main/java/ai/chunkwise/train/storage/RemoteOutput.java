@@ -109,9 +109,9 @@ public final class RemoteOutput {
      */
     public static HeldLock lock(String location, Configuration conf, Consumer<String> notes) {
         org.apache.hadoop.fs.Path root = new org.apache.hadoop.fs.Path(location);
+        FileSystem fs;
         try {
-            FileSystem fs = root.getFileSystem(conf);
-            return HadoopOutputLock.acquire(fs, fs.makeQualified(root), "train", notes);
+            fs = root.getFileSystem(conf);
         } catch (IOException | RuntimeException e) {
             // RuntimeException: Hadoop reports a scheme without its client (s3a:// without hadoop-aws) as one
             throw new UncheckedIOException("cannot open output " + location + " to lock it (" + e.getMessage()
@@ -119,6 +119,7 @@ public final class RemoteOutput {
                     + "client (e.g. hadoop-aws for s3a://) on the class path", e instanceof IOException io ? io
                     : new IOException(e));
         }
+        return HadoopOutputLock.acquire(fs, fs.makeQualified(root), "train", notes);   // "in use" passes through
     }
 
     /**
