@@ -1,5 +1,6 @@
 package ai.chunkwise.train.cli;
 
+import ai.chunkwise.pipeline.storage.Locations;
 import ai.chunkwise.train.checkpoint.HfCheckpoint;
 import ai.chunkwise.train.checkpoint.PeftAdapter;
 import ai.chunkwise.train.data.DatasetSource;
@@ -12,7 +13,6 @@ import ai.chunkwise.train.model.LlamaModel;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.nd4j.linalg.api.buffer.DataType;
-import ai.chunkwise.pipeline.storage.Locations;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -47,8 +47,8 @@ final class EvalCommand implements Callable<Integer> {
             + "local or any Hadoop file system path")
     String adapter;
 
-    @Option(names = "--dataset", paramLabel = "DIR", description = "dataset directory, local or any Hadoop file system path (hdfs://..., "
-            + "s3a://...); streamed, each shard verified when first read (default with --checkpoint: the run's "
+    @Option(names = "--dataset", paramLabel = "DIR", description = "dataset directory, local or any Hadoop file "
+            + "system path (hdfs://..., s3a://...); streamed, each shard verified when first read (default with --checkpoint: the run's "
             + "train.eval.dataset)")
     String dataset;
 
@@ -165,8 +165,8 @@ final class EvalCommand implements Callable<Integer> {
     }
 
     /** What a training run's checkpoint says: its weights and the settings the trainer evaluated with. */
-    private record RunDefaults(Path checkpointDir, String checkpointLocation, Path model, Path adapter, String dataset, int batchSize, int chunkSize,
-                               long maxSequences, boolean documentBoundaries, boolean checkTokenizer, DataType dataType) {
+    private record RunDefaults(Path checkpointDir, String checkpointLocation, Path model, Path adapter, String dataset,
+                               int batchSize, int chunkSize, long maxSequences, boolean documentBoundaries, boolean checkTokenizer, DataType dataType) {
         static final RunDefaults NONE = new RunDefaults(null, null, null, null, null, 1, 0, 0, true, true, DataType.FLOAT);
 
         /** @param location a training output directory (its checkpoints/latest) or one step-NNNNNN checkpoint */
