@@ -49,8 +49,8 @@ final class EvalCommand implements Callable<Integer> {
             + "local or any Hadoop file system path")
     String adapter;
 
-    @Option(names = "--dataset", paramLabel = "DIR", description = "dataset directory, local or any Hadoop file system path (hdfs://..., "
-            + "s3a://...); streamed, each shard verified when first read (default with --checkpoint: the run's "
+    @Option(names = "--dataset", paramLabel = "DIR", description = "dataset directory, local or any Hadoop file "
+            + "system path (hdfs://..., s3a://...); streamed, each shard verified when first read (default with --checkpoint: the run's "
             + "train.eval.dataset)")
     String dataset;
 
@@ -173,8 +173,8 @@ final class EvalCommand implements Callable<Integer> {
     }
 
     /** What a training run's checkpoint says: its weights and the settings the trainer evaluated with. */
-    private record RunDefaults(Path checkpointDir, String checkpointLocation, Path model, Path adapter, String dataset, int batchSize, int chunkSize,
-                               long maxSequences, boolean documentBoundaries, boolean checkTokenizer, DataType dataType) {
+    private record RunDefaults(Path checkpointDir, String checkpointLocation, Path model, Path adapter, String dataset,
+                               int batchSize, int chunkSize, long maxSequences, boolean documentBoundaries, boolean checkTokenizer, DataType dataType) {
         static final RunDefaults NONE = new RunDefaults(null, null, null, null, null, 1, 0, 0, true, true, DataType.FLOAT);
 
         /** @param location a training output directory (its checkpoints/latest) or one step-NNNNNN checkpoint */

@@ -1,5 +1,6 @@
 package ai.chunkwise.train.cli;
 
+import ai.chunkwise.pipeline.storage.Locations;
 import ai.chunkwise.train.loop.TrainSettings;
 import ai.chunkwise.train.loop.Trainer;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -7,7 +8,6 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-import ai.chunkwise.pipeline.storage.Locations;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;

@@ -102,6 +102,34 @@ class SpacoEstimatorTest {
     }
 
     @Test
+    void nonemptyHasNoMoreVarianceThanBernoulli() {
+        // the nonempty estimate of a subset is Z times bernoulli's (linear in the loss weights), drawn with
+        // probability p(S) / Z: its second moment is Z * E[|g|^2; S non-empty] <= bernoulli's E[|g|^2], so its
+        // variance (second moment - |SeCO gradient|^2) is never larger; computed exactly over all subsets
+        double q = 0.5;
+        double z = 15.0 / 16;
+        double secondMoment = 0;
+        for (int mask = 1; mask < (1 << K); mask++) {
+            int size = Integer.bitCount(mask);
+            double p = Math.pow(q, size) * Math.pow(1 - q, K - size);
+            double norm = 0;
+            for (INDArray t : withSubset(mask, q).gradients().values()) {
+                norm += Math.pow(t.norm2Number().doubleValue(), 2);
+            }
+            secondMoment += p * norm;
+        }
+        double mean = 0;
+        for (INDArray t : exact.gradients().values()) {
+            mean += Math.pow(t.norm2Number().doubleValue(), 2);
+        }
+        double bernoulli = secondMoment - mean;
+        double nonempty = z * secondMoment - mean;
+        System.err.printf("variance over all subsets (k = 4, q = 1/2): bernoulli %.4e, nonempty %.4e (ratio %.3f)%n",
+                bernoulli, nonempty, nonempty / bernoulli);
+        assertTrue(nonempty <= bernoulli && nonempty >= 0, bernoulli + " vs " + nonempty);
+    }
+
+    @Test
     void nonemptySamplingDrawsTheConditionedDistributionWithItsFactor() {
         // the sampler's own draws: never empty, each non-empty subset with probability (1/2)^4 / (15/16) = 1/15
         java.util.SplittableRandom random = new java.util.SplittableRandom(5);
