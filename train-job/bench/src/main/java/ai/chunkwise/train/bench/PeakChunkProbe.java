@@ -6,7 +6,6 @@ import ai.chunkwise.train.model.ChunkInput;
 import ai.chunkwise.train.model.KeyValues;
 import ai.chunkwise.train.model.LlamaConfig;
 import ai.chunkwise.train.model.LlamaModel;
-import ai.chunkwise.train.model.LoraConfig;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -14,7 +13,6 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 
 import java.nio.file.Path;
 import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 
@@ -39,14 +37,9 @@ public final class PeakChunkProbe {
         int chunk = Integer.parseInt(args[3]);
         DataType base = args[4].equals("bf16") ? DataType.BFLOAT16 : DataType.FLOAT;
         int rank = Integer.parseInt(args[5]);
-        LlamaConfig config = new LlamaConfig(full.vocabSize(), full.hiddenSize(), full.intermediateSize(), layers,
-                full.numAttentionHeads(), full.numKeyValueHeads(), full.headDim(), full.rmsNormEps(),
-                full.ropeTheta(), full.ropeScaling(), full.tieWordEmbeddings(),
-                Math.max(tokens, full.maxPositionEmbeddings()), full.bosTokenId(), full.eosTokenId());
+        LlamaConfig config = RealShapeProbe.atDepth(full, layers, tokens);
         Map<String, INDArray> weights = RealShapeProbe.randomWeights(config, base, 42);
-        PeftAdapter adapter = PeftAdapter.init(config, new LoraConfig(rank, 2.0 * rank,
-                List.of("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")), 7,
-                DataType.FLOAT);
+        PeftAdapter adapter = PeftAdapter.init(config, RealShapeProbe.lora(rank), 7, DataType.FLOAT);
         long weightBytes = weights.values().stream().mapToLong(w -> w.length() * w.dataType().width()).sum();
         LlamaModel model = new LlamaModel(config, weights, adapter, DataType.FLOAT, 1);
         int past = tokens - chunk;
@@ -64,10 +57,8 @@ public final class PeakChunkProbe {
         out.put("base_dtype", args[4]);
         out.put("lora_rank", rank);
         out.put("weight_bytes", weightBytes);
-        out.put("estimate_bytes", ai.chunkwise.train.memory.MemoryEstimate.of(config,
-                new LoraConfig(rank, 2.0 * rank, List.of("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj",
-                        "up_proj", "down_proj")), 4, base == DataType.BFLOAT16 ? 2 : 4, 1, tokens, chunk,
-                false).totalBytes());
+        out.put("estimate_bytes", ai.chunkwise.train.memory.MemoryEstimate.of(config, RealShapeProbe.lora(rank), 4,
+                base == DataType.BFLOAT16 ? 2 : 4, 1, tokens, chunk, false).totalBytes());
         out.put("rss_with_model_and_cache_bytes", residentBefore);
         try (PeakMemory memory = PeakMemory.start()) {
             long start = System.nanoTime();

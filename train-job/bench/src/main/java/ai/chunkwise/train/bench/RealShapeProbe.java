@@ -51,15 +51,11 @@ public final class RealShapeProbe {
         int warmups = Integer.parseInt(args[7]);
         int repeats = Integer.parseInt(args[8]);
         double budget = args.length > 9 ? Double.parseDouble(args[9]) : 0;
-        LlamaConfig config = new LlamaConfig(full.vocabSize(), full.hiddenSize(), full.intermediateSize(), layers,
-                full.numAttentionHeads(), full.numKeyValueHeads(), full.headDim(), full.rmsNormEps(),
-                full.ropeTheta(), full.ropeScaling(), full.tieWordEmbeddings(), Math.max(tokens,
-                full.maxPositionEmbeddings()), full.bosTokenId(), full.eosTokenId());
+        LlamaConfig config = atDepth(full, layers, tokens);
 
         long residentBeforeModel = PeakMemory.residentSetBytes();
         Map<String, INDArray> weights = randomWeights(config, base, 42);
-        PeftAdapter adapter = PeftAdapter.init(config, new LoraConfig(rank, 2.0 * rank, ALL_PROJECTIONS), 7,
-                DataType.FLOAT);
+        PeftAdapter adapter = PeftAdapter.init(config, lora(rank), 7, DataType.FLOAT);
         long weightBytes = weights.values().stream().mapToLong(w -> w.length() * w.dataType().width()).sum();
         long adapterBytes = adapter.tensors().values().stream().mapToLong(w -> w.length() * 4L).sum();
         LlamaModel model = new LlamaModel(config, weights, adapter, DataType.FLOAT, 1);
@@ -87,10 +83,8 @@ public final class RealShapeProbe {
         out.put("lora_rank", rank);
         out.put("budget", budget);
         out.put("weight_bytes", weightBytes);
-        out.put("estimate_bytes", ai.chunkwise.train.memory.MemoryEstimate.of(config,
-                new LoraConfig(rank, 2.0 * rank, List.of("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj",
-                        "up_proj", "down_proj")), 4, base == DataType.BFLOAT16 ? 2 : 4, 1, tokens, chunk,
-                method.equals("full")).totalBytes());
+        out.put("estimate_bytes", ai.chunkwise.train.memory.MemoryEstimate.of(config, lora(rank), 4,
+                base == DataType.BFLOAT16 ? 2 : 4, 1, tokens, chunk, method.equals("full")).totalBytes());
         out.put("adapter_bytes", adapterBytes);
         out.put("rss_before_model_bytes", residentBeforeModel);
         out.put("rss_with_model_bytes", residentWithModel);
@@ -108,6 +102,19 @@ public final class RealShapeProbe {
             out.put("error", String.valueOf(e.getMessage()));
         }
         System.out.println(ProbeRunner.RESULT_PREFIX + out);
+    }
+
+    /** {@code full}'s widths at {@code layers} layers, with room for {@code tokens} positions. */
+    static LlamaConfig atDepth(LlamaConfig full, int layers, int tokens) {
+        return new LlamaConfig(full.vocabSize(), full.hiddenSize(), full.intermediateSize(), layers,
+                full.numAttentionHeads(), full.numKeyValueHeads(), full.headDim(), full.rmsNormEps(),
+                full.ropeTheta(), full.ropeScaling(), full.tieWordEmbeddings(),
+                Math.max(tokens, full.maxPositionEmbeddings()), full.bosTokenId(), full.eosTokenId());
+    }
+
+    /** The probes' adapter: rank r, alpha 2r, on all seven projections. */
+    static LoraConfig lora(int rank) {
+        return new LoraConfig(rank, 2.0 * rank, ALL_PROJECTIONS);
     }
 
     /** N(0, 0.02^2) matrices and unit norm weights in {@code type}, drawn per tensor by ND4J's seeded RNG. */
