@@ -44,7 +44,8 @@ public record TrainSettings(
         int batchSize, int accumulationSteps, long steps,
         Path output, long checkpointEvery, int keepCheckpoints, long logEvery, long maxNonFiniteSteps,
         boolean checkTokenizer, String saveDtype, long saveMaxShardBytes,
-        String rendered, EvalSettings eval, String outputLocation, String modelLocation, MemoryBudget memory) {
+        String rendered, EvalSettings eval, String outputLocation, String modelLocation, MemoryBudget memory,
+        DistributedSettings distributed) {
 
     /** Whether train.output is on a non-local Hadoop file system ({@link #output} is then a local staging directory). */
     public boolean remoteOutput() {
@@ -177,7 +178,8 @@ public record TrainSettings(
                 intValue("train.max-nonfinite-steps", nonNegative(root, "train.max-nonfinite-steps")),
                 d.getBoolean("check-tokenizer"), t.getString("save.dtype"), t.getBytes("save.max-shard-size"),
                 root.withOnlyPath("train").root().render(ConfigRenderOptions.defaults().setOriginComments(false)),
-                EvalSettings.from(t), t.getString("output"), optionalLocation(m, "path"), MemoryBudget.of(root));
+                EvalSettings.from(t), t.getString("output"), optionalLocation(m, "path"), MemoryBudget.of(root),
+                DistributedSettings.from(t));
         new ModelExport(s.saveDtype, s.saveMaxShardBytes, null, null);   // validates both keys
         if (s.initStd <= 0) {
             throw new IllegalArgumentException("train.model.init-std must be > 0, got " + s.initStd);

@@ -2,6 +2,7 @@ package ai.chunkwise.train.loop;
 
 import ai.chunkwise.pipeline.lock.HeldLock;
 import ai.chunkwise.pipeline.lock.OutputLock;
+import ai.chunkwise.pipeline.storage.Locations;
 import ai.chunkwise.train.checkpoint.AtomicFiles;
 import ai.chunkwise.pipeline.tokenizer.TokenizerInfo;
 import ai.chunkwise.train.checkpoint.FrozenWeights;
@@ -13,6 +14,8 @@ import ai.chunkwise.train.data.BatchStream;
 import ai.chunkwise.train.data.DataPosition;
 import ai.chunkwise.train.data.HadoopEnvironment;
 import ai.chunkwise.train.data.TokenizerMatch;
+import ai.chunkwise.train.data.SourceSpec;
+import ai.chunkwise.train.data.TrainingReferenceStream;
 import ai.chunkwise.train.data.TrainingSources;
 import ai.chunkwise.train.data.TrainingStream;
 import ai.chunkwise.train.engine.EngineSpec;
@@ -30,6 +33,9 @@ import ai.chunkwise.train.reliability.NonFiniteStepGuard;
 import ai.chunkwise.train.reliability.ResumeCompatibility;
 import ai.chunkwise.train.reliability.RunFingerprint;
 import ai.chunkwise.train.storage.RemoteOutput;
+import ai.chunkwise.train.distributed.ExecutorJob;
+import ai.chunkwise.train.distributed.SparkStepGradients;
+import ai.chunkwise.train.distributed.SparkTraining;
 import ai.chunkwise.train.step.LocalStepGradients;
 import ai.chunkwise.train.step.MethodSeeds;
 import ai.chunkwise.train.step.StepGradients;
@@ -364,12 +370,38 @@ public final class Trainer {
         }
     }
 
-    /** The step's micro-batches, computed in this process: their rows read on, from {@code position}. */
+    /**
+     * Where the steps' micro-batches run, reading the data on from {@code position}: in this process, or
+     * (train.distributed = spark) as Spark tasks on the executors, which read their rows themselves.
+     */
     private StepGradients stepGradients(Setup run, TrainingSources data, DataPosition position) {
         TrainSettings s = settings;
+        MethodSeeds seeds = new MethodSeeds(s.methodSeed(), s.accumulationSteps());
+        if (s.distributed().spark()) {
+            TrainingReferenceStream rows = new TrainingReferenceStream(data, s.dataSeed(), s.shuffle(),
+                    s.shuffleBuffer(), position);
+            org.apache.spark.api.java.JavaSparkContext spark = SparkTraining.context(s.distributed().master());
+            console.printf(Locale.ROOT, "distributed: %d micro-batches a step as Spark tasks on %s (%d task slots now)%n",
+                    s.accumulationSteps(), spark.master(), spark.defaultParallelism());
+            return new SparkStepGradients(spark, executorJob(run, data), rows, run.model().trainableParameters(), seeds);
+        }
         TrainingStream rows = data.stream(s.dataSeed(), s.shuffle(), s.shuffleBuffer(), position);
-        return new LocalStepGradients(new BatchStream(rows, s.batchSize(), s.documentBoundaries()), run.engine(),
-                new MethodSeeds(s.methodSeed(), s.accumulationSteps()));
+        return new LocalStepGradients(new BatchStream(rows, s.batchSize(), s.documentBoundaries()), run.engine(), seeds);
+    }
+
+    /** What executors need to compute this run's micro-batches; local paths made absolute (executors run elsewhere). */
+    private ExecutorJob executorJob(Setup run, TrainingSources data) {
+        TrainSettings s = settings;
+        List<SourceSpec> sources = s.sources().stream()
+                .map(src -> new SourceSpec(absolute(src.path()), src.weight())).toList();
+        return new ExecutorJob(sources, s.maxSequences(), s.verifyChecksums(), s.documentBoundaries(),
+                s.modelLocation() == null ? null : absolute(s.modelLocation()), run.model().config().toJson(), s.lora(),
+                s.dataType() == org.nd4j.linalg.api.buffer.DataType.DOUBLE, s.engineSpec(data.header().chunkSize()),
+                s.batchSize(), s.gcThresholdMb() << 20, data.sequenceLength(), s.distributed().executorMemoryLimit());
+    }
+
+    private static String absolute(String location) {
+        return Locations.isRemote(location) ? location : Locations.localPath(location).toAbsolutePath().toString();
     }
 
     /** Gradients of {@code accumulation-steps} micro-batches, token-weighted; clipped; one AdamW update. */
@@ -474,6 +506,7 @@ public final class Trainer {
         r.put("sequence_length", seqLen);
         r.put("batch_size", s.batchSize());
         r.put("accumulation_steps", s.accumulationSteps());
+        r.put("distributed", s.distributed().spark() ? "spark" : "none");
         r.put("dtype", s.dataType() == org.nd4j.linalg.api.buffer.DataType.DOUBLE ? "float64" : "float32");
         double seconds = clock.seconds();
         r.put("wall_seconds_this_run", seconds);
@@ -544,6 +577,10 @@ public final class Trainer {
         // a LoRA run's frozen base stays in its checkpoint's type (ModelSetup loads it so)
         int frozenBytes = s.lora() != null && s.modelPath() != null
                 ? HfCheckpoint.bytesPerWeight(s.modelPath(), s.dataType(), FrozenWeights.AS_STORED) : bytes;
+        if (s.distributed().spark()) {   // the executors check the step's memory; the driver holds the weights
+            MemoryEstimate.requireWeights(configFile.toString(), config, bytes, MemoryEstimate.availableBytes());
+            return;
+        }
         MemoryEstimate.require(configFile.toString(), () -> MemoryEstimate.of(config, s.lora(), bytes, frozenBytes,
                 s.batchSize(), seqLen, chunkSize, s.method() == ai.chunkwise.train.engine.Method.FULL),
                 MemoryEstimate.availableBytes());
