@@ -349,7 +349,7 @@ public final class Trainer {
 
     /** What one optimizer step did: its micro-batches' mean loss, the update, and the data position after it. */
     private record StepOutcome(double loss, long predicted, int chunksVisited, double gradNorm, boolean updated,
-                               DataPosition position) {
+                               DataPosition position, Map<String, Double> timings) {
         ObjectNode metrics(long step, double lr, long tokens, double seconds, long physical) {
             ObjectNode m = MetricsLog.newEntry();
             m.put("step", step);
@@ -366,6 +366,7 @@ public final class Trainer {
             m.put("physical_bytes", physical);
             m.put("heap_bytes", Runtime.getRuntime().totalMemory() - Runtime.getRuntime().freeMemory());
             m.put("heap_after_gc_bytes", HeapAfterGc.usedBytes());
+            timings.forEach(m::put);
             return m;
         }
     }
@@ -420,7 +421,8 @@ public final class Trainer {
                 updated = true;
             }
         }
-        return new StepOutcome(sums.loss(), sums.predicted(), sums.chunksVisited(), gradNorm, updated, sums.next());
+        return new StepOutcome(sums.loss(), sums.predicted(), sums.chunksVisited(), gradNorm, updated, sums.next(),
+                sums.timings());
     }
 
     private void printProgress(long step, StepOutcome o, double lr, double tokensPerSecond, double etaSeconds,
