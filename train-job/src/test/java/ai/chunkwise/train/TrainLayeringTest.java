@@ -14,6 +14,7 @@ import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.sli
  * <pre>
  * cli                                   the commands: build the settings, run a loop, print the outcome
  * loop, backend                         the training loop; the native backend's checks (the doctor command)
+ * step                                  the gradients of one optimizer step, accumulated in micro-batch order
  * data, report, reliability, evaluation what the loop feeds, records, guards and measures
  *                                       (evaluation reads batches through data; reliability fingerprints data)
  * engine                                gradients of one batch: SeCO, SpaCO, full back-propagation
@@ -34,6 +35,7 @@ class TrainLayeringTest {
             .layer("cli").definedBy(P + "cli..")
             .layer("loop").definedBy(P + "loop..")
             .layer("backend").definedBy(P + "backend..")
+            .layer("step").definedBy(P + "step..")
             .layer("data").definedBy(P + "data..")
             .layer("report").definedBy(P + "report..")
             .layer("reliability").definedBy(P + "reliability..")
@@ -47,8 +49,10 @@ class TrainLayeringTest {
             .layer("pipeline").definedBy("ai.chunkwise.pipeline..")
 
             .whereLayer("cli").mayNotBeAccessedByAnyLayer()
-            .whereLayer("loop").mayOnlyAccessLayers("data", "report", "reliability", "evaluation", "engine",
+            .whereLayer("loop").mayOnlyAccessLayers("step", "data", "report", "reliability", "evaluation", "engine",
                     "checkpoint", "memory", "model", "optim", "storage", "pipeline")
+            .whereLayer("step").mayOnlyAccessLayers("data", "engine", "checkpoint", "memory", "model", "optim",
+                    "storage", "pipeline")
             .whereLayer("backend").mayOnlyAccessLayers("engine", "checkpoint", "memory", "model", "optim", "storage",
                     "pipeline")
             .whereLayer("data").mayOnlyAccessLayers("engine", "checkpoint", "memory", "model", "optim", "storage",
@@ -70,7 +74,7 @@ class TrainLayeringTest {
     /** A new package has to take its place in the layering above before it can hold a class. */
     @ArchTest
     static final ArchRule EVERY_PACKAGE_HAS_A_LAYER = classes().that().resideInAPackage("ai.chunkwise.train..")
-            .should().resideInAnyPackage(P + "cli..", P + "loop..", P + "backend..", P + "data..", P + "report..",
+            .should().resideInAnyPackage(P + "cli..", P + "loop..", P + "backend..", P + "step..", P + "data..", P + "report..",
                     P + "reliability..", P + "evaluation..", P + "engine..", P + "checkpoint..", P + "memory..",
                     P + "model..", P + "optim..", P + "storage..");
 

@@ -3,12 +3,18 @@ package ai.chunkwise.train.data;
 import ai.chunkwise.pipeline.format.DatasetHeader;
 import ai.chunkwise.pipeline.format.DatasetReader;
 import ai.chunkwise.pipeline.format.ShardEntry;
+import ai.chunkwise.pipeline.packing.PackedSequence;
 import ai.chunkwise.train.model.LlamaConfig;
 import org.apache.hadoop.conf.Configuration;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.util.Collection;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.TreeSet;
 
 /**
  * One dataset opened for streaming, on any Hadoop file system: its manifest read and its shard sizes and paths
@@ -106,6 +112,27 @@ public final class DatasetSource implements AutoCloseable {
 
     DatasetReader.ShardRows shardRows(int shard) {
         return reader.shardSequences(shard);
+    }
+
+    /** The rows behind references (shard << 32 | row), reading each shard involved once, up to its last row needed. */
+    Map<Long, PackedSequence> readRows(Collection<Long> refs) {
+        Map<Integer, TreeSet<Long>> byShard = new TreeMap<>();
+        for (long ref : refs) {
+            byShard.computeIfAbsent((int) (ref >>> 32), s -> new TreeSet<>()).add(ref & 0xFFFFFFFFL);
+        }
+        Map<Long, PackedSequence> rows = new HashMap<>();
+        for (Map.Entry<Integer, TreeSet<Long>> e : byShard.entrySet()) {
+            long last = e.getValue().last();
+            try (DatasetReader.ShardRows it = shardRows(e.getKey())) {
+                for (long r = 0; r <= last; r++) {
+                    PackedSequence row = it.next();
+                    if (e.getValue().contains(r)) {
+                        rows.put(((long) e.getKey() << 32) | r, row);
+                    }
+                }
+            }
+        }
+        return rows;
     }
 
     /** The rows taking part, in manifest order (no shuffle), streamed record batch by record batch. */

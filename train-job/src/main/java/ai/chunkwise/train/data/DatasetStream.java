@@ -3,12 +3,8 @@ package ai.chunkwise.train.data;
 import ai.chunkwise.pipeline.format.DatasetReader;
 import ai.chunkwise.pipeline.packing.PackedSequence;
 
-import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
-import java.util.TreeMap;
-import java.util.TreeSet;
 import java.util.function.Supplier;
 
 /**
@@ -88,39 +84,27 @@ final class DatasetStream {
     private void resume(SourcePosition at) {
         epoch = at.epoch();
         int[] order = shardOrder(epoch);
-        RefCursor refs = new RefCursor(order);
+        RefCursor refs = new RefCursor(source, order);
         BufferedShuffle<Long> replay = new BufferedShuffle<>(bufferRows, bufferRandom(epoch));
         for (long i = 0; i < at.index(); i++) {
             replay.next(refs);
         }
         emitted = at.index();
-        Map<Long, PackedSequence> held = readRows(replay.contents());
+        Map<Long, PackedSequence> held = source.readRows(replay.contents());
         buffer = replay.map(held::get);
         cursor = new RowCursor(order, refs.orderPos, refs.row);
     }
 
-    /** The rows behind references (shard << 32 | row), reading each shard involved once, up to its last row needed. */
-    private Map<Long, PackedSequence> readRows(List<Long> refs) {
-        Map<Integer, TreeSet<Long>> byShard = new TreeMap<>();
-        for (long ref : refs) {
-            byShard.computeIfAbsent((int) (ref >>> 32), s -> new TreeSet<>()).add(ref & 0xFFFFFFFFL);
-        }
-        Map<Long, PackedSequence> rows = new HashMap<>();
-        for (Map.Entry<Integer, TreeSet<Long>> e : byShard.entrySet()) {
-            long last = e.getValue().last();
-            try (DatasetReader.ShardRows it = source.shardRows(e.getKey())) {
-                for (long r = 0; r <= last; r++) {
-                    PackedSequence row = it.next();
-                    if (e.getValue().contains(r)) {
-                        rows.put(((long) e.getKey() << 32) | r, row);
-                    }
-                }
-            }
-        }
-        return rows;
+    private int[] shardOrder(long e) {
+        return shardOrder(source, seed, shuffle, e);
     }
 
-    private int[] shardOrder(long e) {
+    private SplittableRandom bufferRandom(long e) {
+        return bufferRandom(seed, e);
+    }
+
+    /** The shards of epoch e in reading order (those with rows taking part), permuted from (seed, e). */
+    static int[] shardOrder(DatasetSource source, long seed, boolean shuffle, long e) {
         int n = 0;
         for (int s = 0; s < source.shardCount(); s++) {
             n += source.rowsOf(s) > 0 ? 1 : 0;
@@ -139,7 +123,8 @@ final class DatasetStream {
         return order;
     }
 
-    private SplittableRandom bufferRandom(long e) {
+    /** The generator of epoch e's shuffle-buffer draws. */
+    static SplittableRandom bufferRandom(long seed, long e) {
         return new SplittableRandom(TrainingStream.mix(seed, e, 0x5EEDB0FL));
     }
 
@@ -195,13 +180,15 @@ final class DatasetStream {
     }
 
     /** The same walk as {@link RowCursor} over references (shard << 32 | row) from the manifest's counts: no I/O. */
-    private final class RefCursor implements Supplier<Long> {
+    static final class RefCursor implements Supplier<Long> {
+        private final DatasetSource source;
         private final int[] order;
         private int orderPos;
         private long row;
         private long limit;
 
-        RefCursor(int[] order) {
+        RefCursor(DatasetSource source, int[] order) {
+            this.source = source;
             this.order = order;
         }
 

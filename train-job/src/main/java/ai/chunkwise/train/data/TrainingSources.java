@@ -1,11 +1,15 @@
 package ai.chunkwise.train.data;
 
 import ai.chunkwise.pipeline.format.DatasetHeader;
+import ai.chunkwise.pipeline.packing.PackedSequence;
 import ai.chunkwise.train.model.LlamaConfig;
 import org.apache.hadoop.conf.Configuration;
 
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * The datasets of a run, opened for streaming and checked to fit together: one tokenizer (vocabulary SHA-256)
@@ -90,6 +94,33 @@ public final class TrainingSources implements AutoCloseable {
     /** Rows of all sources together (after the limit). */
     public long size() {
         return sources.stream().mapToLong(DatasetSource::size).sum();
+    }
+
+    /**
+     * The rows behind {@code refs}, in their order. Each shard involved is read once, sequentially up to the last
+     * row needed (the shards are Arrow files of record batches, read front to back).
+     */
+    public List<PackedSequence> readRows(List<RowReference> refs) {
+        List<PackedSequence> rows = new ArrayList<>(refs.size());
+        Map<Integer, List<Long>> bySource = new TreeMap<>();
+        for (RowReference r : refs) {
+            if (r.source() < 0 || r.source() >= sources.size()) {
+                throw new IllegalArgumentException("row reference " + r + " names source " + r.source() + " of "
+                        + sources.size());
+            }
+            bySource.computeIfAbsent(r.source(), k -> new ArrayList<>()).add(((long) r.shard() << 32) | r.row());
+        }
+        Map<Integer, Map<Long, PackedSequence>> read = new HashMap<>();
+        bySource.forEach((source, keys) -> read.put(source, sources.get(source).readRows(keys)));
+        for (RowReference r : refs) {
+            PackedSequence row = read.get(r.source()).get(((long) r.shard() << 32) | r.row());
+            if (row == null) {
+                throw new IllegalArgumentException("row reference " + r + " lies beyond the rows of "
+                        + sources.get(r.source()).location() + ": the dataset changed since the run planned its batches");
+            }
+            rows.add(row);
+        }
+        return rows;
     }
 
     /** A new stream over these sources starting at {@code start}. */

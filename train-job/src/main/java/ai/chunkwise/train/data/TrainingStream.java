@@ -14,8 +14,7 @@ import java.util.SplittableRandom;
  */
 public final class TrainingStream implements AutoCloseable {
     private final List<DatasetStream> streams;
-    private final double[] cumulative;
-    private final long seed;
+    private final SourceMixture mixture;
     private long drawn;
 
     /**
@@ -25,39 +24,17 @@ public final class TrainingStream implements AutoCloseable {
      */
     public TrainingStream(List<DatasetSource> sources, double[] weights, long seed, boolean shuffle, int bufferRows,
                           DataPosition start) {
-        if (sources.size() != weights.length || sources.isEmpty()) {
-            throw new IllegalArgumentException(sources.size() + " sources but " + weights.length + " weights");
-        }
-        if (start.sources().size() != sources.size()) {
-            throw new IllegalArgumentException("the checkpoint's data position covers " + start.sources().size()
-                    + " data source(s) but the configuration names " + sources.size()
-                    + ": resume with the run's own train.data settings");
-        }
-        this.seed = seed;
+        this.mixture = new SourceMixture(sources, weights, seed, start);
         this.drawn = start.drawn();
-        this.cumulative = new double[weights.length];
-        double sum = 0;
-        for (int i = 0; i < weights.length; i++) {
-            if (!(weights[i] > 0) || Double.isInfinite(weights[i])) {
-                throw new IllegalArgumentException("data source " + sources.get(i).location() + " has weight "
-                        + weights[i] + ": weights must be finite and > 0");
-            }
-            sum += weights[i];
-            cumulative[i] = sum;
-        }
-        for (int i = 0; i < weights.length; i++) {
-            cumulative[i] /= sum;
-        }
         this.streams = new ArrayList<>();
         for (int i = 0; i < sources.size(); i++) {
-            // source 0 keeps the plain seed, so a one-dataset run's order depends on train.data.seed alone
-            long sourceSeed = i == 0 ? seed : mix(seed, i, 0x50C7L);
-            streams.add(new DatasetStream(sources.get(i), sourceSeed, shuffle, bufferRows, start.sources().get(i)));
+            streams.add(new DatasetStream(sources.get(i), SourceMixture.sourceSeed(seed, i), shuffle, bufferRows,
+                    start.sources().get(i)));
         }
     }
 
     public PackedSequence next() {
-        int s = sourceOf(drawn);
+        int s = mixture.sourceOf(drawn);
         drawn++;
         return streams.get(s).next();
     }
@@ -69,20 +46,6 @@ public final class TrainingStream implements AutoCloseable {
             positions.add(s.position());
         }
         return new DataPosition(drawn, positions);
-    }
-
-    /** Which source draw {@code k} reads: a function of (seed, k), so a resumed run needs only k. */
-    int sourceOf(long k) {
-        if (cumulative.length == 1) {
-            return 0;
-        }
-        double u = new SplittableRandom(mix(seed, k, 0x1EAFL)).nextDouble();
-        for (int i = 0; i < cumulative.length - 1; i++) {
-            if (u < cumulative[i]) {
-                return i;
-            }
-        }
-        return cumulative.length - 1;
     }
 
     @Override

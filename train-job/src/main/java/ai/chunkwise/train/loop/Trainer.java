@@ -12,11 +12,9 @@ import ai.chunkwise.train.checkpoint.PeftAdapter;
 import ai.chunkwise.train.data.BatchStream;
 import ai.chunkwise.train.data.DataPosition;
 import ai.chunkwise.train.data.HadoopEnvironment;
-import ai.chunkwise.train.data.PositionedBatch;
 import ai.chunkwise.train.data.TokenizerMatch;
 import ai.chunkwise.train.data.TrainingSources;
 import ai.chunkwise.train.data.TrainingStream;
-import ai.chunkwise.train.engine.BatchGradients;
 import ai.chunkwise.train.engine.EngineSpec;
 import ai.chunkwise.train.engine.GradientEngine;
 import ai.chunkwise.train.model.LlamaConfig;
@@ -32,6 +30,10 @@ import ai.chunkwise.train.reliability.NonFiniteStepGuard;
 import ai.chunkwise.train.reliability.ResumeCompatibility;
 import ai.chunkwise.train.reliability.RunFingerprint;
 import ai.chunkwise.train.storage.RemoteOutput;
+import ai.chunkwise.train.step.LocalStepGradients;
+import ai.chunkwise.train.step.MethodSeeds;
+import ai.chunkwise.train.step.StepGradients;
+import ai.chunkwise.train.step.StepSums;
 import ai.chunkwise.train.reliability.TrainingDivergedException;
 import ai.chunkwise.train.report.RunReportPage;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -46,7 +48,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
-import java.util.SplittableRandom;
 
 /**
  * The training loop: micro-batches from the seeded data order, gradients from the configured engine, token-weighted
@@ -111,16 +112,14 @@ public final class Trainer {
         RunClock clock = new RunClock();
         Path lastCheckpoint = from.checkpoint().orElse(null);
         GradientAccumulator accumulator = new GradientAccumulator();
-        TrainingStream rows = data.stream(s.dataSeed(), s.shuffle(), s.shuffleBuffer(), state.position());
         NonFiniteStepGuard guard = new NonFiniteStepGuard(s.maxNonFiniteSteps());
-        try (BatchStream batches = new BatchStream(rows, s.batchSize(), s.documentBoundaries());
+        try (StepGradients gradients = stepGradients(run, data, state.position());
              MetricsLog metrics = new MetricsLog(s.output(), startStep);
              HeldOutEvaluation heldOut = openHeldOut(run)) {
             for (long step = startStep; step < endStep; step++) {
                 long t0 = System.nanoTime();
                 double lr = run.schedule().lrAt(step);
-                StepOutcome o = trainStep(step, lr, batches, accumulator, run.model(), run.optimizer(), run.engine(),
-                        state.position());
+                StepOutcome o = trainStep(step, lr, gradients, accumulator, run.model(), run.optimizer());
                 state = new TrainerState(step + 1, o.position(), state.tokensSeen() + run.tokensPerStep(), s.dataSeed(),
                         s.methodSeed(), s.initSeed(), s.loraSeed());
                 double seconds = (System.nanoTime() - t0) / 1e9;
@@ -365,27 +364,23 @@ public final class Trainer {
         }
     }
 
+    /** The step's micro-batches, computed in this process: their rows read on, from {@code position}. */
+    private StepGradients stepGradients(Setup run, TrainingSources data, DataPosition position) {
+        TrainSettings s = settings;
+        TrainingStream rows = data.stream(s.dataSeed(), s.shuffle(), s.shuffleBuffer(), position);
+        return new LocalStepGradients(new BatchStream(rows, s.batchSize(), s.documentBoundaries()), run.engine(),
+                new MethodSeeds(s.methodSeed(), s.accumulationSteps()));
+    }
+
     /** Gradients of {@code accumulation-steps} micro-batches, token-weighted; clipped; one AdamW update. */
-    private StepOutcome trainStep(long step, double lr, BatchStream batches, GradientAccumulator accumulator,
-                                  LlamaModel model, AdamW optimizer, GradientEngine engine, DataPosition position) {
+    private StepOutcome trainStep(long step, double lr, StepGradients gradients, GradientAccumulator accumulator,
+                                  LlamaModel model, AdamW optimizer) {
         TrainSettings s = settings;
         accumulator.reset();
-        double lossSum = 0;
-        long predicted = 0;
-        int chunksVisited = 0;
-        for (int micro = 0; micro < s.accumulationSteps(); micro++) {
-            PositionedBatch pb = batches.next();
-            BatchGradients g = engine.compute(pb.batch(), methodSeed(step, micro));
-            accumulator.add(g.gradients(), g.predictedTokens());
-            lossSum += g.loss() * g.predictedTokens();
-            predicted += g.predictedTokens();
-            chunksVisited += g.chunksVisited();
-            position = pb.next();
-        }
-        double loss = predicted == 0 ? Double.NaN : lossSum / predicted;
+        StepSums sums = gradients.compute(step, accumulator);
         boolean updated = false;
         double gradNorm = Double.NaN;
-        if (predicted > 0) {
+        if (sums.predicted() > 0) {
             Map<String, INDArray> grads = accumulator.mean();
             gradNorm = s.maxGradNorm() > 0 ? GradientClipping.clipGlobalNorm(grads, s.maxGradNorm()) : norm(grads);
             if (Double.isFinite(gradNorm)) {   // a non-finite gradient would poison every weight: skip it
@@ -393,7 +388,7 @@ public final class Trainer {
                 updated = true;
             }
         }
-        return new StepOutcome(loss, predicted, chunksVisited, gradNorm, updated, position);
+        return new StepOutcome(sums.loss(), sums.predicted(), sums.chunksVisited(), gradNorm, updated, sums.next());
     }
 
     private void printProgress(long step, StepOutcome o, double lr, double tokensPerSecond, double etaSeconds,
@@ -404,12 +399,6 @@ public final class Trainer {
                 !o.updated() ? " | step skipped: non-finite gradient"
                         : o.chunksVisited() == 0 && settings.method() == ai.chunkwise.train.engine.Method.SPACO
                         ? " | no chunk back-propagated (SpaCO drew none; see docs/seco-spaco.md)" : "");
-    }
-
-    /** The engine's random draws (SpaCO's chunks) for (step, micro-batch): a function of the seed and position alone, so resumable. */
-    private long methodSeed(long step, int micro) {
-        return new SplittableRandom(settings.methodSeed()).split().nextLong()
-                ^ (step * settings.accumulationSteps() + micro) * 0x9E3779B97F4A7C15L;
     }
 
     /**

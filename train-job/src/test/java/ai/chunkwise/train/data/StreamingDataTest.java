@@ -244,4 +244,34 @@ class StreamingDataTest {
             }
         }
     }
+
+    /**
+     * A distributed run plans its batches by reference on the driver and lets executors read the rows: the references
+     * must name exactly the rows the row stream yields, with the same positions, from the start and from a resumed
+     * position, across a mixture of shuffled sources (compared with the row stream, which reads the shards itself).
+     */
+    @Test
+    void theReferenceStreamNamesTheRowsTheRowStreamYieldsAtTheSamePositions(@TempDir Path tmp) {
+        Path a = TinyDatasets.write(tmp.resolve("a"), 10);
+        List<PackedSequence> bRows = new ArrayList<>();
+        for (PackedSequence r : TinyDatasets.rows(7)) {
+            bRows.add(new PackedSequence(r.seqId() + 900, r.inputIds(), r.lossMask(), r.docStarts(), r.docLengths(),
+                    r.continuesPrevious(), r.padding()));
+        }
+        Path b = TinyDatasets.write(tmp.resolve("b"), bRows, TinyDatasets.TOKENIZER);
+        try (TrainingSources data = open(List.of(a, b), new double[] {3, 1}, 0)) {
+            List<DataPosition> positions = new ArrayList<>();
+            List<Long> ids = read(data, 11, true, 4, DataPosition.start(2), 60, positions);
+            for (int start : new int[] {0, 23}) {
+                DataPosition from = start == 0 ? DataPosition.start(2) : positions.get(start - 1);
+                TrainingReferenceStream refs = new TrainingReferenceStream(data, 11, true, 4, from);
+                for (int i = start; i + 3 <= 60; i += 3) {
+                    TrainingReferenceStream.PlannedBatch planned = refs.nextBatch(3);
+                    List<Long> read = data.readRows(planned.rows()).stream().map(PackedSequence::seqId).toList();
+                    assertEquals(ids.subList(i, i + 3), read, "rows " + i + ".." + (i + 2) + " from draw " + start);
+                    assertEquals(positions.get(i + 2), planned.next(), "position after row " + (i + 2));
+                }
+            }
+        }
+    }
 }
