@@ -57,19 +57,25 @@ record ProbeSpec(String probe, EngineSpec engine, int tokens, int warmups, int r
                 + engine.sampling().configName() + ")";
     }
 
+    /** method tokens chunk budget sampling warmups repeats: the method is a gradient method's name or a baseline's. */
     List<String> toArgs() {
-        return List.of(probe, engine.method().configName(), String.valueOf(tokens), String.valueOf(chunk()),
-                String.valueOf(engine.budget()), engine.sampling() == null ? "none" : engine.sampling().configName(),
-                String.valueOf(warmups), String.valueOf(repeats));
+        return List.of(probe.equals(STEP) ? engine.method().configName() : probe, String.valueOf(tokens),
+                String.valueOf(chunk()), String.valueOf(engine.budget()),
+                engine.sampling() == null ? "none" : engine.sampling().configName(), String.valueOf(warmups),
+                String.valueOf(repeats));
     }
 
     static ProbeSpec fromArgs(String[] a) {
-        if (a.length != 8) {
-            throw new IllegalArgumentException("StepProbe expects 8 arguments "
-                    + "(probe method tokens chunk budget sampling warmups repeats), got " + a.length);
+        if (a.length != 7) {
+            throw new IllegalArgumentException("StepProbe expects 7 arguments "
+                    + "(method tokens chunk budget sampling warmups repeats), got " + a.length);
         }
-        EngineSpec engine = new EngineSpec(Method.parse(a[1]), Integer.parseInt(a[3]), Double.parseDouble(a[4]),
-                a[5].equals("none") ? null : SpacoSampling.parse(a[5]));
-        return new ProbeSpec(a[0], engine, Integer.parseInt(a[2]), Integer.parseInt(a[6]), Integer.parseInt(a[7]));
+        int tokens = Integer.parseInt(a[1]);
+        int chunk = Integer.parseInt(a[2]);
+        if (a[0].equals(Method.SPACO.configName())) {
+            return spaco(tokens, chunk, Double.parseDouble(a[3]), a[4], Integer.parseInt(a[5]),
+                    Integer.parseInt(a[6]));
+        }
+        return of(a[0], tokens, chunk, Integer.parseInt(a[5]), Integer.parseInt(a[6]));
     }
 }
