@@ -46,6 +46,11 @@ public record TrainSettings(
         boolean checkTokenizer, String saveDtype, long saveMaxShardBytes,
         String rendered, EvalSettings eval, String outputLocation, String modelLocation, MemoryBudget memory) {
 
+    /** train.model.dtype as the user writes it: "float32" or "float64". */
+    public String dtypeName() {
+        return dataType == DataType.DOUBLE ? "float64" : "float32";
+    }
+
     /** Whether train.output is on a non-local Hadoop file system ({@link #output} is then a local staging directory). */
     public boolean remoteOutput() {
         return RemoteOutput.isRemote(outputLocation);

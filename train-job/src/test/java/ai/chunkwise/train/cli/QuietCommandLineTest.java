@@ -92,7 +92,7 @@ class QuietCommandLineTest {
                 "train.data.dataset", "\"" + ds + "\"", "train.output", "\"" + tmp.resolve("out") + "\"",
                 "train.steps", "100000", "train.method.chunk-size", "8"));
         ByteArrayOutputStream console = new ByteArrayOutputStream();
-        new Trainer(s, new PrintStream(console, true, StandardCharsets.UTF_8)).run(false, 2);
+        new Trainer(s, new PrintStream(console, true, StandardCharsets.UTF_8)).run(false, 2, false);
         String text = console.toString(StandardCharsets.UTF_8);
         Matcher m = Pattern.compile("step (\\d+)/100000 .*ETA (\\d+):(\\d\\d):(\\d\\d)").matcher(text);
         List<Long> etas = new ArrayList<>();

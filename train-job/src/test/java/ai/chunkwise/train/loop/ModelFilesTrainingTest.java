@@ -83,7 +83,7 @@ class ModelFilesTrainingTest {
 
     private static String train(Map<String, String> o, boolean resume, long stopAt) {
         ByteArrayOutputStream console = new ByteArrayOutputStream();
-        new Trainer(TrainSettings.load(null, o), new PrintStream(console, true, StandardCharsets.UTF_8)).run(resume, stopAt);
+        new Trainer(TrainSettings.load(null, o), new PrintStream(console, true, StandardCharsets.UTF_8)).run(resume, stopAt, false);
         return console.toString(StandardCharsets.UTF_8);
     }
 

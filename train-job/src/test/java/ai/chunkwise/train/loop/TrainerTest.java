@@ -51,7 +51,7 @@ class TrainerTest {
 
     private static ObjectNode train(Map<String, String> overrides, boolean resume, long stopAt) {
         PrintStream quiet = new PrintStream(new ByteArrayOutputStream());
-        return new Trainer(TrainSettings.load(null, overrides), quiet).run(resume, stopAt);
+        return new Trainer(TrainSettings.load(null, overrides), quiet).run(resume, stopAt, false);
     }
 
     @Test

@@ -69,7 +69,7 @@ class HdfsTrainingTest {
     }
 
     private static void train(Map<String, String> o, boolean resume, long stopAt) {
-        new Trainer(TrainSettings.load(null, o), new PrintStream(new ByteArrayOutputStream())).run(resume, stopAt);
+        new Trainer(TrainSettings.load(null, o), new PrintStream(new ByteArrayOutputStream())).run(resume, stopAt, false);
     }
 
     @Test
