@@ -29,7 +29,7 @@ final class HeldOutEvaluation implements AutoCloseable {
             return null;
         }
         DatasetSource data = DatasetSource.open(e.dataset(), HadoopEnvironment.configuration(), e.maxSequences(),
-                s.verifyChecksums());
+                s.data().verifyChecksums());
         try {
             data.requireFits(model.config(), modelSource);
             if (data.size() < s.batchSize()) {
@@ -41,7 +41,7 @@ final class HeldOutEvaluation implements AutoCloseable {
             data.close();
             throw ex;
         }
-        return new HeldOutEvaluation(data, new Perplexity(model, chunkSize, s.documentBoundaries(), s.batchSize()));
+        return new HeldOutEvaluation(data, new Perplexity(model, chunkSize, s.data().documentBoundaries(), s.batchSize()));
     }
 
     long sequences() {

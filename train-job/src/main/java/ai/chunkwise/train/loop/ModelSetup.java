@@ -7,6 +7,7 @@ import ai.chunkwise.train.checkpoint.TrainedModelFiles;
 import ai.chunkwise.train.memory.MemoryEstimate;
 import ai.chunkwise.train.model.LlamaConfig;
 import ai.chunkwise.train.model.LlamaModel;
+import ai.chunkwise.train.model.LoraConfig;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
@@ -27,51 +28,55 @@ record ModelSetup(LlamaModel model, String source, String baseModel) {
      * any weight is read.
      */
     static void requireMemory(TrainSettings s, Path checkpoint, long seqLen, int chunkSize) {
-        Path configFile = checkpoint != null && s.lora() == null
+        TrainSettings.Model m = s.model();
+        Path configFile = checkpoint != null && m.lora() == null
                 ? checkpoint.resolve(CheckpointStore.MODEL_DIR).resolve(HfCheckpoint.CONFIG_FILE)
-                : s.modelPath() != null ? s.modelPath().resolve(HfCheckpoint.CONFIG_FILE) : s.initConfig();
+                : m.path() != null ? m.path().resolve(HfCheckpoint.CONFIG_FILE) : m.initConfig();
         LlamaConfig config = LlamaConfig.fromJson(configFile);
-        int bytes = s.dataType() == DataType.DOUBLE ? 8 : 4;
+        int bytes = m.dataType() == DataType.DOUBLE ? 8 : 4;
         // a LoRA run's frozen base stays in its checkpoint's type (create loads it so)
-        int frozenBytes = s.lora() != null && s.modelPath() != null
-                ? HfCheckpoint.bytesPerWeight(s.modelPath(), s.dataType(), FrozenWeights.AS_STORED) : bytes;
-        MemoryEstimate.require(configFile.toString(), () -> MemoryEstimate.of(config, s.lora(), bytes, frozenBytes,
-                s.batchSize(), seqLen, chunkSize, !s.method().chunked()), MemoryEstimate.availableBytes());
+        int frozenBytes = m.lora() != null && m.path() != null
+                ? HfCheckpoint.bytesPerWeight(m.path(), m.dataType(), FrozenWeights.AS_STORED) : bytes;
+        boolean full = !s.method().name().chunked();
+        MemoryEstimate.require(configFile.toString(), () -> MemoryEstimate.of(config, m.lora(), bytes, frozenBytes,
+                s.batchSize(), seqLen, chunkSize, full), MemoryEstimate.availableBytes());
     }
 
     /** Loads or initialises the model; {@code checkpoint} is the one resumed from, or null. */
     static ModelSetup create(TrainSettings s, Path checkpoint) {
+        TrainSettings.Model m = s.model();
         LlamaConfig config;
         Map<String, INDArray> weights;
         String source;
-        if (checkpoint != null && s.lora() == null) {
-            HfCheckpoint hf = TrainedModelFiles.loadForResume(checkpoint, CheckpointStore.MODEL_DIR, s.dataType());
+        LoraConfig lora = m.lora();
+        if (checkpoint != null && lora == null) {
+            HfCheckpoint hf = TrainedModelFiles.loadForResume(checkpoint, CheckpointStore.MODEL_DIR, m.dataType());
             config = hf.config();
             weights = hf.weights();
-            source = s.modelPath() != null ? s.modelLocation() : "from scratch (" + s.initConfig() + ")";
-        } else if (s.modelPath() != null) {
+            source = m.path() != null ? m.location() : "from scratch (" + m.initConfig() + ")";
+        } else if (m.path() != null) {
             // a LoRA run's base is frozen: a bf16/fp16 checkpoint stays in its own type (half of float32)
-            HfCheckpoint hf = HfCheckpoint.load(s.modelPath(), s.dataType(), FrozenWeights.forRun(s.lora() != null));
+            HfCheckpoint hf = HfCheckpoint.load(m.path(), m.dataType(), FrozenWeights.forRun(lora != null));
             config = hf.config();
             weights = hf.weights();
-            source = s.modelLocation();   // as given: a remote URI, not its local copy
+            source = m.location();   // as given: a remote URI, not its local copy
         } else {
-            config = LlamaConfig.fromJson(s.initConfig());
-            weights = RandomInit.weights(config, s.initSeed(), s.initStd(), s.dataType());
-            source = "from scratch (" + s.initConfig() + ")";
+            config = LlamaConfig.fromJson(m.initConfig());
+            weights = RandomInit.weights(config, m.initSeed(), m.initStd(), m.dataType());
+            source = "from scratch (" + m.initConfig() + ")";
         }
         PeftAdapter adapter = null;
-        if (s.lora() != null) {
+        if (lora != null) {
             adapter = checkpoint != null
-                    ? PeftAdapter.load(checkpoint.resolve(CheckpointStore.ADAPTER_DIR), s.dataType())
-                    : PeftAdapter.init(config, s.lora(), s.loraSeed(), s.dataType());
-            if (!adapter.config().equals(s.lora())) {
+                    ? PeftAdapter.load(checkpoint.resolve(CheckpointStore.ADAPTER_DIR), m.dataType())
+                    : PeftAdapter.init(config, lora, m.loraSeed(), m.dataType());
+            if (!adapter.config().equals(lora)) {
                 throw new IllegalArgumentException("checkpoint " + checkpoint + " holds a LoRA adapter " + adapter.config()
-                        + " but the configuration asks for " + s.lora() + ": resume with the run's own configuration");
+                        + " but the configuration asks for " + lora + ": resume with the run's own configuration");
             }
         }
-        LlamaModel model = new LlamaModel(config, weights, adapter, s.dataType(), s.batchSize());
-        model.setNativeMemoryCollectionThreshold(s.gcThresholdMb() << 20);
+        LlamaModel model = new LlamaModel(config, weights, adapter, m.dataType(), s.batchSize());
+        model.setNativeMemoryCollectionThreshold(m.gcThresholdMb() << 20);
         return new ModelSetup(model, source, s.baseModelName());
     }
 }

@@ -43,9 +43,10 @@ record ResumePoint(Optional<CheckpointStore.Resumable> from, TrainerState state,
         }
         store.removeOrphans().forEach(p -> console.println("removed " + p + ", left behind by a killed run"));
         Optional<CheckpointStore.Resumable> resumable = resume
-                ? store.resumable(s.dataType(), console::println) : Optional.empty();
+                ? store.resumable(s.model().dataType(), console::println) : Optional.empty();
         TrainerState state = resumable.map(CheckpointStore.Resumable::state).orElse(new TrainerState(0,
-                DataPosition.start(s.sources().size()), 0, s.dataSeed(), s.methodSeed(), s.initSeed(), s.loraSeed()));
+                DataPosition.start(s.data().sources().size()), 0, s.data().seed(), s.method().seed(),
+                s.model().initSeed(), s.model().loraSeed()));
         List<ResumeCompatibility.Change> changes = resumable.isEmpty() ? List.of()
                 : checkChanges(s, resumable.get().directory(), fingerprint, force, console);
         if (!force) {
@@ -53,8 +54,9 @@ record ResumePoint(Optional<CheckpointStore.Resumable> from, TrainerState state,
         }
         long resumeStep = state.step();
         changes.stream().filter(c -> c.key().equals("train.steps") && c.checkpointValue().matches("\\d+"))
-                .findFirst().ifPresent(c -> ScheduleChange.describe(s.lr(), s.minLr(), s.warmupSteps(),
-                        Long.parseLong(c.checkpointValue()), s.steps(), resumeStep).forEach(console::println));
+                .findFirst().ifPresent(c -> ScheduleChange.describe(s.optimizer().lr(), s.optimizer().minLr(),
+                        s.optimizer().warmupSteps(), Long.parseLong(c.checkpointValue()), s.steps(), resumeStep)
+                        .forEach(console::println));
         return new ResumePoint(resumable, state, changes);
     }
 
@@ -101,12 +103,12 @@ record ResumePoint(Optional<CheckpointStore.Resumable> from, TrainerState state,
     }
 
     private static void requireSameSeeds(TrainSettings s, TrainerState state, Path checkpoint) {
-        if (state.dataSeed() != s.dataSeed() || state.methodSeed() != s.methodSeed()
-                || state.initSeed() != s.initSeed() || state.loraSeed() != s.loraSeed()) {
+        if (state.dataSeed() != s.data().seed() || state.methodSeed() != s.method().seed()
+                || state.initSeed() != s.model().initSeed() || state.loraSeed() != s.model().loraSeed()) {
             throw new IllegalArgumentException("checkpoint " + checkpoint + " was trained with seeds "
                     + "data/method/init/lora = " + state.dataSeed() + "/" + state.methodSeed() + "/" + state.initSeed()
-                    + "/" + state.loraSeed() + " but the configuration now says " + s.dataSeed() + "/" + s.methodSeed()
-                    + "/" + s.initSeed() + "/" + s.loraSeed() + ": resume with the run's own configuration ("
+                    + "/" + state.loraSeed() + " but the configuration now says " + s.data().seed() + "/" + s.method().seed()
+                    + "/" + s.model().initSeed() + "/" + s.model().loraSeed() + ": resume with the run's own configuration ("
                     + checkpoint.resolve(CheckpointStore.CONFIG_FILE) + ")");
         }
     }

@@ -42,8 +42,8 @@ record RunOutputs(CheckpointStore store, RemoteOutput remote, RunFingerprint fin
         Map<String, INDArray> optimizerState = optimizer.state();
         boolean healthy = finiteStep && FiniteTensors.firstNonFinite(model.trainableParameters()).isEmpty()
                 && FiniteTensors.firstNonFinite(optimizerState).isEmpty();
-        Path checkpoint = store.save(state, model.config(), s.lora(), setup.baseModel(), model.trainableParameters(),
-                optimizerState, s.dataType(), s.rendered(), export, healthy, loss, fingerprint);
+        Path checkpoint = store.save(state, model.config(), s.model().lora(), setup.baseModel(),
+                model.trainableParameters(), optimizerState, s.model().dataType(), s.rendered(), export, healthy, loss, fingerprint);
         if (remote != null) {
             remote.publishCheckpoint(checkpoint, RemoteOutput.names(store.stepDirectories()));
             remote.publishFile(MetricsLog.FILE_NAME);

@@ -30,12 +30,12 @@ final class RunReport {
         r.put("steps_done", endStep);
         r.put("resumed_from_step", startStep);
         r.put("model", modelSource);
-        r.put("method", s.method().configName());
+        r.put("method", s.method().name().configName());
         r.put("chunk_size", chunkSize);
         r.put("sequence_length", seqLen);
         r.put("batch_size", s.batchSize());
         r.put("accumulation_steps", s.accumulationSteps());
-        r.put("dtype", s.dtypeName());
+        r.put("dtype", s.model().dtypeName());
         double seconds = clock.seconds();
         r.put("wall_seconds_this_run", seconds);
         long stepsThisRun = endStep - startStep;
@@ -64,7 +64,7 @@ final class RunReport {
                 r.put("eval_step", e.path("step").asLong());
             }
         }
-        if (s.method().sampled()) {
+        if (s.method().name().sampled()) {
             // an empty draw is part of bernoulli's unbiased estimator, but the user should see how often it happens
             r.put("steps_without_chunks", entries.stream().filter(e -> e.path("updated").asBoolean(true)
                     && e.path("chunks_visited").asLong(-1) == 0).count());
@@ -87,7 +87,7 @@ final class RunReport {
         }
         AtomicFiles.writeString(s.output().resolve(FILE_NAME), report.toPrettyString() + "\n");
         RunReportPage.write(s.output(), report, entries,
-                s.method().sampled() ? s.budget() * s.accumulationSteps() : Double.NaN);
+                s.method().chunksPerStep(s.accumulationSteps()));
         if (remote != null) {
             metrics.flush();
             remote.publishFile(MetricsLog.FILE_NAME);

@@ -67,13 +67,15 @@ public final class Trainer {
              HeldLock remoteLock = settings.remoteOutput() ? RemoteOutput.lock(settings.outputLocation(),
                      HadoopEnvironment.configuration(), console::println) : null) {
             RemoteOutput remote = RunOutputs.stageRemote(settings, console);
-            RunFingerprint fingerprint = RunFingerprint.of(settings.sources(), settings.initConfig(), settings.modelPath());
-            CheckpointStore store = new CheckpointStore(settings.output(), settings.keepCheckpoints());
+            RunFingerprint fingerprint = RunFingerprint.of(settings.data().sources(), settings.model().initConfig(),
+                    settings.model().path());
+            CheckpointStore store = new CheckpointStore(settings.output(), settings.checkpoints().keep());
             ResumePoint from = ResumePoint.find(settings, store, resume, fingerprint, forceChanges, console);
             // streamed: only manifests and shard sizes are read here; each shard is verified when first read
-            try (TrainingSources data = TrainingSources.open(settings.sources(), HadoopEnvironment.configuration(),
-                    settings.maxSequences(), settings.verifyChecksums())) {
-                data.requireBufferFits(settings.shuffleBuffer(), settings.shuffle(), Runtime.getRuntime().maxMemory());
+            TrainSettings.Data d = settings.data();
+            try (TrainingSources data = TrainingSources.open(d.sources(), HadoopEnvironment.configuration(),
+                    d.maxSequences(), d.verifyChecksums())) {
+                data.requireBufferFits(d.shuffleBuffer(), d.shuffle(), Runtime.getRuntime().maxMemory());
                 return train(setUp(data, from), new RunOutputs(store, remote, fingerprint), from, data,
                         Math.min(settings.steps(), stopAtStep));
             }
@@ -96,8 +98,8 @@ public final class Trainer {
                 long t0 = System.nanoTime();
                 double lr = run.schedule().lrAt(step);
                 StepOutcome o = trainStep(step, lr, gradients, accumulator, run.model(), run.optimizer());
-                state = new TrainerState(step + 1, o.position(), state.tokensSeen() + run.tokensPerStep(), s.dataSeed(),
-                        s.methodSeed(), s.initSeed(), s.loraSeed());
+                state = new TrainerState(step + 1, o.position(), state.tokensSeen() + run.tokensPerStep(),
+                        s.data().seed(), s.method().seed(), s.model().initSeed(), s.model().loraSeed());
                 double seconds = (System.nanoTime() - t0) / 1e9;
                 long physical = clock.samplePhysicalBytes();
                 ObjectNode entry = o.metrics(step + 1, lr, run.tokensPerStep(), seconds, physical);
@@ -120,7 +122,7 @@ public final class Trainer {
                             lastCheckpoint), e, out.remote());
                     throw e;
                 }
-                if (last || s.checkpointEvery() > 0 && (step + 1) % s.checkpointEvery() == 0) {
+                if (last || s.checkpoints().every() > 0 && (step + 1) % s.checkpoints().every() == 0) {
                     lastCheckpoint = out.saveCheckpoint(s, run.modelSetup(), run.export(), run.optimizer(), state,
                             finite, o.loss());
                 }
@@ -156,29 +158,29 @@ public final class Trainer {
         TrainSettings s = settings;
         Optional<Path> checkpoint = from.checkpoint();
         TokenizerInfo datasetTokenizer = data.header().tokenizer();
-        String dataset = s.sources().get(0).path();
-        if (s.checkTokenizer()) {
-            TokenizerMatch.require(dataset, datasetTokenizer, s.modelPath());
+        String dataset = s.data().sources().get(0).path();
+        if (s.data().checkTokenizer()) {
+            TokenizerMatch.require(dataset, datasetTokenizer, s.model().path());
         } else {
-            TokenizerMatch.mismatch(dataset, datasetTokenizer, s.modelPath())
+            TokenizerMatch.mismatch(dataset, datasetTokenizer, s.model().path())
                     .ifPresent(m -> console.println("warning (" + TokenizerMatch.OVERRIDE_KEY + " = false): " + m));
         }
-        ModelExport export = new ModelExport(s.saveDtype(), s.saveMaxShardBytes(), s.modelPath(),
-                TokenizerMatch.tokenizerFilesDir(s.modelPath(), datasetTokenizer));
-        EngineSpec engineSpec = s.engineSpec(data.header().chunkSize());
+        ModelExport export = s.checkpoints().export(s.model().path(),
+                TokenizerMatch.tokenizerFilesDir(s.model().path(), datasetTokenizer));
+        EngineSpec engineSpec = s.method().engineSpec(data.header().chunkSize());
         long seqLen = data.sequenceLength();   // the opened sources' (their header)
         ModelSetup.requireMemory(s, checkpoint.orElse(null), seqLen, engineSpec.chunkSize());
         ModelSetup modelSetup = ModelSetup.create(s, checkpoint.orElse(null));
         LlamaModel model = modelSetup.model();
         data.requireFits(model.config(), modelSetup.source());
-        AdamW optimizer = new AdamW(s.beta1(), s.beta2(), s.eps(), s.weightDecay());
+        AdamW optimizer = s.optimizer().adamW();
         from.from().ifPresent(r -> optimizer.loadState(r.optimizerState()));
-        LearningRateSchedule schedule = new LearningRateSchedule(s.lr(), s.minLr(), s.warmupSteps(), s.steps());
+        LearningRateSchedule schedule = s.optimizer().schedule(s.steps());
         long tokensPerStep = (long) s.batchSize() * s.accumulationSteps() * seqLen;
         console.printf(Locale.ROOT, "train: %s, %s, %d sequences of %d tokens, batch %d x %d accumulation, "
-                        + "method %s (chunk %d), %d trainable tensors, %s%n", modelSetup.source(), s.dtypeName(),
-                data.size(), seqLen, s.batchSize(), s.accumulationSteps(), s.method(), engineSpec.chunkSize(),
-                model.trainableParameters().size(),
+                        + "method %s (chunk %d), %d trainable tensors, %s%n", modelSetup.source(),
+                s.model().dtypeName(), data.size(), seqLen, s.batchSize(), s.accumulationSteps(), s.method().name(),
+                engineSpec.chunkSize(), model.trainableParameters().size(),
                 checkpoint.map(c -> "resuming from " + c.getFileName()).orElse("starting at step 0"));
         return new Setup(s, modelSetup, export, optimizer, schedule, engineSpec.create(model), engineSpec.chunkSize(),
                 seqLen, tokensPerStep);
@@ -200,9 +202,9 @@ public final class Trainer {
     /** The step's micro-batches, computed in this process: their rows read on, from {@code position}. */
     private StepGradients stepGradients(Setup run, TrainingSources data, DataPosition position) {
         TrainSettings s = settings;
-        TrainingStream rows = data.stream(s.dataSeed(), s.shuffle(), s.shuffleBuffer(), position);
-        return new LocalStepGradients(new BatchStream(rows, s.batchSize(), s.documentBoundaries()), run.engine(),
-                new MethodSeeds(s.methodSeed(), s.accumulationSteps()));
+        TrainingStream rows = data.stream(s.data().seed(), s.data().shuffle(), s.data().shuffleBuffer(), position);
+        return new LocalStepGradients(new BatchStream(rows, s.batchSize(), s.data().documentBoundaries()), run.engine(),
+                new MethodSeeds(s.method().seed(), s.accumulationSteps()));
     }
 
     /** Gradients of {@code accumulation-steps} micro-batches, token-weighted; clipped; one AdamW update. */
@@ -214,8 +216,9 @@ public final class Trainer {
         double gradNorm = Double.NaN;
         if (sums.predicted() > 0) {
             Map<String, INDArray> grads = accumulator.mean();
-            double maxNorm = settings.maxGradNorm();
-            gradNorm = maxNorm > 0 ? GradientClipping.clipGlobalNorm(grads, maxNorm) : GradientClipping.globalNorm(grads);
+            double maxNorm = settings.optimizer().maxGradNorm();
+            gradNorm = maxNorm > 0 ? GradientClipping.clipGlobalNorm(grads, maxNorm)
+                    : GradientClipping.globalNorm(grads);
             if (Double.isFinite(gradNorm)) {   // a non-finite gradient would poison every weight: skip it
                 optimizer.step(model.trainableParameters(), grads, lr);
                 updated = true;
@@ -230,7 +233,7 @@ public final class Trainer {
                         + "ETA %s | mem %.2f GiB%s%n", step, settings.steps(), o.loss(), lr, o.gradNorm(),
                 tokensPerSecond, duration(etaSeconds), physical / (double) (1L << 30),
                 !o.updated() ? " | step skipped: non-finite gradient"
-                        : o.chunksVisited() == 0 && settings.method().sampled()
+                        : o.chunksVisited() == 0 && settings.method().name().sampled()
                         ? " | no chunk back-propagated (SpaCO drew none; see docs/seco-spaco.md)" : "");
     }
 

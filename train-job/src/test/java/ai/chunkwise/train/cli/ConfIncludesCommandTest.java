@@ -35,7 +35,7 @@ class ConfIncludesCommandTest {
         Files.writeString(tmp.resolve("shared/optimizer.conf"), "train.optimizer.lr = 0.003\n");
         TrainSettings s = TrainSettings.load(conf, Map.of("train.data.dataset", "\"" + ds + "\"",
                 "train.model.init-config", "\"" + modelConfig + "\""));
-        assertEquals(0.003, s.lr());
+        assertEquals(0.003, s.optimizer().lr());
     }
 
     @Test
