@@ -56,6 +56,11 @@ final class TrainCommand implements Callable<Integer> {
             description = "confine attention to each packed document (train.data.document-boundaries)")
     String documentBoundaries;
 
+    @Option(names = "--master", paramLabel = "URL", description = "run each step's micro-batches as Spark tasks on "
+            + "this master, e.g. local[2] or spark://host:7077 (train.distributed = spark, train.spark.master); under "
+            + "spark-submit set train.distributed = spark instead")
+    String master;
+
     @Option(names = "--resume", description = "continue from <out>/checkpoints/latest (if there is one)")
     boolean resume;
 
@@ -95,6 +100,10 @@ final class TrainCommand implements Callable<Integer> {
                 default -> throw new CommandLine.ParameterException(spec.commandLine(),
                         "--document-boundaries takes on or off, got '" + documentBoundaries + "'");
             });
+        }
+        if (master != null) {
+            overrides.put("train.distributed", "spark");
+            overrides.put("train.spark.master", com.typesafe.config.ConfigUtil.quoteString(master));
         }
         overrides.putAll(set);   // explicit --set wins
         TrainSettings settings = TrainSettings.load(

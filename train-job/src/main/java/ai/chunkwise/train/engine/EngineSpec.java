@@ -11,7 +11,8 @@ import ai.chunkwise.train.model.LlamaModel;
  *                  sequence; ignored by the other methods
  * @param sampling  SpaCO's chunk draw; ignored by the other methods
  */
-public record EngineSpec(Method method, int chunkSize, double budget, SpacoSampling sampling) {
+public record EngineSpec(Method method, int chunkSize, double budget, SpacoSampling sampling)
+        implements java.io.Serializable {
 
     public EngineSpec {
         if (method == null) {

@@ -37,6 +37,10 @@ record ModelSetup(LlamaModel model, String source, String baseModel) {
         // a LoRA run's frozen base stays in its checkpoint's type (create loads it so)
         int frozenBytes = m.lora() != null && m.path() != null
                 ? HfCheckpoint.bytesPerWeight(m.path(), m.dataType(), FrozenWeights.AS_STORED) : bytes;
+        if (s.distributed().spark()) {   // the executors check the step's memory; the driver holds the weights
+            MemoryEstimate.requireWeights(configFile.toString(), config, bytes, MemoryEstimate.availableBytes());
+            return;
+        }
         boolean full = !s.method().name().chunked();
         MemoryEstimate.require(configFile.toString(), () -> MemoryEstimate.of(config, m.lora(), bytes, frozenBytes,
                 s.batchSize(), seqLen, chunkSize, full), MemoryEstimate.availableBytes());

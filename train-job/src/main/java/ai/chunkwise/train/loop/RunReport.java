@@ -35,6 +35,7 @@ final class RunReport {
         r.put("sequence_length", seqLen);
         r.put("batch_size", s.batchSize());
         r.put("accumulation_steps", s.accumulationSteps());
+        r.put("distributed", s.distributed().spark() ? "spark" : "none");
         r.put("dtype", s.model().dtypeName());
         double seconds = clock.seconds();
         r.put("wall_seconds_this_run", seconds);

@@ -36,8 +36,8 @@ import java.util.Set;
  * must exist in the defaults; a misspelled one fails naming the key. Values are validated here, at start-up, one
  * record per section of the file: {@code train.data}, {@code train.model} (with {@code train.lora}),
  * {@code train.method}, {@code train.optimizer}, the checkpoints ({@code checkpoint-every}, {@code keep-checkpoints},
- * {@code train.save}), {@code train.eval} and {@code train.memory}; the batch geometry, the step count and the output
- * are the top-level keys of {@code train}.
+ * {@code train.save}), {@code train.eval}, {@code train.memory}, and where the steps run ({@code train.distributed},
+ * {@code train.spark}); the batch geometry, the step count and the output are the top-level keys of {@code train}.
  *
  * @param output         where the run writes: train.output itself, or a local staging directory for a remote one
  * @param outputLocation train.output as the user gave it
@@ -45,7 +45,7 @@ import java.util.Set;
  */
 public record TrainSettings(
         Data data, Model model, MethodSection method, Optimizer optimizer, Checkpoints checkpoints, EvalSettings eval,
-        MemoryBudget memory, int batchSize, int accumulationSteps, long steps, long logEvery, long maxNonFiniteSteps,
+        MemoryBudget memory, DistributedSettings distributed, int batchSize, int accumulationSteps, long steps, long logEvery, long maxNonFiniteSteps,
         Path output, String outputLocation, String rendered) {
 
     /** {@code train.data}: what to read, in which order, and how strictly. */
@@ -263,7 +263,7 @@ public record TrainSettings(
                 intValue("train.keep-checkpoints", nonNegative(root, "train.keep-checkpoints")),
                 t.getString("save.dtype"), t.getBytes("save.max-shard-size"));
         return new TrainSettings(data, model, methodSection, optimizer, checkpoints, EvalSettings.from(t),
-                MemoryBudget.of(root),
+                MemoryBudget.of(root), DistributedSettings.from(t),
                 intValue("train.batch-size", positive(root, "train.batch-size")),
                 intValue("train.accumulation-steps", positive(root, "train.accumulation-steps")), steps,
                 intValue("train.log-every", positive(root, "train.log-every")),

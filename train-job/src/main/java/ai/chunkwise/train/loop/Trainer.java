@@ -93,7 +93,8 @@ public final class Trainer {
         NonFiniteStepGuard guard = new NonFiniteStepGuard(s.maxNonFiniteSteps());
         try (StepGradients gradients = stepGradients(run, data, state.position());
              MetricsLog metrics = new MetricsLog(s.output(), startStep);
-             HeldOutEvaluation heldOut = openHeldOut(run)) {
+             HeldOutEvaluation heldOut = HeldOutEvaluation.open(s, run.model(), run.chunkSize(),
+                     run.modelSetup().source(), console)) {
             for (long step = startStep; step < endStep; step++) {
                 long t0 = System.nanoTime();
                 double lr = run.schedule().lrAt(step);
@@ -186,25 +187,19 @@ public final class Trainer {
                 seqLen, tokensPerStep);
     }
 
-    /** The held-out evaluation of train.eval (null when none is configured), announced on the console. */
-    private HeldOutEvaluation openHeldOut(Setup run) {
-        HeldOutEvaluation heldOut = HeldOutEvaluation.open(settings, run.model(), run.chunkSize(),
-                run.modelSetup().source());
-        if (heldOut != null) {
-            EvalSettings eval = settings.eval();
-            console.printf(Locale.ROOT, "eval: %d held-out sequences of %s, %s%n", heldOut.sequences(), eval.dataset(),
-                    eval.everySteps() > 0 ? "every " + eval.everySteps() + " steps and after the last"
-                            : "after the last step");
-        }
-        return heldOut;
-    }
-
-    /** The step's micro-batches, computed in this process: their rows read on, from {@code position}. */
+    /**
+     * Where the steps' micro-batches run, reading the data on from {@code position}: in this process, or
+     * (train.distributed = spark) as Spark tasks on the executors, which read their rows themselves.
+     */
     private StepGradients stepGradients(Setup run, TrainingSources data, DataPosition position) {
-        TrainSettings s = settings;
-        TrainingStream rows = data.stream(s.data().seed(), s.data().shuffle(), s.data().shuffleBuffer(), position);
-        return new LocalStepGradients(new BatchStream(rows, s.batchSize(), s.data().documentBoundaries()), run.engine(),
-                new MethodSeeds(s.method().seed(), s.accumulationSteps()));
+        TrainSettings.Data d = settings.data();
+        MethodSeeds seeds = new MethodSeeds(settings.method().seed(), settings.accumulationSteps());
+        if (settings.distributed().spark()) {
+            return SparkSteps.open(settings, run.model(), data, position, seeds, console);
+        }
+        TrainingStream rows = data.stream(d.seed(), d.shuffle(), d.shuffleBuffer(), position);
+        return new LocalStepGradients(new BatchStream(rows, settings.batchSize(), d.documentBoundaries()),
+                run.engine(), seeds);
     }
 
     /** Gradients of {@code accumulation-steps} micro-batches, token-weighted; clipped; one AdamW update. */

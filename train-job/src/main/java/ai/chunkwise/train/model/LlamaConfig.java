@@ -148,6 +148,20 @@ public record LlamaConfig(int vocabSize, int hiddenSize, int intermediateSize, i
         return new ConfigReader(configJson, root).read();
     }
 
+    /** Reads a config.json's text, e.g. one sent to another machine; {@code origin} names it in errors. */
+    public static LlamaConfig fromJsonText(String text, String origin) {
+        JsonNode root;
+        try {
+            root = JSON.readTree(text);
+        } catch (IOException e) {
+            throw new IllegalArgumentException(origin + " is not valid JSON: " + e.getMessage(), e);
+        }
+        if (root == null || !root.isObject()) {
+            throw new IllegalArgumentException(origin + " is not a JSON object");
+        }
+        return new ConfigReader(Path.of(origin), root).read();
+    }
+
     /**
      * The text of a config.json that transformers 4.x and 5.x both load as a LlamaForCausalLM, weights in float32
      * ({@code HfCheckpoint.writeConfig} writes it to a file, atomically).

@@ -11,7 +11,7 @@ import java.util.stream.Collectors;
  *
  * @param targetModules PEFT module names: q_proj, k_proj, v_proj, o_proj, gate_proj, up_proj, down_proj
  */
-public record LoraConfig(int rank, double alpha, List<String> targetModules) {
+public record LoraConfig(int rank, double alpha, List<String> targetModules) implements java.io.Serializable {
     public LoraConfig {
         if (rank <= 0) {
             throw new IllegalArgumentException("LoRA rank r must be positive, got " + rank);

@@ -1,0 +1,101 @@
+package ai.chunkwise.train.distributed;
+
+import ai.chunkwise.train.data.DataPosition;
+import ai.chunkwise.train.data.TrainingReferenceStream;
+import ai.chunkwise.train.optim.GradientAccumulator;
+import ai.chunkwise.train.step.MethodSeeds;
+import ai.chunkwise.train.step.StepGradients;
+import ai.chunkwise.train.step.StepSums;
+import org.apache.spark.SparkException;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.broadcast.Broadcast;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+/**
+ * A step's micro-batches as one Spark job: one task per micro-batch, planned on the driver by (step, index) from
+ * the data order, the step's trainable weights broadcast. The results come back in partition order (collect keeps
+ * it, whichever executor finished first) and are added in micro-batch order, exactly as {@code LocalStepGradients}
+ * adds them. Spark's treeAggregate would sum on the executors instead, but in the order tasks finish, so a step
+ * would not be reproducible bit for bit; a micro-batch's gradients are small with LoRA.
+ */
+public final class SparkStepGradients implements StepGradients {
+    private final JavaSparkContext spark;
+    private final ExecutorJob job;
+    private final TrainingReferenceStream rows;
+    private final Map<String, INDArray> trainable;
+    private final MethodSeeds seeds;
+    private final String runId = UUID.randomUUID().toString();
+
+    /**
+     * @param spark     the run's context, stopped when this closes
+     * @param trainable the driver model's trainable tensors (the optimizer updates them between steps)
+     */
+    public SparkStepGradients(JavaSparkContext spark, ExecutorJob job,
+                              TrainingReferenceStream rows, Map<String, INDArray> trainable, MethodSeeds seeds) {
+        this.spark = spark;
+        this.job = job;
+        this.rows = rows;
+        this.trainable = trainable;
+        this.seeds = seeds;
+    }
+
+    @Override
+    public StepSums compute(long step, GradientAccumulator accumulator) {
+        List<MicroBatchTask> tasks = new ArrayList<>();
+        DataPosition next = null;
+        for (int micro = 0; micro < seeds.accumulationSteps(); micro++) {
+            TrainingReferenceStream.PlannedBatch planned = rows.nextBatch(job.batchSize());
+            tasks.add(new MicroBatchTask(step, micro, planned.rows(), seeds.of(step, micro)));
+            next = planned.next();
+        }
+        Broadcast<TensorSnapshot> weights = spark.broadcast(TensorSnapshot.of(trainable));
+        List<MicroBatchResult> results;
+        try {
+            spark.setJobDescription("chunkwise step " + (step + 1) + ": " + tasks.size() + " micro-batches");
+            results = spark.parallelize(tasks, tasks.size())
+                    .map(new ComputeMicroBatch(job, weights, runId + "/" + step)).collect();
+        } catch (Exception e) {   // SparkException, thrown by Scala without a declaration
+            throw failed(step, e);
+        } finally {
+            weights.destroy();
+        }
+        double lossSum = 0;
+        long predicted = 0;
+        int chunksVisited = 0;
+        for (int i = 0; i < results.size(); i++) {
+            MicroBatchResult r = results.get(i);
+            if (r.index() != i) {
+                throw new IllegalStateException("micro-batch results came back out of order: " + r.index() + " at " + i);
+            }
+            accumulator.add(r.gradients().toArrays(), r.predicted());
+            lossSum += r.loss() * r.predicted();
+            predicted += r.predicted();
+            chunksVisited += r.chunksVisited();
+        }
+        return new StepSums(lossSum, predicted, chunksVisited, next);
+    }
+
+    /** A failed job (after Spark's retries) as one error that carries the executor's own message. */
+    private static RuntimeException failed(long step, Exception e) {
+        if (!(e instanceof SparkException) && e instanceof RuntimeException re) {
+            return re;
+        }
+        String message = e.getMessage();
+        // Spark's message: "Job aborted due to stage failure: Task 0 in stage 3.0 failed 4 times, most recent
+        // failure: Lost task 0.3 in stage 3.0 (TID 12) (host executor 1): java.lang.IllegalArgumentException: ..."
+        int cause = message == null ? -1 : message.indexOf("): ");
+        String why = cause < 0 ? String.valueOf(message) : message.substring(cause + 3).lines().findFirst().orElse("");
+        return new IllegalStateException("step " + (step + 1) + " failed on the executors after Spark's retries "
+                + "(spark.task.maxFailures): " + why, e);
+    }
+
+    @Override
+    public void close() {
+        spark.stop();
+    }
+}
