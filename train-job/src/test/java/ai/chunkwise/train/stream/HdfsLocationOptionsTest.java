@@ -41,7 +41,7 @@ class HdfsLocationOptionsTest {
 
     @BeforeAll
     static void startHdfs() throws Exception {
-        cluster = MiniHdfs.start(hdfsBase);
+        cluster = InProcessHdfs.start(hdfsBase);
         hdfs = cluster.getFileSystem();
     }
 
@@ -55,7 +55,7 @@ class HdfsLocationOptionsTest {
 
 
     private static String upload(Path local, String hdfsPath) throws Exception {
-        return MiniHdfs.upload(cluster, local, hdfsPath);
+        return InProcessHdfs.upload(cluster, local, hdfsPath);
     }
 
     private static Path download(String hdfsPath, Path local) throws Exception {

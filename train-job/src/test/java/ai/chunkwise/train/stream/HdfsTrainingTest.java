@@ -40,7 +40,7 @@ class HdfsTrainingTest {
 
     @BeforeAll
     static void startHdfs() throws Exception {
-        cluster = MiniHdfs.start(hdfsBase);
+        cluster = InProcessHdfs.start(hdfsBase);
     }
 
     @AfterAll
@@ -75,7 +75,7 @@ class HdfsTrainingTest {
     @Test
     void aDatasetOnHdfsIsInspectedTrainedOnResumedAndEvaluatedLikeItsLocalCopy(@TempDir Path tmp) throws Exception {
         Path local = TinyDatasets.write(tmp.resolve("ds"), 7);
-        String uri = MiniHdfs.upload(cluster, local, "/datasets/tiny");
+        String uri = InProcessHdfs.upload(cluster, local, "/datasets/tiny");
 
         JsonNode remote = JSON.readTree(DatasetInspector.summaryJson(uri, new Configuration()));
         JsonNode here = JSON.readTree(DatasetInspector.summaryJson(local));

@@ -7,11 +7,11 @@ import java.io.IOException;
 import java.nio.file.Path;
 
 /**
- * Hadoop's in-process MiniDFSCluster (a real NameNode and one DataNode on loopback, web ports chosen free), as the
+ * Hadoop's MiniDFSCluster in this JVM (a real NameNode and one DataNode on loopback, web ports chosen free), as the
  * HDFS tests start it, and a local file or directory put on it.
  */
-final class MiniHdfs {
-    private MiniHdfs() {
+final class InProcessHdfs {
+    private InProcessHdfs() {
     }
 
     /** A running cluster keeping its blocks under {@code base}; the caller shuts it down. */
