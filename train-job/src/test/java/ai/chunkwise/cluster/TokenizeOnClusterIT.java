@@ -1,6 +1,7 @@
 package ai.chunkwise.cluster;
 
 import ai.chunkwise.pipeline.format.DatasetInspector;
+import ai.chunkwise.train.checkpoint.HfCheckpoint;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import org.junit.jupiter.api.AfterAll;
@@ -10,6 +11,8 @@ import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.TestMethodOrder;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -20,6 +23,7 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -227,6 +231,76 @@ class TokenizeOnClusterIT {
                     }
                 }).toList();
         assertEquals(List.of(1L, 2L, 3L), steps);
+    }
+
+    /**
+     * train.distributed = spark on the two Workers, the dataset on hdfs://: each step's 4 micro-batches run as tasks
+     * on the executors. One executor JVM is killed (kill -9) once the first step is done; Spark re-runs its task and
+     * the run ends with the same weights as the same run computed in the driver alone.
+     */
+    @Test
+    @Order(7)
+    void dataParallelTrainingSurvivesAKilledExecutorWithTheSameWeights() throws Exception {
+        Path config = Files.writeString(local.resolve("tiny-llama-dp.json"), """
+                {"architectures": ["LlamaForCausalLM"], "model_type": "llama", "vocab_size": 13, "hidden_size": 16,
+                 "intermediate_size": 32, "num_hidden_layers": 2, "num_attention_heads": 2, "num_key_value_heads": 1,
+                 "head_dim": 8, "hidden_act": "silu", "rms_norm_eps": 1e-5, "rope_theta": 10000.0,
+                 "max_position_embeddings": 64, "tie_word_embeddings": true, "bos_token_id": 1, "eos_token_id": 2}
+                """);
+        List<String> train = List.of("train", "--init-config", config.toString(), "--dataset", hdfs.url("/datasets/hf-files"),
+                "--method", "spaco", "--steps", "4", "--set", "train.method.budget=2", "--set", "train.accumulation-steps=4",
+                "--set", "train.checkpoint-every=2", "--set", "train.model.dtype=float64");
+        Path reference = local.resolve("dp-reference");
+        List<String> inDriver = new ArrayList<>(train);
+        inDriver.addAll(List.of("--out", reference.toString()));
+        assertEquals(0, submitTrain("dp-reference", inDriver), "log " + it.workDir().resolve("dp-reference.log"));
+
+        Path out = local.resolve("dp-spark");
+        List<String> distributed = new ArrayList<>(train);
+        distributed.addAll(List.of("--out", out.toString(), "--set", "train.distributed=spark"));
+        AtomicLong killed = new AtomicLong(-1);
+        Thread killer = new Thread(() -> killAnExecutorAfterTheFirstStep(out.resolve("metrics.jsonl"), killed));
+        killer.setDaemon(true);
+        killer.start();
+        int code = submitTrain("dp-spark", distributed);
+        killer.join(5_000);
+        String log = Files.readString(it.workDir().resolve("dp-spark.log"));
+        assertEquals(0, code, "log " + it.workDir().resolve("dp-spark.log"));
+        assertTrue(log.contains("distributed: 4 micro-batches a step as Spark tasks"), "the steps ran on executors");
+        assertTrue(killed.get() > 0, "an executor JVM was found and killed");
+        assertTrue(log.contains("Lost executor") || log.contains("ExecutorLostFailure") || log.contains("removed"),
+                "the driver saw executor " + killed.get() + " die: " + it.workDir().resolve("dp-spark.log"));
+
+        String step4 = "checkpoints/step-000004/model";
+        Map<String, INDArray> a = HfCheckpoint.load(reference.resolve(step4), DataType.DOUBLE).weights();
+        Map<String, INDArray> b = HfCheckpoint.load(out.resolve(step4), DataType.DOUBLE).weights();
+        double worst = 0;
+        for (String name : a.keySet()) {
+            worst = Math.max(worst, a.get(name).sub(b.get(name)).amaxNumber().doubleValue());
+        }
+        System.out.println("cluster-it: data-parallel run with executor " + killed.get() + " killed: largest weight "
+                + "difference to the driver-only run " + worst);
+        assertTrue(worst <= 1e-12, "weights differ by up to " + worst);
+    }
+
+    /** Waits for the first metrics line, then SIGKILLs one of this application's executor JVMs. */
+    private static void killAnExecutorAfterTheFirstStep(Path metrics, AtomicLong killed) {
+        long deadline = System.nanoTime() + 300_000_000_000L;
+        try {
+            while (System.nanoTime() < deadline) {
+                if (Files.exists(metrics) && !Files.readAllLines(metrics).isEmpty()) {
+                    ProcessHandle executor = ProcessHandle.allProcesses().filter(p -> p.info().commandLine()
+                            .map(c -> c.contains("CoarseGrainedExecutorBackend")).orElse(false)).findFirst().orElse(null);
+                    if (executor != null && executor.destroyForcibly()) {   // SIGKILL on Linux
+                        killed.set(executor.pid());
+                    }
+                    return;
+                }
+                Thread.sleep(20);
+            }
+        } catch (IOException | InterruptedException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     /** train-job.jar through SparkSubmit against the standalone Master: the trainer runs in the driver (client mode). */

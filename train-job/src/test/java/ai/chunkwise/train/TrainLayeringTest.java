@@ -13,10 +13,9 @@ import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.sli
  * The package layering of train-job, top to bottom; an arrow points down only (docs/architecture.md):
  * <pre>
  * cli                                   the commands: build the settings, run a loop, print the outcome
- * loop                                  the training loop
- * distributed                           a step's micro-batches as Spark tasks (train.distributed = spark)
- * step, backend                         the gradients of one optimizer step, accumulated in micro-batch order;
- *                                       the native backend's checks (the doctor command, the executors)
+ * loop, backend                         the training loop; the native backend's checks (the doctor command)
+ * distributed                           a step's micro-batches on Spark executors (selects backend's build there)
+ * step                                  the gradients of one optimizer step, accumulated in micro-batch order
  * data, report, reliability, evaluation what the loop feeds, records, guards and measures
  *                                       (evaluation reads batches through data; reliability fingerprints data)
  * engine                                gradients of one batch: SeCO, SpaCO, full back-propagation
@@ -52,8 +51,8 @@ class TrainLayeringTest {
             .layer("pipeline").definedBy("ai.chunkwise.pipeline..")
 
             .whereLayer("cli").mayNotBeAccessedByAnyLayer()
-            .whereLayer("loop").mayOnlyAccessLayers("distributed", "step", "data", "report", "reliability",
-                    "evaluation", "engine", "checkpoint", "memory", "model", "optim", "storage", "pipeline")
+            .whereLayer("loop").mayOnlyAccessLayers("distributed", "step", "data", "report", "reliability", "evaluation", "engine",
+                    "checkpoint", "memory", "model", "optim", "storage", "pipeline")
             .whereLayer("distributed").mayOnlyAccessLayers("step", "backend", "data", "engine", "checkpoint", "memory",
                     "model", "optim", "storage", "pipeline")
             .whereLayer("step").mayOnlyAccessLayers("data", "engine", "checkpoint", "memory", "model", "optim",
@@ -79,8 +78,7 @@ class TrainLayeringTest {
     /** A new package has to take its place in the layering above before it can hold a class. */
     @ArchTest
     static final ArchRule EVERY_PACKAGE_HAS_A_LAYER = classes().that().resideInAPackage("ai.chunkwise.train..")
-            .should().resideInAnyPackage(P + "cli..", P + "loop..", P + "backend..", P + "distributed..",
-                    P + "step..", P + "data..", P + "report..",
+            .should().resideInAnyPackage(P + "cli..", P + "loop..", P + "backend..", P + "distributed..", P + "step..", P + "data..", P + "report..",
                     P + "reliability..", P + "evaluation..", P + "engine..", P + "checkpoint..", P + "memory..",
                     P + "model..", P + "optim..", P + "storage..");
 

@@ -16,6 +16,11 @@ final class QuietLogging {
     static final String OP_MAPPING_LOGGER = "org.slf4j.simpleLogger.log.org.nd4j.imports.converters.ImportClassMapping";
     /** Hadoop's client warns at every start that it found no native library; reading datasets needs none. */
     static final String HADOOP_NATIVE_LOGGER = "org.slf4j.simpleLogger.log.org.apache.hadoop.util.NativeCodeLoader";
+    /**
+     * Spark embedded for {@code --master local[N]} warns that the hostname resolves to a loopback address; the
+     * embedded driver binds to loopback on purpose (distributed.SparkTraining).
+     */
+    static final String SPARK_HOSTNAME_LOGGER = "org.slf4j.simpleLogger.log.org.apache.spark.util.Utils";
 
     private QuietLogging() {
     }
@@ -25,6 +30,7 @@ final class QuietLogging {
         setIfAbsent(DEFAULT_LEVEL, verbose ? "info" : "warn");
         setIfAbsent(OP_MAPPING_LOGGER, verbose ? "info" : "error");
         setIfAbsent(HADOOP_NATIVE_LOGGER, verbose ? "info" : "error");
+        setIfAbsent(SPARK_HOSTNAME_LOGGER, verbose ? "info" : "error");
     }
 
     private static void setIfAbsent(String key, String value) {

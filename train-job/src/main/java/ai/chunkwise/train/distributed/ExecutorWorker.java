@@ -53,13 +53,14 @@ final class ExecutorWorker {
 
     /** The gradients of one micro-batch with the trainable weights of {@code version}. */
     MicroBatchResult compute(MicroBatchTask task, TensorSnapshot weights, String version) {
+        long t0 = System.nanoTime();
         if (!version.equals(weightsVersion)) {
             weights.copyInto(model.trainableParameters());
             weightsVersion = version;
         }
         BatchGradients g = engine.compute(assembler.assemble(data.readRows(task.rows())), task.seed());
         return new MicroBatchResult(task.index(), g.loss(), g.predictedTokens(), g.chunksVisited(),
-                TensorSnapshot.of(g.gradients()));
+                TensorSnapshot.of(g.gradients()), (System.nanoTime() - t0) / 1e6);
     }
 
     private static ExecutorWorker load(ExecutorJob job, TensorSnapshot weights) {

@@ -42,6 +42,26 @@ public final class SparkStepGradients implements StepGradients {
         this.rows = rows;
         this.trainable = trainable;
         this.seeds = seeds;
+        requireResultsFit(spark, trainable, seeds.accumulationSteps());
+    }
+
+    /**
+     * The micro-batches' gradients all come back to the driver, and Spark aborts a job whose results pass
+     * spark.driver.maxResultSize: refuse such a run before its first step rather than fail it there.
+     */
+    private static void requireResultsFit(JavaSparkContext spark, Map<String, INDArray> trainable, int tasks) {
+        long perTask = 0;
+        for (INDArray t : trainable.values()) {
+            perTask += t.length() * t.dataType().width();
+        }
+        long limit = spark.getConf().getSizeAsBytes("spark.driver.maxResultSize", "1g");
+        if (limit > 0 && perTask * tasks > limit) {
+            throw new IllegalArgumentException(String.format(java.util.Locale.ROOT, "a step returns %d micro-batch "
+                    + "gradients of %.1f MiB each to the driver, %.1f MiB in all, more than spark.driver.maxResultSize "
+                    + "(%.1f MiB): raise spark.driver.maxResultSize, or use LoRA (train.lora.enabled) or fewer "
+                    + "train.accumulation-steps", tasks, perTask / 1048576.0, perTask * (double) tasks / 1048576.0,
+                    limit / 1048576.0));
+        }
     }
 
     @Override
@@ -53,7 +73,9 @@ public final class SparkStepGradients implements StepGradients {
             tasks.add(new MicroBatchTask(step, micro, planned.rows(), seeds.of(step, micro)));
             next = planned.next();
         }
+        long t0 = System.nanoTime();
         Broadcast<TensorSnapshot> weights = spark.broadcast(TensorSnapshot.of(trainable));
+        long t1 = System.nanoTime();
         List<MicroBatchResult> results;
         try {
             spark.setJobDescription("chunkwise step " + (step + 1) + ": " + tasks.size() + " micro-batches");
@@ -64,7 +86,9 @@ public final class SparkStepGradients implements StepGradients {
         } finally {
             weights.destroy();
         }
+        long t2 = System.nanoTime();
         double lossSum = 0;
+        double computeMillis = 0;
         long predicted = 0;
         int chunksVisited = 0;
         for (int i = 0; i < results.size(); i++) {
@@ -76,8 +100,11 @@ public final class SparkStepGradients implements StepGradients {
             lossSum += r.loss() * r.predicted();
             predicted += r.predicted();
             chunksVisited += r.chunksVisited();
+            computeMillis += r.computeMillis();
         }
-        return new StepSums(lossSum, predicted, chunksVisited, next);
+        long t3 = System.nanoTime();
+        return new StepSums(lossSum, predicted, chunksVisited, next, Map.of("spark_broadcast_ms", (t1 - t0) / 1e6,
+                "spark_job_ms", (t2 - t1) / 1e6, "spark_task_compute_ms", computeMillis, "spark_reduce_ms", (t3 - t2) / 1e6));
     }
 
     /** A failed job (after Spark's retries) as one error that carries the executor's own message. */

@@ -24,6 +24,10 @@ public final class SparkTraining {
             }
             conf.setMaster(master);
             conf.setIfMissing("spark.ui.enabled", "false");
+            if (master.startsWith("local")) {   // embedded: nothing listens beyond the loopback interface
+                conf.setIfMissing("spark.driver.host", "127.0.0.1");
+                conf.setIfMissing("spark.driver.bindAddress", "127.0.0.1");
+            }
         }
         conf.setIfMissing("spark.app.name", "chunkwise train");
         if (conf.contains("spark.executor.cores")) {

@@ -3,9 +3,14 @@ package ai.chunkwise.train.loop;
 import ai.chunkwise.train.data.DataPosition;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
-/** What one optimizer step did: its micro-batches' mean loss, the update, and the data position after it. */
+import java.util.Map;
+
+/**
+ * What one optimizer step did: its micro-batches' mean loss, the update, the data position after it, and where
+ * the step's time went, in ms by metrics key (empty where there is nothing to split).
+ */
 record StepOutcome(double loss, long predicted, int chunksVisited, double gradNorm, boolean updated,
-                   DataPosition position) {
+                   DataPosition position, Map<String, Double> timings) {
 
     /** The step's line of metrics.jsonl. */
     ObjectNode metrics(long step, double lr, long tokens, double seconds, long physical) {
@@ -24,6 +29,7 @@ record StepOutcome(double loss, long predicted, int chunksVisited, double gradNo
         m.put("physical_bytes", physical);
         m.put("heap_bytes", Runtime.getRuntime().totalMemory() - Runtime.getRuntime().freeMemory());
         m.put("heap_after_gc_bytes", HeapAfterGc.usedBytes());
+        timings.forEach(m::put);
         return m;
     }
 }

@@ -219,7 +219,8 @@ public final class Trainer {
                 updated = true;
             }
         }
-        return new StepOutcome(sums.loss(), sums.predicted(), sums.chunksVisited(), gradNorm, updated, sums.next());
+        return new StepOutcome(sums.loss(), sums.predicted(), sums.chunksVisited(), gradNorm, updated, sums.next(),
+                sums.timings());
     }
 
     private void printProgress(long step, StepOutcome o, double lr, double tokensPerSecond, double etaSeconds,

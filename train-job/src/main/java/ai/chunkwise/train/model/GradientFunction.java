@@ -27,6 +27,8 @@ import java.util.function.UnaryOperator;
  * benchmarks compare the attention core against it ({@code ai.chunkwise.train.bench.SameDiffAttention}).
  */
 public final class GradientFunction {
+    /** One swap of System.out at a time: two models built at once (Spark tasks in one JVM) must not restore each other's. */
+    private static final Object STDOUT_SWAP = new Object();
     private final SameDiff forward;
     private final SameDiff backward;
 
@@ -37,12 +39,14 @@ public final class GradientFunction {
     public GradientFunction(SameDiff forward, List<String> placeholdersWithGradient) {
         this.forward = forward;
         // createGradFunction prints a line per op to stdout in M2.1; keep stdout for our own JSON output
-        PrintStream stdout = System.out;
-        System.setOut(new PrintStream(OutputStream.nullOutputStream()));
-        try {
-            forward.createGradFunction(placeholdersWithGradient.toArray(new String[0]));
-        } finally {
-            System.setOut(stdout);
+        synchronized (STDOUT_SWAP) {
+            PrintStream stdout = System.out;
+            System.setOut(new PrintStream(OutputStream.nullOutputStream()));
+            try {
+                forward.createGradFunction(placeholdersWithGradient.toArray(new String[0]));
+            } finally {
+                System.setOut(stdout);
+            }
         }
         this.backward = forward.getFunction("grad");
         backward.setEnableCache(true);

@@ -6,6 +6,8 @@ import ai.chunkwise.train.engine.BatchGradients;
 import ai.chunkwise.train.engine.GradientEngine;
 import ai.chunkwise.train.optim.GradientAccumulator;
 
+import java.util.Map;
+
 /** The micro-batches of a step, one after another in this process: plain gradient accumulation. */
 public final class LocalStepGradients implements StepGradients {
     private final BatchStream batches;
@@ -33,7 +35,7 @@ public final class LocalStepGradients implements StepGradients {
             predicted += g.predictedTokens();
             chunksVisited += g.chunksVisited();
         }
-        return new StepSums(lossSum, predicted, chunksVisited, pb.next());
+        return new StepSums(lossSum, predicted, chunksVisited, pb.next(), Map.of());
     }
 
     @Override
