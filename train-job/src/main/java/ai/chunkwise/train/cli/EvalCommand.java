@@ -196,15 +196,15 @@ final class EvalCommand implements Callable<Integer> {
             Path model = null;
             Path adapter = null;
             if (useWeights) {
-                if (s.lora() == null) {
+                if (s.model().lora() == null) {
                     model = ckpt.resolve(CheckpointStore.MODEL_DIR);
                 } else {
-                    model = s.modelPath();
+                    model = s.model().path();
                     adapter = ckpt.resolve(CheckpointStore.ADAPTER_DIR);
                 }
             }
-            return new RunDefaults(ckpt, where, model, adapter, s.eval().dataset(), s.batchSize(), s.chunkSize(),
-                    s.eval().maxSequences(), s.documentBoundaries(), s.checkTokenizer(), s.dataType());
+            return new RunDefaults(ckpt, where, model, adapter, s.eval().dataset(), s.batchSize(), s.method().chunkSize(),
+                    s.eval().maxSequences(), s.data().documentBoundaries(), s.data().checkTokenizer(), s.model().dataType());
         }
 
         /** A remote checkpoint directory itself, or the one its training output's checkpoints/latest names. */

@@ -211,23 +211,17 @@ final class GradCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(cl, e.getMessage());
         }
-        if (method.chunked() && (chunkSize == null || chunkSize < 1)) {
-            throw new CommandLine.ParameterException(cl, "--method " + method + " needs --chunk-size N (N >= 1)");
-        }
-        if (method.sampled() && (budget == null || !(budget > 0))) {
-            throw new CommandLine.ParameterException(cl, "--method " + method + " needs --budget t (t > 0 chunks)");
-        }
         if (!method.sampled() && (budget != null || samples != 1)) {
             throw new CommandLine.ParameterException(cl, "--budget and --samples apply to --method spaco only");
         }
         if (samples < 1) {
             throw new CommandLine.ParameterException(cl, "--samples must be >= 1, got " + samples);
         }
-        try {
+        try {   // EngineSpec checks the chunk size, budget and sampling, as it does for train
             engineSpec = new EngineSpec(method, chunkSize == null ? 0 : chunkSize, budget == null ? 0 : budget,
                     SpacoSampling.parse(sampling));
         } catch (IllegalArgumentException e) {
-            throw new CommandLine.ParameterException(cl, e.getMessage());
+            throw new CommandLine.ParameterException(cl, e.getMessage() + " (options --chunk-size, --budget, --sampling)");
         }
     }
 

@@ -16,12 +16,15 @@ import java.util.function.Function;
  * pass 2 walks the selected chunks in reverse, re-runs each with the cached past as gradient-receiving input,
  * injects the K/V gradient G that later chunks accumulated for it, and adds the gradient it yields for the
  * past into G. Only one chunk's activations live at a time.
+ *
+ * <p>Public for one use outside this package: the experiments build their ablation {@code seco-no-kv-grad} on
+ * {@link #run(Batch, Function, boolean)} (it is not a training method, so its engine lives in the bench module).
  */
-final class ChunkwiseBackprop {
+public final class ChunkwiseBackprop {
     private final LlamaModel model;
     private final int chunkSize;
 
-    ChunkwiseBackprop(LlamaModel model, int chunkSize) {
+    public ChunkwiseBackprop(LlamaModel model, int chunkSize) {
         if (chunkSize < 1) {
             throw new IllegalArgumentException("chunk size must be positive, got " + chunkSize);
         }
@@ -47,9 +50,9 @@ final class ChunkwiseBackprop {
     /**
      * @param kvGradients false drops the K/V gradients a chunk yields for earlier chunks, so each chunk
      *                    back-propagates only into itself (truncated back-propagation through the cache: the
-     *                    ablation {@link TruncatedSecoEngine})
+     *                    experiments' ablation {@code seco-no-kv-grad})
      */
-    BatchGradients run(Batch batch, Function<double[], ChunkSelection> select, boolean kvGradients) {
+    public BatchGradients run(Batch batch, Function<double[], ChunkSelection> select, boolean kvGradients) {
         SequenceLayout layout = new SequenceLayout(batch, model.config().slidingWindow());
         int s = layout.length();
         int k = chunksOf(batch);

@@ -6,6 +6,7 @@ import ai.chunkwise.train.evaluation.Perplexity;
 import ai.chunkwise.train.model.LlamaModel;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
+import java.io.PrintStream;
 import java.util.Locale;
 
 /**
@@ -22,14 +23,15 @@ final class HeldOutEvaluation implements AutoCloseable {
         this.perplexity = perplexity;
     }
 
-    /** The evaluation of this run, or null when {@code train.eval.dataset} is not set. */
-    static HeldOutEvaluation open(TrainSettings s, LlamaModel model, int chunkSize, String modelSource) {
+    /** The evaluation of this run, announced on {@code console}; null when {@code train.eval.dataset} is not set. */
+    static HeldOutEvaluation open(TrainSettings s, LlamaModel model, int chunkSize, String modelSource,
+                                  PrintStream console) {
         EvalSettings e = s.eval();
         if (!e.enabled()) {
             return null;
         }
         DatasetSource data = DatasetSource.open(e.dataset(), HadoopEnvironment.configuration(), e.maxSequences(),
-                s.verifyChecksums());
+                s.data().verifyChecksums());
         try {
             data.requireFits(model.config(), modelSource);
             if (data.size() < s.batchSize()) {
@@ -41,7 +43,10 @@ final class HeldOutEvaluation implements AutoCloseable {
             data.close();
             throw ex;
         }
-        return new HeldOutEvaluation(data, new Perplexity(model, chunkSize, s.documentBoundaries(), s.batchSize()));
+        console.printf(Locale.ROOT, "eval: %d held-out sequences of %s, %s%n", data.size(), e.dataset(),
+                e.everySteps() > 0 ? "every " + e.everySteps() + " steps and after the last" : "after the last step");
+        return new HeldOutEvaluation(data, new Perplexity(model, chunkSize, s.data().documentBoundaries(),
+                s.batchSize()));
     }
 
     long sequences() {

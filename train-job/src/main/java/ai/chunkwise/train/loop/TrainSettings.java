@@ -10,6 +10,8 @@ import ai.chunkwise.train.data.SourceSpec;
 import ai.chunkwise.train.engine.SpacoSampling;
 import ai.chunkwise.train.storage.RemoteOutput;
 import ai.chunkwise.train.memory.MemoryBudget;
+import ai.chunkwise.train.optim.AdamW;
+import ai.chunkwise.train.optim.LearningRateSchedule;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
 import ai.chunkwise.pipeline.config.ConfFiles;
@@ -31,21 +33,129 @@ import java.util.Set;
 /**
  * Everything {@code train} needs, read from Typesafe Config layers: command-line overrides over a --conf file
  * over the built-in defaults (conf/train.conf, packaged as {@value #DEFAULTS_RESOURCE}). Every key the user sets
- * must exist in the defaults; a misspelled one fails naming the key. Values are validated here, at start-up.
+ * must exist in the defaults; a misspelled one fails naming the key. Values are validated here, at start-up, one
+ * record per section of the file: {@code train.data}, {@code train.model} (with {@code train.lora}),
+ * {@code train.method}, {@code train.optimizer}, the checkpoints ({@code checkpoint-every}, {@code keep-checkpoints},
+ * {@code train.save}), {@code train.eval}, {@code train.memory}, and where the steps run ({@code train.distributed},
+ * {@code train.spark}); the batch geometry, the step count and the output are the top-level keys of {@code train}.
+ *
+ * @param output         where the run writes: train.output itself, or a local staging directory for a remote one
+ * @param outputLocation train.output as the user gave it
+ * @param rendered       the whole {@code train} block as resolved, written into every checkpoint
  */
 public record TrainSettings(
-        List<SourceSpec> sources, long maxSequences, boolean verifyChecksums, boolean shuffle, int shuffleBuffer,
-        long dataSeed, boolean documentBoundaries,
-        Path modelPath, Path initConfig, long initSeed, double initStd, DataType dataType, long gcThresholdMb,
-        LoraConfig lora, long loraSeed,
-        Method method, int chunkSize, double budget, SpacoSampling sampling, long methodSeed,
-        double lr, double minLr, long warmupSteps, double beta1, double beta2, double eps, double weightDecay,
-        double maxGradNorm,
-        int batchSize, int accumulationSteps, long steps,
-        Path output, long checkpointEvery, int keepCheckpoints, long logEvery, long maxNonFiniteSteps,
-        boolean checkTokenizer, String saveDtype, long saveMaxShardBytes,
-        String rendered, EvalSettings eval, String outputLocation, String modelLocation, MemoryBudget memory,
-        DistributedSettings distributed) {
+        Data data, Model model, MethodSection method, Optimizer optimizer, Checkpoints checkpoints, EvalSettings eval,
+        MemoryBudget memory, DistributedSettings distributed, int batchSize, int accumulationSteps, long steps, long logEvery, long maxNonFiniteSteps,
+        Path output, String outputLocation, String rendered) {
+
+    /** {@code train.data}: what to read, in which order, and how strictly. */
+    public record Data(List<SourceSpec> sources, long maxSequences, boolean verifyChecksums, boolean shuffle,
+                       int shuffleBuffer, long seed, boolean documentBoundaries, boolean checkTokenizer) {
+    }
+
+    /**
+     * {@code train.model} and {@code train.lora}: the model to start from (a Hugging Face directory, or a
+     * config.json and random weights), its compute type, and the LoRA adapter (null: full fine-tuning).
+     *
+     * @param path     train.model.path as a local directory (a remote one fetched), or null
+     * @param location train.model.path as the user gave it, or null
+     */
+    public record Model(Path path, String location, Path initConfig, long initSeed, double initStd,
+                        DataType dataType, long gcThresholdMb, LoraConfig lora, long loraSeed) {
+        public Model {
+            if ((path == null) == (initConfig == null)) {
+                throw new IllegalArgumentException("set exactly one of train.model.path (a Hugging Face model "
+                        + "directory to fine-tune) and train.model.init-config (a config.json to train from scratch); "
+                        + "got " + (path == null ? "neither" : "both"));
+            }
+            if (lora != null && path == null) {
+                throw new IllegalArgumentException("train.lora.enabled = true needs train.model.path: adapting a "
+                        + "randomly initialised base model is pointless; train from scratch with full fine-tuning");
+            }
+            if (!(initStd > 0)) {
+                throw new IllegalArgumentException("train.model.init-std must be > 0, got " + initStd);
+            }
+        }
+
+        /** train.model.dtype as the user writes it: "float32" or "float64". */
+        public String dtypeName() {
+            return dataType == DataType.DOUBLE ? "float64" : "float32";
+        }
+    }
+
+    /**
+     * {@code train.method}: the gradient method as the engine's {@link EngineSpec} takes it, checked by
+     * {@link EngineSpec} itself when the settings are read (so a bad budget or sampling fails at start-up, naming
+     * train.method), and the seed of its random draws.
+     *
+     * @param chunkSize tokens per chunk; 0: the dataset's chunk size, known once it is opened ({@link #engineSpec})
+     */
+    public record MethodSection(Method name, int chunkSize, double budget, SpacoSampling sampling, long seed) {
+        public MethodSection {
+            if (chunkSize < 0) {
+                throw new IllegalArgumentException("'train.method.chunk-size' must be >= 0 (0 = the dataset's), got "
+                        + chunkSize);
+            }
+            spec(name, 1, budget, sampling);   // the method, budget and sampling now; the chunk size once known
+        }
+
+        /**
+         * The gradient engine this run uses; {@code datasetChunkSize} stands in for train.method.chunk-size = 0.
+         * Invalid combinations fail here with the configuration key to fix.
+         */
+        public EngineSpec engineSpec(int datasetChunkSize) {
+            return spec(name, chunkSize == 0 ? datasetChunkSize : chunkSize, budget, sampling);
+        }
+
+        private static EngineSpec spec(Method name, int chunkSize, double budget, SpacoSampling sampling) {
+            try {
+                return new EngineSpec(name, chunkSize, budget, sampling);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("train.method: " + e.getMessage());
+            }
+        }
+
+        /** SpaCO's expected chunks back-propagated per optimizer step, for the report; NaN for the other methods. */
+        public double chunksPerStep(int accumulationSteps) {
+            return name.sampled() ? budget * accumulationSteps : Double.NaN;
+        }
+    }
+
+    /** {@code train.optimizer}: AdamW, its warm-up + cosine learning rate, and global-norm clipping (0 = off). */
+    public record Optimizer(double lr, double minLr, long warmupSteps, double beta1, double beta2, double eps,
+                            double weightDecay, double maxGradNorm) {
+        public Optimizer {
+            if (!(maxGradNorm >= 0)) {
+                throw new IllegalArgumentException("train.optimizer.max-grad-norm must be >= 0 (0 = off), got "
+                        + maxGradNorm);
+            }
+        }
+
+        /** A fresh AdamW with these moments, epsilon and weight decay. */
+        public AdamW adamW() {
+            return new AdamW(beta1, beta2, eps, weightDecay);
+        }
+
+        /** Warm-up + cosine from {@code lr} to {@code minLr} over a run of {@code steps}. */
+        public LearningRateSchedule schedule(long steps) {
+            return new LearningRateSchedule(lr, minLr, warmupSteps, steps);
+        }
+    }
+
+    /**
+     * The checkpoints: {@code train.checkpoint-every} (0: only the last step), {@code train.keep-checkpoints}, and
+     * the model files each one exports ({@code train.save}).
+     */
+    public record Checkpoints(long every, int keep, String saveDtype, long saveMaxShardBytes) {
+        public Checkpoints {
+            new ModelExport(saveDtype, saveMaxShardBytes, null, null);   // validates both keys
+        }
+
+        /** How a checkpoint's model files are written, for a model from {@code source} (null: from scratch). */
+        public ModelExport export(Path source, Path tokenizerFiles) {
+            return new ModelExport(saveDtype, saveMaxShardBytes, source, tokenizerFiles);
+        }
+    }
 
     /** Whether train.output is on a non-local Hadoop file system ({@link #output} is then a local staging directory). */
     public boolean remoteOutput() {
@@ -58,10 +168,11 @@ public record TrainSettings(
      * is not tied to one machine's directory layout; null when training from scratch.
      */
     public String baseModelName() {
-        if (modelLocation == null || Locations.isRemote(modelLocation)) {
-            return modelLocation;
+        String location = model.location();
+        if (location == null || Locations.isRemote(location)) {
+            return location;
         }
-        Path given = Locations.localPath(modelLocation);
+        Path given = Locations.localPath(location);
         Path cwd = Path.of("").toAbsolutePath();
         if (given.isAbsolute() && given.normalize().startsWith(cwd) && !given.normalize().equals(cwd)) {
             return cwd.relativize(given.normalize()).toString();
@@ -105,19 +216,6 @@ public record TrainSettings(
         }
     }
 
-    /**
-     * The gradient engine this run uses; {@code datasetChunkSize} stands in for train.method.chunk-size = 0.
-     * Invalid combinations fail here with the configuration key to fix.
-     */
-    public EngineSpec engineSpec(int datasetChunkSize) {
-        int size = chunkSize == 0 ? datasetChunkSize : chunkSize;
-        try {
-            return new EngineSpec(method, size, budget, sampling);
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("train.method: " + e.getMessage());
-        }
-    }
-
     private static TrainSettings from(Config root) {
         Config t = root.getConfig("train");
         Config d = t.getConfig("data");
@@ -126,28 +224,20 @@ public record TrainSettings(
         Config me = t.getConfig("method");
         Config o = t.getConfig("optimizer");
 
-        List<SourceSpec> sources = sources(d);
-        Path modelPath = optionalPath(m, "path");
-        Path initConfig = optionalPath(m, "init-config");
-        if ((modelPath == null) == (initConfig == null)) {
-            throw new IllegalArgumentException("set exactly one of train.model.path (a Hugging Face model directory "
-                    + "to fine-tune) and train.model.init-config (a config.json to train from scratch); got "
-                    + (modelPath == null ? "neither" : "both"));
-        }
+        Data data = new Data(sources(d), nonNegative(root, "train.data.max-sequences"), d.getBoolean("verify-checksums"),
+                d.getBoolean("shuffle"), intValue("train.data.shuffle-buffer", positive(root, "train.data.shuffle-buffer")),
+                wholeNumber(root, "train.data.seed"), d.getBoolean("document-boundaries"), d.getBoolean("check-tokenizer"));
         DataType dt = switch (m.getString("dtype")) {
             case "float32" -> DataType.FLOAT;
             case "float64" -> DataType.DOUBLE;
             default -> throw new IllegalArgumentException("train.model.dtype must be float32 or float64, got '"
                     + m.getString("dtype") + "'");
         };
-        LoraConfig lora = null;
-        if (l.getBoolean("enabled")) {
-            if (modelPath == null) {
-                throw new IllegalArgumentException("train.lora.enabled = true needs train.model.path: adapting a "
-                        + "randomly initialised base model is pointless; train from scratch with full fine-tuning");
-            }
-            lora = new LoraConfig(intValue("train.lora.rank", positive(root, "train.lora.rank")), l.getDouble("alpha"), l.getStringList("targets"));
-        }
+        LoraConfig lora = !l.getBoolean("enabled") ? null : new LoraConfig(
+                intValue("train.lora.rank", positive(root, "train.lora.rank")), l.getDouble("alpha"), l.getStringList("targets"));
+        Model model = new Model(optionalPath(m, "path"), optionalLocation(m, "path"), optionalPath(m, "init-config"),
+                wholeNumber(root, "train.model.init-seed"), m.getDouble("init-std"), dt,
+                nonNegative(root, "train.model.gc-threshold-mb"), lora, wholeNumber(root, "train.lora.seed"));
         Method method;
         try {
             method = Method.parse(me.getString("name"));
@@ -155,40 +245,31 @@ public record TrainSettings(
             throw new IllegalArgumentException("train.method.name must be " + Method.names() + ", got '"
                     + me.getString("name") + "'");
         }
-        SpacoSampling sampling = SpacoSampling.parse(me.getString("sampling"));
-        double budget = me.getDouble("budget");
-        if (method.sampled() && !(budget > 0)) {
-            throw new IllegalArgumentException("train.method.budget must be > 0 chunks for " + method + ", got " + budget);
+        MethodSection methodSection = new MethodSection(method,
+                intValue("train.method.chunk-size", nonNegative(root, "train.method.chunk-size")), me.getDouble("budget"),
+                SpacoSampling.parse(me.getString("sampling")), wholeNumber(root, "train.method.seed"));
+        long steps = intValue("train.steps", positive(root, "train.steps"));
+        Optimizer optimizer = new Optimizer(learningRate(root, "train.optimizer.lr", false),
+                learningRate(root, "train.optimizer.min-lr", true),
+                intValue("train.optimizer.warmup-steps", nonNegative(root, "train.optimizer.warmup-steps")),
+                o.getDouble("beta1"), o.getDouble("beta2"), o.getDouble("eps"), o.getDouble("weight-decay"),
+                o.getDouble("max-grad-norm"));
+        if (optimizer.warmupSteps() > steps) {
+            throw new IllegalArgumentException("train.optimizer.warmup-steps (" + optimizer.warmupSteps()
+                    + ") exceeds train.steps (" + steps + ")");
         }
-        double maxGradNorm = o.getDouble("max-grad-norm");
-        if (!(maxGradNorm >= 0)) {
-            throw new IllegalArgumentException("train.optimizer.max-grad-norm must be >= 0 (0 = off), got " + maxGradNorm);
-        }
-        TrainSettings s = new TrainSettings(
-                sources, nonNegative(root, "train.data.max-sequences"), d.getBoolean("verify-checksums"), d.getBoolean("shuffle"),
-                intValue("train.data.shuffle-buffer", positive(root, "train.data.shuffle-buffer")), wholeNumber(root, "train.data.seed"), d.getBoolean("document-boundaries"),
-                modelPath, initConfig, wholeNumber(root, "train.model.init-seed"), m.getDouble("init-std"), dt, nonNegative(root, "train.model.gc-threshold-mb"),
-                lora, wholeNumber(root, "train.lora.seed"),
-                method, intValue("train.method.chunk-size", nonNegative(root, "train.method.chunk-size")), budget, sampling, wholeNumber(root, "train.method.seed"),
-                learningRate(root, "train.optimizer.lr", false), learningRate(root, "train.optimizer.min-lr", true), intValue("train.optimizer.warmup-steps", nonNegative(root, "train.optimizer.warmup-steps")), o.getDouble("beta1"),
-                o.getDouble("beta2"), o.getDouble("eps"), o.getDouble("weight-decay"), maxGradNorm,
-                intValue("train.batch-size", positive(root, "train.batch-size")), intValue("train.accumulation-steps", positive(root, "train.accumulation-steps")), intValue("train.steps", positive(root, "train.steps")),
-                localOutput(t.getString("output")), intValue("train.checkpoint-every", nonNegative(root, "train.checkpoint-every")),
-                intValue("train.keep-checkpoints", nonNegative(root, "train.keep-checkpoints")), intValue("train.log-every", positive(root, "train.log-every")),
+        Checkpoints checkpoints = new Checkpoints(
+                intValue("train.checkpoint-every", nonNegative(root, "train.checkpoint-every")),
+                intValue("train.keep-checkpoints", nonNegative(root, "train.keep-checkpoints")),
+                t.getString("save.dtype"), t.getBytes("save.max-shard-size"));
+        return new TrainSettings(data, model, methodSection, optimizer, checkpoints, EvalSettings.from(t),
+                MemoryBudget.of(root), DistributedSettings.from(t),
+                intValue("train.batch-size", positive(root, "train.batch-size")),
+                intValue("train.accumulation-steps", positive(root, "train.accumulation-steps")), steps,
+                intValue("train.log-every", positive(root, "train.log-every")),
                 intValue("train.max-nonfinite-steps", nonNegative(root, "train.max-nonfinite-steps")),
-                d.getBoolean("check-tokenizer"), t.getString("save.dtype"), t.getBytes("save.max-shard-size"),
-                root.withOnlyPath("train").root().render(ConfigRenderOptions.defaults().setOriginComments(false)),
-                EvalSettings.from(t), t.getString("output"), optionalLocation(m, "path"), MemoryBudget.of(root),
-                DistributedSettings.from(t));
-        new ModelExport(s.saveDtype, s.saveMaxShardBytes, null, null);   // validates both keys
-        if (s.initStd <= 0) {
-            throw new IllegalArgumentException("train.model.init-std must be > 0, got " + s.initStd);
-        }
-        if (s.warmupSteps > s.steps) {
-            throw new IllegalArgumentException("train.optimizer.warmup-steps (" + s.warmupSteps
-                    + ") exceeds train.steps (" + s.steps + ")");
-        }
-        return s;
+                localOutput(t.getString("output")), t.getString("output"),
+                root.withOnlyPath("train").root().render(ConfigRenderOptions.defaults().setOriginComments(false)));
     }
 
     /** A plain path or file: URI as it is; a remote location (hdfs://, s3a://) by its local staging directory. */

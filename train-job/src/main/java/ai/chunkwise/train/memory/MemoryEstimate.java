@@ -61,7 +61,7 @@ public record MemoryEstimate(long parameters, long trainable, long weightBytes, 
      * its gradient buffer for seco/spaco), and the working set of one chunk: what each layer keeps for the
      * backward, one layer's recomputed activations, one attention block of scores per KV head, one vocabulary
      * block of logits. Plus the JVM and ND4J's own footprint. Calibrated against measured peaks
-     * (docs/performance.md, "Memory estimate").
+     * (docs/performance.md, "Issue #19: SeCO at real sizes").
      *
      * @param bytesPerValue       4 (float32) or 8 (float64): the compute dtype
      * @param frozenBytesPerValue bytes per value of frozen base weights as loaded (2 for a bf16/fp16 checkpoint

@@ -29,7 +29,7 @@ final class SessionArrayCache extends AbstractMemoryMgr {
      * The byte bound follows the largest array the session has handed back: {@link #LARGEST_ARRAY_MULTIPLE} times
      * it, between these two. A fixed 64 MB bound lowered a 4K SeCO step's peak but made chunks with a long past
      * about 2x slower, since their [heads, chunk, past + chunk] score arrays no longer fit; a fixed 256 MB bound
-     * keeps memory a short sequence does not need (docs/performance.md, round 6).
+     * keeps memory a short sequence does not need (docs/performance-archive.md, round 6).
      */
     static final long MIN_BYTES = 64L << 20;
     static final long MAX_BYTES = 256L << 20;

@@ -19,12 +19,7 @@ public final class GradientClipping {
         if (!(maxNorm > 0)) {
             throw new IllegalArgumentException("maxNorm must be positive, got " + maxNorm);
         }
-        double sumOfSquares = 0;
-        for (INDArray g : grads.values()) {
-            double n = g.norm2Number().doubleValue();
-            sumOfSquares += n * n;
-        }
-        double norm = Math.sqrt(sumOfSquares);
+        double norm = globalNorm(grads);
         if (!Double.isFinite(norm)) {
             return norm;
         }
@@ -35,5 +30,15 @@ public final class GradientClipping {
             }
         }
         return norm;
+    }
+
+    /** The L2 norm of all gradients together, in float64. */
+    public static double globalNorm(Map<String, INDArray> grads) {
+        double sumOfSquares = 0;
+        for (INDArray g : grads.values()) {
+            double n = g.norm2Number().doubleValue();
+            sumOfSquares += n * n;
+        }
+        return Math.sqrt(sumOfSquares);
     }
 }

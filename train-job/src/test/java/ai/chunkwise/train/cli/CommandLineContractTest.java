@@ -7,13 +7,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.io.PrintWriter;
-import java.io.StringWriter;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -31,30 +25,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class CommandLineContractTest {
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    /** @param console what train printed (the trainer writes to System.out) */
-    private record Run(int code, String out, String console, String err) {
-        String lastConsoleLine() {
-            String[] lines = console.strip().split("\n");
-            return lines[lines.length - 1];
-        }
-    }
 
-    private static Run run(String... args) {
-        PrintStream saved = System.out;
-        ByteArrayOutputStream console = new ByteArrayOutputStream();
-        System.setOut(new PrintStream(console, true, StandardCharsets.UTF_8));
-        try {
-            CommandLine cli = TrainCli.commandLine();
-            StringWriter out = new StringWriter();
-            StringWriter err = new StringWriter();
-            cli.setOut(new PrintWriter(out, true));
-            cli.setErr(new PrintWriter(err, true));
-            int code = cli.execute(args);
-            return new Run(code, out.toString(), console.toString(StandardCharsets.UTF_8), err.toString());
-        } finally {
-            System.setOut(saved);
-        }
-    }
 
     private static List<String> scratchRun(Path tmp, String out, String... more) throws Exception {
         Path config = tmp.resolve("config.json");
@@ -73,37 +44,37 @@ class CommandLineContractTest {
 
     @Test
     void exitCodesFollowTheTable(@TempDir Path tmp) throws Exception {
-        Run ok = run(scratchRun(tmp, "ok", "--steps", "1").toArray(String[]::new));
+        CommandRun ok = CommandRun.of(scratchRun(tmp, "ok", "--steps", "1").toArray(String[]::new));
         assertEquals(0, ok.code(), ok.err());
 
-        Run unknownOption = run("train", "--stepz", "3");
+        CommandRun unknownOption = CommandRun.of("train", "--stepz", "3");
         assertEquals(2, unknownOption.code());
         assertTrue(unknownOption.err().contains("--stepz") && unknownOption.err().contains("--steps"),
                 "names the option and the closest one: " + unknownOption.err());
-        Run notANumber = run("train", "--steps", "many");
+        CommandRun notANumber = CommandRun.of("train", "--steps", "many");
         assertEquals(2, notANumber.code(), notANumber.err());
 
-        Run badKey = run("train", "--set", "train.optimizer.lr-max=1");
+        CommandRun badKey = CommandRun.of("train", "--set", "train.optimizer.lr-max=1");
         assertEquals(2, badKey.code());
 
         Path notADataset = Files.createDirectories(tmp.resolve("documents"));
         Files.writeString(notADataset.resolve("a.txt"), "some text");
-        Run badInput = run("eval", "--model", HfFixtures.gqa().toString(), "--dataset", notADataset.toString());
+        CommandRun badInput = CommandRun.of("eval", "--model", HfFixtures.gqa().toString(), "--dataset", notADataset.toString());
         assertEquals(2, badInput.code(), badInput.err());
         assertEquals("", badInput.out());
 
         // failed while running: the output's file system has no client here
         List<String> toS3 = scratchRun(tmp, "unused", "--steps", "1");
         toS3.set(toS3.indexOf("--out") + 1, "s3a://bucket/runs/x");
-        Run failed = run(toS3.toArray(String[]::new));
+        CommandRun failed = CommandRun.of(toS3.toArray(String[]::new));
         assertEquals(1, failed.code(), failed.err());
         assertTrue(failed.err().startsWith("error: ") && failed.err().contains("s3a://bucket/runs/x"), failed.err());
     }
 
     @Test
     void verboseAddsTheStackTrace(@TempDir Path tmp) throws Exception {
-        Run quiet = run(scratchRun(tmp, "q", "--set", "train.steps=0").toArray(String[]::new));
-        Run verbose = run(scratchRun(tmp, "v", "--verbose", "--set", "train.steps=0").toArray(String[]::new));
+        CommandRun quiet = CommandRun.of(scratchRun(tmp, "q", "--set", "train.steps=0").toArray(String[]::new));
+        CommandRun verbose = CommandRun.of(scratchRun(tmp, "v", "--verbose", "--set", "train.steps=0").toArray(String[]::new));
         assertEquals(2, quiet.code());
         assertEquals(2, verbose.code());
         assertTrue(quiet.err().startsWith("error: ") && quiet.err().contains("train.steps"), quiet.err());
@@ -114,7 +85,7 @@ class CommandLineContractTest {
     @Test
     void countsBeyondAnIntAreRefused(@TempDir Path tmp) throws Exception {
         for (String[] more : new String[][] {{"--set", "train.steps=99999999999"}, {"--steps", "99999999999"}}) {
-            Run r = run(scratchRun(tmp, "c", more).toArray(String[]::new));
+            CommandRun r = CommandRun.of(scratchRun(tmp, "c", more).toArray(String[]::new));
             assertEquals(2, r.code(), r.err());
             assertTrue(r.err().contains("'train.steps' is 99999999999, above the largest supported value 2147483647"),
                     r.err());
@@ -125,7 +96,7 @@ class CommandLineContractTest {
     void aConfFileWithoutItsWrapperGetsAHint(@TempDir Path tmp) throws Exception {
         Path conf = tmp.resolve("run.conf");
         Files.writeString(conf, "steps = 3\nmethod { name = seco }\n");
-        Run r = run("train", "--conf", conf.toString());
+        CommandRun r = CommandRun.of("train", "--conf", conf.toString());
         assertEquals(2, r.code());
         assertTrue(r.err().contains("unknown configuration key 'steps'")
                 && r.err().contains("These keys belong under train { }"), r.err());
@@ -133,7 +104,7 @@ class CommandLineContractTest {
 
     @Test
     void trainEndsWithASummaryAndTheReportPathAndTheJsonOnlyOnRequest(@TempDir Path tmp) throws Exception {
-        Run r = run(scratchRun(tmp, "a", "--steps", "2").toArray(String[]::new));
+        CommandRun r = CommandRun.of(scratchRun(tmp, "a", "--steps", "2").toArray(String[]::new));
         assertEquals(0, r.code(), r.err());
         String report = tmp.resolve("a").resolve("report.html").toString();
         assertEquals("report     " + report + " (open in a browser; report.json beside it)", r.lastConsoleLine());
@@ -141,7 +112,7 @@ class CommandLineContractTest {
         assertFalse(r.console().contains("loss_curve"), "no JSON report on the console by default");
         assertTrue(r.console().contains(", float32, ") && !r.console().contains("FLOAT"), "header says float32: " + r.console());
 
-        Run json = run(scratchRun(tmp, "b", "--steps", "2", "--json").toArray(String[]::new));
+        CommandRun json = CommandRun.of(scratchRun(tmp, "b", "--steps", "2", "--json").toArray(String[]::new));
         assertEquals(0, json.code(), json.err());
         JsonNode printed = JSON.readTree(json.lastConsoleLine());
         assertEquals(JSON.readTree(tmp.resolve("b/report.json").toFile()), printed, "--json prints report.json");
@@ -150,7 +121,7 @@ class CommandLineContractTest {
     @Test
     void spacoStepsThatBackPropagateNoChunkAreSaidSo(@TempDir Path tmp) throws Exception {
         // budget 0.02 of 2 chunks: each chunk drawn with q = 0.01, so nearly every step draws none
-        Run r = run(scratchRun(tmp, "s", "--steps", "4", "--method", "spaco", "--set", "train.method.budget=0.02")
+        CommandRun r = CommandRun.of(scratchRun(tmp, "s", "--steps", "4", "--method", "spaco", "--set", "train.method.budget=0.02")
                 .toArray(String[]::new));
         assertEquals(0, r.code(), r.err());
         long empty = 0;
@@ -173,10 +144,10 @@ class CommandLineContractTest {
                 "--set", "train.optimizer.warmup-steps=0", "--set", "train.checkpoint-every=1"};
         List<String> first = scratchRun(tmp, "r", "--steps", "4");
         first.addAll(List.of(schedule));
-        assertEquals(0, run(first.toArray(String[]::new)).code());
+        assertEquals(0, CommandRun.of(first.toArray(String[]::new)).code());
         List<String> longer = scratchRun(tmp, "r", "--steps", "8", "--resume");
         longer.addAll(List.of(schedule));
-        Run r = run(longer.toArray(String[]::new));
+        CommandRun r = CommandRun.of(longer.toArray(String[]::new));
         assertEquals(0, r.code(), r.err());
         // by hand: the 5th step (index 4) is past the end of a 4-step cosine (min-lr 0); of an 8-step one it is
         // half way: 0.01 * (1 + cos(pi/2)) / 2 = 0.005; the last (index 7): 0.01 * (1 + cos(7 pi/8)) / 2 = 3.81e-4
@@ -193,7 +164,7 @@ class CommandLineContractTest {
         assertFalse(relative.isAbsolute());
         for (Path given : List.of(relative.toAbsolutePath(), relative)) {
             Path out = tmp.resolve("run-" + given.isAbsolute());
-            Run r = run("train", "--model", given.toString(), "--dataset", ds.toString(), "--out", out.toString(),
+            CommandRun r = CommandRun.of("train", "--model", given.toString(), "--dataset", ds.toString(), "--out", out.toString(),
                     "--steps", "1", "--set", "train.lora.enabled=true", "--set", "train.data.check-tokenizer=false");
             assertEquals(0, r.code(), r.err());
             JsonNode adapter = JSON.readTree(out.resolve("checkpoints/step-000001/adapter/adapter_config.json").toFile());

@@ -1,14 +1,10 @@
 package ai.chunkwise.train.cli;
 
-import ai.chunkwise.train.checkpoint.HfCheckpoint;
 import ai.chunkwise.train.data.TinyDatasets;
 import ai.chunkwise.train.loop.TrainSettings;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -21,36 +17,25 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** Issue 20, item 13, at train's command line: a --conf include that is missing, and --set with an unquoted URI. */
 class ConfIncludesCommandTest {
 
-    /** {exit code, stdout, stderr} */
-    private static String[] run(String... args) {
-        CommandLine cli = TrainCli.commandLine();
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        cli.setOut(new PrintWriter(out, true));
-        cli.setErr(new PrintWriter(err, true));
-        int code = cli.execute(args);
-        return new String[] {String.valueOf(code), out.toString(), err.toString()};
-    }
 
     @Test
     void aMissingIncludeStopsTrainNamingTheFileAndAnIncludedFileIsRead(@TempDir Path tmp) throws Exception {
-        Path modelConfig = tmp.resolve("config.json");
-        HfCheckpoint.writeConfig(TinyDatasets.tinyModel(), modelConfig);
+        Path modelConfig = TinyDatasets.modelConfig(tmp);
         Path ds = TinyDatasets.write(tmp.resolve("ds"), 4);
         Path conf = tmp.resolve("run.conf");
         Files.writeString(conf, "include \"shared/optimizer.conf\"\ntrain { steps = 1 }\n");
-        String[] r = run("train", "--conf", conf.toString(), "--init-config", modelConfig.toString(), "--dataset",
+        CommandRun r = CommandRun.of("train", "--conf", conf.toString(), "--init-config", modelConfig.toString(), "--dataset",
                 ds.toString(), "--out", tmp.resolve("out").toString());
-        assertNotEquals("0", r[0]);
-        assertTrue(r[2].contains("include \"shared/optimizer.conf\" in " + conf + ": file "
-                + tmp.resolve("shared/optimizer.conf") + " does not exist"), r[2]);
+        assertNotEquals(0, r.code());
+        assertTrue(r.err().contains("include \"shared/optimizer.conf\" in " + conf + ": file "
+                + tmp.resolve("shared/optimizer.conf") + " does not exist"), r.err());
         assertTrue(Files.notExists(tmp.resolve("out/checkpoints")), "nothing trained without the included settings");
 
         Files.createDirectories(tmp.resolve("shared"));
         Files.writeString(tmp.resolve("shared/optimizer.conf"), "train.optimizer.lr = 0.003\n");
         TrainSettings s = TrainSettings.load(conf, Map.of("train.data.dataset", "\"" + ds + "\"",
                 "train.model.init-config", "\"" + modelConfig + "\""));
-        assertEquals(0.003, s.lr());
+        assertEquals(0.003, s.optimizer().lr());
     }
 
     @Test
@@ -64,9 +49,9 @@ class ConfIncludesCommandTest {
         assertTrue(s.rendered().contains("hdfs://namenode:8020/datasets/x") && s.rendered().contains("s3a://bucket/runs/x"),
                 s.rendered());
 
-        String[] r = run("train", "--set", "train.data.dataset=a:b{", "--set", "train.steps=1");
-        assertNotEquals("0", r[0]);
-        assertTrue(r[2].contains("command-line override train.data.dataset=a:b{ does not parse")
-                && r[2].contains("must be quoted, e.g. --set 'train.data.dataset=\"value\"'"), r[2]);
+        CommandRun r = CommandRun.of("train", "--set", "train.data.dataset=a:b{", "--set", "train.steps=1");
+        assertNotEquals(0, r.code());
+        assertTrue(r.err().contains("command-line override train.data.dataset=a:b{ does not parse")
+                && r.err().contains("must be quoted, e.g. --set 'train.data.dataset=\"value\"'"), r.err());
     }
 }

@@ -5,10 +5,7 @@ import ai.chunkwise.train.checkpoint.SafeTensors;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import picocli.CommandLine;
 
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
@@ -23,14 +20,9 @@ class DoctorCommandTest {
 
     @Test
     void doctorPrintsTheBackendAndMemoryAndPassesTheFloat64GradientCheck() {
-        CommandLine cli = TrainCli.commandLine();
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        cli.setOut(new PrintWriter(out, true));
-        cli.setErr(new PrintWriter(err, true));
-        int code = cli.execute("doctor");
-        String text = out.toString();
-        assertEquals(0, code, text + err);
+        CommandRun r = CommandRun.of("doctor");
+        String text = r.out();
+        assertEquals(0, r.code(), text + r.err());
         assertTrue(text.startsWith("backend:  CPU, native build linux-x86_64"), text);
         assertTrue(text.contains("\nmemory:   ") && text.contains("GiB for native arrays"), text);
         assertTrue(text.lines().filter(l -> l.contains("worst gradient") && l.endsWith(": ok")).count() == 2,

@@ -9,10 +9,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
-import picocli.CommandLine;
 
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Path;
 import java.util.Map;
 
@@ -27,18 +24,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class GradCommandTest {
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    private record Run(int exitCode, String out, String err) {
-    }
 
-    private static Run run(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        CommandLine cli = TrainCli.commandLine();
-        cli.setOut(new PrintWriter(out));
-        cli.setErr(new PrintWriter(err));
-        int code = cli.execute(args);
-        return new Run(code, out.toString(), err.toString());
-    }
 
     private static double relativeError(INDArray a, INDArray e) {
         return a.sub(e).norm2Number().doubleValue() / e.norm2Number().doubleValue();
@@ -48,10 +34,10 @@ class GradCommandTest {
     void secoGradientsOfTheLoraFixtureMatchTransformers(@TempDir Path tmp) throws Exception {
         Path fixture = HfFixtures.gqaLora();
         Path out = tmp.resolve("grads.safetensors");
-        Run r = run("grad", "--model", fixture.toString(), "--adapter", fixture.resolve("adapter").toString(),
+        CommandRun r = CommandRun.of("grad", "--model", fixture.toString(), "--adapter", fixture.resolve("adapter").toString(),
                 "--input", fixture.resolve("reference.safetensors").toString(), "--method", "seco",
                 "--chunk-size", "48", "--dtype", "float64", "--out", out.toString());
-        assertEquals(0, r.exitCode(), r.err());
+        assertEquals(0, r.code(), r.err());
         String[] lines = r.out().strip().split("\n");
         assertEquals(1, lines.length, "stdout must be exactly one JSON line: " + r.out());
         JsonNode summary = JSON.readTree(lines[0]);
@@ -78,10 +64,10 @@ class GradCommandTest {
     void spacoAveragesSeveralSeedsAndReportsTheirSpread(@TempDir Path tmp) throws Exception {
         Path fixture = HfFixtures.gqa();
         Path out = tmp.resolve("spaco.safetensors");
-        Run r = run("grad", "--model", fixture.toString(), "--input", fixture.resolve("reference.safetensors").toString(),
+        CommandRun r = CommandRun.of("grad", "--model", fixture.toString(), "--input", fixture.resolve("reference.safetensors").toString(),
                 "--method", "spaco", "--chunk-size", "64", "--budget", "2", "--samples", "3", "--seed", "7",
                 "--dtype", "float32", "--out", out.toString());
-        assertEquals(0, r.exitCode(), r.err());
+        assertEquals(0, r.code(), r.err());
         JsonNode summary = JSON.readTree(r.out().strip());
         assertEquals(3, summary.get("samples").asInt());
         assertTrue(summary.get("relative_spread").asDouble() > 0, r.out());
@@ -96,14 +82,14 @@ class GradCommandTest {
     void badInputIsReportedWithTheFileNamed(@TempDir Path tmp) {
         Path noIds = tmp.resolve("no-ids.safetensors");
         SafeTensors.write(noIds, Map.of("tokens", Nd4j.createFromArray(new long[][]{{1, 2, 3}})), null, DataType.FLOAT);
-        Run r = run("grad", "--model", HfFixtures.gqa().toString(), "--input", noIds.toString(), "--method", "full",
+        CommandRun r = CommandRun.of("grad", "--model", HfFixtures.gqa().toString(), "--input", noIds.toString(), "--method", "full",
                 "--out", tmp.resolve("x.safetensors").toString());
-        assertEquals(2, r.exitCode());
+        assertEquals(2, r.code());
         assertTrue(r.err().contains(noIds.toString()) && r.err().contains("input_ids"), r.err());
 
-        Run missingChunk = run("grad", "--model", HfFixtures.gqa().toString(), "--input", noIds.toString(),
+        CommandRun missingChunk = CommandRun.of("grad", "--model", HfFixtures.gqa().toString(), "--input", noIds.toString(),
                 "--method", "seco", "--out", tmp.resolve("x.safetensors").toString());
-        assertEquals(2, missingChunk.exitCode());
+        assertEquals(2, missingChunk.code());
         assertTrue(missingChunk.err().contains("--chunk-size"), missingChunk.err());
     }
 }

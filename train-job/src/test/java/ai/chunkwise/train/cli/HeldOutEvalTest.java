@@ -16,10 +16,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.nd4j.linalg.api.buffer.DataType;
-import picocli.CommandLine;
 
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -38,8 +35,7 @@ class HeldOutEvalTest {
 
     @Test
     void evalLossIsLoggedEveryNStepsAndMatchesTheEvalCommandAndAnIndependentForward(@TempDir Path tmp) throws Exception {
-        Path modelConfig = tmp.resolve("config.json");
-        ai.chunkwise.train.checkpoint.HfCheckpoint.writeConfig(TinyDatasets.tinyModel(), modelConfig);
+        Path modelConfig = TinyDatasets.modelConfig(tmp);
         Path train = TinyDatasets.write(tmp.resolve("train"), 4);
         Path eval = TinyDatasets.write(tmp.resolve("eval"), TinyDatasets.rows(9).subList(4, 9), TinyDatasets.TOKENIZER);
 
@@ -65,9 +61,9 @@ class HeldOutEvalTest {
         double logged = withEval.get(4).get("eval_loss").asDouble();
 
         // the eval command on the run's last checkpoint, with the run's held-out data and settings by default
-        String[] r = run("eval", "--checkpoint", tmp.resolve("with-eval").toString());
-        assertEquals("0", r[0], r[2]);
-        JsonNode cmd = JSON.readTree(r[1].trim());
+        CommandRun r = CommandRun.of("eval", "--checkpoint", tmp.resolve("with-eval").toString());
+        assertEquals(0, r.code(), r.err());
+        JsonNode cmd = JSON.readTree(r.out().trim());
         assertEquals(eval.toString(), cmd.get("dataset").asText());
         assertEquals(logged, cmd.get("loss").asDouble(), 1e-12 * Math.abs(logged));
 
@@ -107,8 +103,8 @@ class HeldOutEvalTest {
         if (eval != null) {
             args.addAll(List.of("--set", "train.eval.dataset=\"" + eval + "\"", "--set", "train.eval.every-steps=2"));
         }
-        String[] r = run(args.toArray(String[]::new));
-        assertEquals("0", r[0], r[2]);
+        CommandRun r = CommandRun.of(args.toArray(String[]::new));
+        assertEquals(0, r.code(), r.err());
         List<JsonNode> metrics = new ArrayList<>();
         for (String line : Files.readAllLines(tmp.resolve(out).resolve("metrics.jsonl"))) {
             metrics.add(JSON.readTree(line));
@@ -117,13 +113,4 @@ class HeldOutEvalTest {
         return metrics;
     }
 
-    private static String[] run(String... args) {
-        CommandLine cli = TrainCli.commandLine();
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        cli.setOut(new PrintWriter(out, true));
-        cli.setErr(new PrintWriter(err, true));
-        int code = cli.execute(args);
-        return new String[] {String.valueOf(code), out.toString(), err.toString()};
-    }
 }

@@ -1,6 +1,5 @@
 package ai.chunkwise.train.cli;
 
-import ai.chunkwise.train.checkpoint.HfCheckpoint;
 import ai.chunkwise.train.data.TinyDatasets;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -25,8 +24,7 @@ class MemoryLimitTest {
 
     @Test
     void trainChecksItsEstimateAgainstTheBudget(@TempDir Path tmp) throws Exception {
-        Path modelConfig = tmp.resolve("config.json");
-        HfCheckpoint.writeConfig(TinyDatasets.tinyModel(), modelConfig);
+        Path modelConfig = TinyDatasets.modelConfig(tmp);
         Path ds = TinyDatasets.write(tmp.resolve("ds"), 2);
 
         // 150 MiB: below the run's estimate (the JVM and ND4J alone take more), refused at start-up

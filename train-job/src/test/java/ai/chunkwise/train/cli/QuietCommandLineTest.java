@@ -6,15 +6,12 @@ import ai.chunkwise.train.loop.Trainer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.w3c.dom.Document;
-import picocli.CommandLine;
 
 import javax.xml.parsers.DocumentBuilderFactory;
 import javax.xml.xpath.XPathFactory;
 import java.io.ByteArrayOutputStream;
 import java.io.File;
 import java.io.PrintStream;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -35,8 +32,7 @@ class QuietCommandLineTest {
 
     @Test
     void trainIsQuietByDefaultAndVerboseShowsTheLibrariesLogging(@TempDir Path tmp) throws Exception {
-        Path modelConfig = tmp.resolve("config.json");
-        ai.chunkwise.train.checkpoint.HfCheckpoint.writeConfig(TinyDatasets.tinyModel(), modelConfig);
+        Path modelConfig = TinyDatasets.modelConfig(tmp);
         Path ds = TinyDatasets.write(tmp.resolve("ds"), 2);
 
         String quiet = trainInNewJvm(tmp, modelConfig, ds, "quiet", false);
@@ -77,31 +73,26 @@ class QuietCommandLineTest {
     void versionIsTheMavenProjectVersionAndNoSubcommandListsTheCommands() throws Exception {
         Document pom = DocumentBuilderFactory.newInstance().newDocumentBuilder().parse(new File("../pom.xml"));
         String version = XPathFactory.newInstance().newXPath().evaluate("/project/version", pom).trim();
-        StringWriter out = new StringWriter();
-        CommandLine cli = TrainCli.commandLine();
-        cli.setOut(new PrintWriter(out, true));
-        assertEquals(0, cli.execute("--version"));
-        assertEquals("chunkwise " + version, out.toString().trim());
+        CommandRun v = CommandRun.of("--version");
+        assertEquals(0, v.code());
+        assertEquals("chunkwise " + version, v.out().trim());
 
-        StringWriter list = new StringWriter();
-        CommandLine bare = TrainCli.commandLine();
-        bare.setOut(new PrintWriter(list, true));
-        assertEquals(0, bare.execute());
+        CommandRun bare = CommandRun.of();
+        assertEquals(0, bare.code());
         for (String command : List.of("train", "eval", "grad")) {
-            assertTrue(Pattern.compile("(?m)^\\s+" + command + "\\s").matcher(list.toString()).find(), list.toString());
+            assertTrue(Pattern.compile("(?m)^\\s+" + command + "\\s").matcher(bare.out()).find(), bare.out());
         }
     }
 
     @Test
     void theEtaCountsToTheStepTheRunStopsAt(@TempDir Path tmp) throws Exception {
-        Path modelConfig = tmp.resolve("config.json");
-        ai.chunkwise.train.checkpoint.HfCheckpoint.writeConfig(TinyDatasets.tinyModel(), modelConfig);
+        Path modelConfig = TinyDatasets.modelConfig(tmp);
         Path ds = TinyDatasets.write(tmp.resolve("ds"), 2);
         TrainSettings s = TrainSettings.load(null, Map.of("train.model.init-config", "\"" + modelConfig + "\"",
                 "train.data.dataset", "\"" + ds + "\"", "train.output", "\"" + tmp.resolve("out") + "\"",
                 "train.steps", "100000", "train.method.chunk-size", "8"));
         ByteArrayOutputStream console = new ByteArrayOutputStream();
-        new Trainer(s, new PrintStream(console, true, StandardCharsets.UTF_8)).run(false, 2);
+        new Trainer(s, new PrintStream(console, true, StandardCharsets.UTF_8)).run(false, 2, false);
         String text = console.toString(StandardCharsets.UTF_8);
         Matcher m = Pattern.compile("step (\\d+)/100000 .*ETA (\\d+):(\\d\\d):(\\d\\d)").matcher(text);
         List<Long> etas = new ArrayList<>();

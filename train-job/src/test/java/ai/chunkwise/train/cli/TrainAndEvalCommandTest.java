@@ -14,10 +14,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.nd4j.linalg.api.buffer.DataType;
-import picocli.CommandLine;
 
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -27,15 +24,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class TrainAndEvalCommandTest {
 
-    private static String[] run(String... args) {
-        CommandLine cli = TrainCli.commandLine();
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        cli.setOut(new PrintWriter(out, true));
-        cli.setErr(new PrintWriter(err, true));
-        int code = cli.execute(args);
-        return new String[] {String.valueOf(code), out.toString(), err.toString()};
-    }
 
     @Test
     void evalPerplexityIsTheTokenWeightedLossOfFullBackprop(@TempDir Path tmp) throws Exception {
@@ -44,10 +32,10 @@ class TrainAndEvalCommandTest {
         HfCheckpoint.save(modelDir, config, RandomInit.weights(config, 9, 0.5, DataType.FLOAT));
         Path ds = TinyDatasets.write(tmp.resolve("ds"), 5);
 
-        String[] r = run("eval", "--model", modelDir.toString(), "--dataset", ds.toString(), "--max-sequences", "4",
+        CommandRun r = CommandRun.of("eval", "--model", modelDir.toString(), "--dataset", ds.toString(), "--max-sequences", "4",
                 "--batch-size", "2", "--dtype", "float64");
-        assertEquals("0", r[0], r[2]);
-        JsonNode json = new ObjectMapper().readTree(r[1].trim());
+        assertEquals(0, r.code(), r.err());
+        JsonNode json = new ObjectMapper().readTree(r.out().trim());
 
         // reference: one plain (un-chunked) forward of each batch, weighted by its predicted tokens
         HfCheckpoint hf = HfCheckpoint.load(modelDir, DataType.DOUBLE);
@@ -72,21 +60,20 @@ class TrainAndEvalCommandTest {
 
     @Test
     void trainSubcommandRunsFromTheCommandLineAndReportsBadKeysInOneLine(@TempDir Path tmp) throws Exception {
-        Path modelConfig = tmp.resolve("config.json");
-        HfCheckpoint.writeConfig(TinyDatasets.tinyModel(), modelConfig);
+        Path modelConfig = TinyDatasets.modelConfig(tmp);
         Path ds = TinyDatasets.write(tmp.resolve("ds"), 4);
         Path conf = tmp.resolve("t.conf");
         Files.writeString(conf, "train { steps = 2, method { name = spaco, budget = 1 } }\n");
-        String[] ok = run("train", "--conf", conf.toString(), "--init-config", modelConfig.toString(),
+        CommandRun ok = CommandRun.of("train", "--conf", conf.toString(), "--init-config", modelConfig.toString(),
                 "--dataset", ds.toString(), "--out", tmp.resolve("out").toString(), "--document-boundaries", "off");
-        assertEquals("0", ok[0], ok[2]);
+        assertEquals(0, ok.code(), ok.err());
         assertTrue(Files.isRegularFile(tmp.resolve("out/checkpoints/step-000002/trainer_state.json")));
         assertEquals("step-000002", Files.readString(tmp.resolve("out/checkpoints/latest")).trim());
         String page = Files.readString(tmp.resolve("out/report.html"));
         assertTrue(page.contains("alt=\"SpaCO: chunks back-propagated per step\""), "a SpaCO run plots its budget");
 
-        String[] bad = run("train", "--conf", conf.toString(), "--set", "train.optimizer.lr-max=1");
-        assertEquals("2", bad[0]);
-        assertTrue(bad[2].startsWith("error: ") && bad[2].contains("'train.optimizer.lr-max'"), bad[2]);
+        CommandRun bad = CommandRun.of("train", "--conf", conf.toString(), "--set", "train.optimizer.lr-max=1");
+        assertEquals(2, bad.code());
+        assertTrue(bad.err().startsWith("error: ") && bad.err().contains("'train.optimizer.lr-max'"), bad.err());
     }
 }

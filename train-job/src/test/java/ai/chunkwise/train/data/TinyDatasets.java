@@ -5,6 +5,7 @@ import ai.chunkwise.pipeline.format.LocalDatasetWriter;
 import ai.chunkwise.pipeline.packing.PackedSequence;
 import ai.chunkwise.pipeline.packing.PackingPolicy;
 import ai.chunkwise.pipeline.tokenizer.TokenizerInfo;
+import ai.chunkwise.train.checkpoint.HfCheckpoint;
 import ai.chunkwise.train.model.LlamaConfig;
 
 import java.nio.file.Path;
@@ -60,5 +61,12 @@ public final class TinyDatasets {
     /** A 2-layer Llama with grouped-query attention, small enough for a step in a fraction of a second. */
     public static LlamaConfig tinyModel() {
         return new LlamaConfig(VOCAB, 16, 32, 2, 2, 1, 8, 1e-5, 10000.0, null, false, 64, 1, 2);
+    }
+
+    /** {@link #tinyModel()}'s config.json written into {@code dir}, as {@code train --init-config} takes it. */
+    public static Path modelConfig(Path dir) {
+        Path file = dir.resolve("config.json");
+        HfCheckpoint.writeConfig(tinyModel(), file);
+        return file;
     }
 }

@@ -47,7 +47,7 @@ class FamilyTrainingTest {
     }
 
     private static void train(Map<String, String> settings) {
-        new Trainer(TrainSettings.load(null, settings), new PrintStream(new ByteArrayOutputStream())).run(false, Long.MAX_VALUE);
+        new Trainer(TrainSettings.load(null, settings), new PrintStream(new ByteArrayOutputStream())).run(false, Long.MAX_VALUE, false);
     }
 
     private static Path base(Path dir, LlamaConfig config) {

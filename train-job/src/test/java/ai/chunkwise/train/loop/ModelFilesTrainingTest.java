@@ -5,6 +5,7 @@ import ai.chunkwise.pipeline.tokenizer.TokenizerInfo;
 import ai.chunkwise.train.checkpoint.HfCheckpoint;
 import ai.chunkwise.train.checkpoint.ModelExport;
 import ai.chunkwise.train.checkpoint.TrainedModelFiles;
+import ai.chunkwise.train.cli.CommandRun;
 import ai.chunkwise.train.data.TinyDatasets;
 import ai.chunkwise.train.model.LlamaConfig;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -82,7 +83,7 @@ class ModelFilesTrainingTest {
 
     private static String train(Map<String, String> o, boolean resume, long stopAt) {
         ByteArrayOutputStream console = new ByteArrayOutputStream();
-        new Trainer(TrainSettings.load(null, o), new PrintStream(console, true, StandardCharsets.UTF_8)).run(resume, stopAt);
+        new Trainer(TrainSettings.load(null, o), new PrintStream(console, true, StandardCharsets.UTF_8)).run(resume, stopAt, false);
         return console.toString(StandardCharsets.UTF_8);
     }
 
@@ -163,42 +164,32 @@ class ModelFilesTrainingTest {
         assertTrue(Files.isRegularFile(tmp.resolve("out/checkpoints/step-000001/model/config.json")));
 
         // eval --checkpoint follows the run's own train.data.check-tokenizer = false: a warning, not a refusal
-        String[] r = cli("eval", "--checkpoint", tmp.resolve("out").toString(), "--dataset", dataset.toString());
-        assertEquals("0", r[0], r[2]);
-        assertTrue(r[2].contains("warning (--check-tokenizer off): dataset " + dataset) && r[2].contains("test-32"), r[2]);
+        CommandRun r = CommandRun.of("eval", "--checkpoint", tmp.resolve("out").toString(), "--dataset", dataset.toString());
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.err().contains("warning (--check-tokenizer off): dataset " + dataset) && r.err().contains("test-32"), r.err());
     }
 
     @Test
     void evalRefusesADatasetOfAnotherTokenizerAsTrainDoesUnlessTurnedOff(@TempDir Path tmp) throws IOException {
         Path model = bf16Model(tmp.resolve("base"));
         Path other = TinyDatasets.write(tmp.resolve("ds"), 4);   // tokenizer "test-32", another SHA-256
-        String[] r = cli("eval", "--model", model.toString(), "--dataset", other.toString());
-        assertEquals("2", r[0], r[2]);
-        assertTrue(r[2].startsWith("error: dataset " + other + " was tokenized with test-32")
-                && r[2].contains(model.resolve("tokenizer.json").toString()) && r[2].contains("another vocabulary")
-                && r[2].strip().endsWith("or pass --check-tokenizer off to evaluate anyway"), r[2]);
-        assertEquals("", r[1], "no result printed");
+        CommandRun r = CommandRun.of("eval", "--model", model.toString(), "--dataset", other.toString());
+        assertEquals(2, r.code(), r.err());
+        assertTrue(r.err().startsWith("error: dataset " + other + " was tokenized with test-32")
+                && r.err().contains(model.resolve("tokenizer.json").toString()) && r.err().contains("another vocabulary")
+                && r.err().strip().endsWith("or pass --check-tokenizer off to evaluate anyway"), r.err());
+        assertEquals("", r.out(), "no result printed");
 
-        r = cli("eval", "--model", model.toString(), "--dataset", other.toString(), "--check-tokenizer", "off");
-        assertEquals("0", r[0], r[2]);
-        assertTrue(r[2].contains("warning (--check-tokenizer off)") && r[1].contains("\"perplexity\""), r[2] + r[1]);
+        r = CommandRun.of("eval", "--model", model.toString(), "--dataset", other.toString(), "--check-tokenizer", "off");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.err().contains("warning (--check-tokenizer off)") && r.out().contains("\"perplexity\""), r.err() + r.out());
 
         Path own = matchingDataset(tmp.resolve("own"), model);
-        r = cli("eval", "--model", model.toString(), "--dataset", own.toString());
-        assertEquals("0", r[0], r[2]);
-        assertFalse(r[2].contains("warning"), r[2]);
+        r = CommandRun.of("eval", "--model", model.toString(), "--dataset", own.toString());
+        assertEquals(0, r.code(), r.err());
+        assertFalse(r.err().contains("warning"), r.err());
     }
 
-    /** train-job's command line: exit code, standard output, standard error. */
-    private static String[] cli(String... args) {
-        picocli.CommandLine cli = ai.chunkwise.train.cli.TrainCli.commandLine();
-        java.io.StringWriter out = new java.io.StringWriter();
-        java.io.StringWriter err = new java.io.StringWriter();
-        cli.setOut(new java.io.PrintWriter(out, true));
-        cli.setErr(new java.io.PrintWriter(err, true));
-        int code = cli.execute(args);
-        return new String[] {String.valueOf(code), out.toString(), err.toString()};
-    }
 
     @Test
     void aLoraAdapterCarriesTheTokenizerFilesToo(@TempDir Path tmp) throws IOException {

@@ -51,7 +51,7 @@ class TrainerTest {
 
     private static ObjectNode train(Map<String, String> overrides, boolean resume, long stopAt) {
         PrintStream quiet = new PrintStream(new ByteArrayOutputStream());
-        return new Trainer(TrainSettings.load(null, overrides), quiet).run(resume, stopAt);
+        return new Trainer(TrainSettings.load(null, overrides), quiet).run(resume, stopAt, false);
     }
 
     @Test
@@ -227,7 +227,7 @@ class TrainerTest {
         TrainSettings two = TrainSettings.load(null, Map.of("train.model.init-config", "x.json",
                 "train.data.sources", "[{path = \"hdfs://nn:8020/a\", weight = 3}, {path = b}]"));
         assertEquals(List.of(new ai.chunkwise.train.data.SourceSpec("hdfs://nn:8020/a", 3),
-                new ai.chunkwise.train.data.SourceSpec("b", 1)), two.sources(), "a URI is kept as written");
+                new ai.chunkwise.train.data.SourceSpec("b", 1)), two.data().sources(), "a URI is kept as written");
 
         IllegalArgumentException method = assertThrows(IllegalArgumentException.class,
                 () -> TrainSettings.load(null, Map.of("train.data.dataset", "d", "train.model.init-config", "x.json",

@@ -55,12 +55,9 @@ class CheckpointHealthTest {
         args.add("--set=train.model.init-std=1e30");
         args.add("--set=train.steps=4");
         args.add("--set=train.max-nonfinite-steps=2");
-        var cli = ai.chunkwise.train.cli.TrainCli.commandLine();
-        java.io.StringWriter err = new java.io.StringWriter();
-        cli.setErr(new java.io.PrintWriter(err));
-        int code = cli.execute(args.toArray(String[]::new));
-        assertEquals(3, code, err.toString());
-        assertTrue(err.toString().contains("diverged"), err.toString());
+        var r = ai.chunkwise.train.cli.CommandRun.of(args.toArray(String[]::new));
+        assertEquals(3, r.code(), r.err());
+        assertTrue(r.err().contains("diverged"), r.err());
     }
 
     @Test

@@ -53,10 +53,10 @@ class OutputSafetyTest {
         o.put("train.optimizer.lr", "1");
         o.put("train.optimizer.min-lr", "0");
         TrainSettings s = TrainSettings.load(null, o);
-        assertEquals(1.0, s.lr());
-        assertEquals(0.0, s.minLr());
+        assertEquals(1.0, s.optimizer().lr());
+        assertEquals(0.0, s.optimizer().minLr());
         o.put("train.optimizer.lr", "1e-5");
-        assertEquals(1e-5, TrainSettings.load(null, o).lr());
+        assertEquals(1e-5, TrainSettings.load(null, o).optimizer().lr());
     }
 
     @Test

@@ -67,7 +67,7 @@ class RemoteOutputTest {
     }
 
     private static ObjectNode train(Map<String, String> o, boolean resume, PrintStream console) {
-        return new Trainer(TrainSettings.load(null, o), console).run(resume, Long.MAX_VALUE);
+        return new Trainer(TrainSettings.load(null, o), console).run(resume, Long.MAX_VALUE, false);
     }
 
     @Test

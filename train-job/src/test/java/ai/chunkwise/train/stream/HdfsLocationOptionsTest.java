@@ -1,25 +1,20 @@
 package ai.chunkwise.train.stream;
 
 import ai.chunkwise.pipeline.cli.PipelineCli;
-import ai.chunkwise.train.checkpoint.HfCheckpoint;
 import ai.chunkwise.train.checkpoint.HfFixtures;
-import ai.chunkwise.train.cli.TrainCli;
+import ai.chunkwise.train.cli.CommandRun;
 import ai.chunkwise.train.data.TinyDatasets;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.hdfs.MiniDFSCluster;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -46,11 +41,7 @@ class HdfsLocationOptionsTest {
 
     @BeforeAll
     static void startHdfs() throws Exception {
-        Configuration conf = new Configuration();
-        conf.set("dfs.namenode.http-address", "127.0.0.1:0");
-        conf.set("dfs.datanode.http.address", "127.0.0.1:0");
-        cluster = new MiniDFSCluster.Builder(conf, hdfsBase.toFile()).numDataNodes(1).build();
-        cluster.waitActive();
+        cluster = InProcessHdfs.start(hdfsBase);
         hdfs = cluster.getFileSystem();
     }
 
@@ -61,33 +52,10 @@ class HdfsLocationOptionsTest {
         }
     }
 
-    /** @param out the command's own output (eval's and grad's JSON); @param console what train printed */
-    private record Run(int code, String out, String console, String err) {
-    }
 
-    private static Run train(String... args) {
-        PrintStream console = System.out;
-        ByteArrayOutputStream trainerConsole = new ByteArrayOutputStream();
-        System.setOut(new PrintStream(trainerConsole, true, StandardCharsets.UTF_8));   // train prints to System.out
-        try {
-            CommandLine cli = TrainCli.commandLine();
-            StringWriter out = new StringWriter();
-            StringWriter err = new StringWriter();
-            cli.setOut(new PrintWriter(out, true));
-            cli.setErr(new PrintWriter(err, true));
-            int code = cli.execute(args);
-            return new Run(code, out.toString(), trainerConsole.toString(StandardCharsets.UTF_8), err.toString());
-        } finally {
-            System.setOut(console);
-        }
-    }
 
-    /** Copies a local file or directory to HDFS and returns its full hdfs://host:port/... URI. */
     private static String upload(Path local, String hdfsPath) throws Exception {
-        hdfs.copyFromLocalFile(new org.apache.hadoop.fs.Path(local.toUri()), new org.apache.hadoop.fs.Path(hdfsPath));
-        String uri = cluster.getURI() + hdfsPath;
-        assertTrue(uri.matches("hdfs://[^/]+:\\d+/.*"), uri);
-        return uri;
+        return InProcessHdfs.upload(cluster, local, hdfsPath);
     }
 
     private static Path download(String hdfsPath, Path local) throws Exception {
@@ -96,7 +64,7 @@ class HdfsLocationOptionsTest {
     }
 
     /** The JSON line eval and grad end with. */
-    private static JsonNode json(Run r) throws Exception {
+    private static JsonNode json(CommandRun r) throws Exception {
         String[] lines = (r.out() + "\n" + r.console()).trim().split("\n");
         String last = lines[lines.length - 1];
         assertTrue(last.startsWith("{"), "out: " + r.out() + "\nconsole: " + r.console() + "\nerr: " + r.err());
@@ -105,8 +73,7 @@ class HdfsLocationOptionsTest {
 
     @Test
     void trainAndEvalTakeConfInitConfigDatasetOutAndCheckpointAsHdfsUris(@TempDir Path tmp) throws Exception {
-        Path config = tmp.resolve("config.json");
-        HfCheckpoint.writeConfig(TinyDatasets.tinyModel(), config);
+        Path config = TinyDatasets.modelConfig(tmp);
         Path conf = tmp.resolve("run.conf");
         Files.writeString(conf, "train { steps = 2, batch-size = 2, checkpoint-every = 1, model.dtype = float64 }\n");
         Path localData = TinyDatasets.write(tmp.resolve("ds"), 6);
@@ -115,7 +82,7 @@ class HdfsLocationOptionsTest {
         String dataUri = upload(localData, "/a/ds");
         String outUri = cluster.getURI() + "/a/runs/scratch";
 
-        Run trained = train("train", "--conf", confUri, "--init-config", configUri, "--dataset", dataUri,
+        CommandRun trained = CommandRun.of("train", "--conf", confUri, "--init-config", configUri, "--dataset", dataUri,
                 "--out", outUri);
         assertEquals(0, trained.code(), trained.err() + trained.console());
         assertFalse((trained.console() + trained.err()).contains("hdfs:/" + cluster.getNameNode().getNameNodeAddress().getHostString()),
@@ -125,12 +92,12 @@ class HdfsLocationOptionsTest {
         assertTrue(hdfs.isFile(new org.apache.hadoop.fs.Path("/a/runs/scratch/report.html")));
 
         // eval --checkpoint <run on HDFS> (its latest checkpoint) against eval --model of a local copy of it
-        Run remote = train("eval", "--checkpoint", outUri, "--dataset", dataUri, "--dtype", "float64");
+        CommandRun remote = CommandRun.of("eval", "--checkpoint", outUri, "--dataset", dataUri, "--dtype", "float64");
         assertEquals(0, remote.code(), remote.err());
         JsonNode r = json(remote);
         assertEquals(outUri + "/checkpoints/step-000002", r.get("checkpoint").asText());
         Path copy = download("/a/runs/scratch/checkpoints/step-000002/model", tmp.resolve("model-copy"));
-        Run local = train("eval", "--model", copy.toString(), "--dataset", localData.toString(), "--dtype", "float64",
+        CommandRun local = CommandRun.of("eval", "--model", copy.toString(), "--dataset", localData.toString(), "--dtype", "float64",
                 "--batch-size", "2");   // the run's batch size, which --checkpoint takes: the same summation order
         assertEquals(0, local.code(), local.err());
         assertEquals(json(local).get("loss").asDouble(), r.get("loss").asDouble(), 0.0);
@@ -144,7 +111,7 @@ class HdfsLocationOptionsTest {
         String dataUri = upload(TinyDatasets.write(tmp.resolve("ds"), 4), "/b/ds");
 
         // train --model <HDFS>: LoRA, and the adapter names its base model as given
-        Run trained = train("train", "--model", modelUri, "--dataset", dataUri, "--out", tmp.resolve("run").toString(),
+        CommandRun trained = CommandRun.of("train", "--model", modelUri, "--dataset", dataUri, "--out", tmp.resolve("run").toString(),
                 "--steps", "1", "--set", "train.lora.enabled=true", "--set", "train.data.check-tokenizer=false");
         assertEquals(0, trained.code(), trained.err() + trained.console());
         JsonNode adapterConfig = JSON.readTree(tmp.resolve("run/checkpoints/step-000001/adapter/adapter_config.json").toFile());
@@ -152,9 +119,9 @@ class HdfsLocationOptionsTest {
 
         // eval --model/--adapter <HDFS> equals the same on the fixture's local files
         String adapterUri = loraModelUri + "/adapter";
-        Run remote = train("eval", "--model", loraModelUri, "--adapter", adapterUri, "--dataset", dataUri,
+        CommandRun remote = CommandRun.of("eval", "--model", loraModelUri, "--adapter", adapterUri, "--dataset", dataUri,
                 "--dtype", "float64", "--check-tokenizer", "off");
-        Run local = train("eval", "--model", HfFixtures.gqaLora().toString(), "--adapter",
+        CommandRun local = CommandRun.of("eval", "--model", HfFixtures.gqaLora().toString(), "--adapter",
                 HfFixtures.gqaLora().resolve("adapter").toString(), "--dataset", tmp.resolve("ds").toString(),
                 "--dtype", "float64", "--check-tokenizer", "off");
         assertEquals(0, remote.code(), remote.err());
@@ -165,12 +132,12 @@ class HdfsLocationOptionsTest {
 
         // grad --model/--adapter/--input/--out <HDFS> writes the same bytes as with local paths
         String gradUri = cluster.getURI() + "/b/grad.safetensors";
-        Run g = train("grad", "--model", loraModelUri, "--adapter", adapterUri, "--input", loraModelUri + "/reference.safetensors",
+        CommandRun g = CommandRun.of("grad", "--model", loraModelUri, "--adapter", adapterUri, "--input", loraModelUri + "/reference.safetensors",
                 "--method", "full", "--dtype", "float64", "--out", gradUri);
         assertEquals(0, g.code(), g.err());
         assertEquals(gradUri, json(g).get("out").asText());
         Path localGrad = tmp.resolve("grad.safetensors");
-        Run gl = train("grad", "--model", HfFixtures.gqaLora().toString(), "--adapter",
+        CommandRun gl = CommandRun.of("grad", "--model", HfFixtures.gqaLora().toString(), "--adapter",
                 HfFixtures.gqaLora().resolve("adapter").toString(), "--input",
                 HfFixtures.gqaLora().resolve("reference.safetensors").toString(), "--method", "full", "--dtype", "float64",
                 "--out", localGrad.toString());
@@ -195,10 +162,9 @@ class HdfsLocationOptionsTest {
 
     @Test
     void anS3aOutputKeepsItsBucket(@TempDir Path tmp) throws Exception {
-        Path config = tmp.resolve("config.json");
-        HfCheckpoint.writeConfig(TinyDatasets.tinyModel(), config);
+        Path config = TinyDatasets.modelConfig(tmp);
         // no s3a client on this class path: the run fails, and its message names the bucket as typed
-        Run r = train("train", "--init-config", config.toString(), "--dataset",
+        CommandRun r = CommandRun.of("train", "--init-config", config.toString(), "--dataset",
                 TinyDatasets.write(tmp.resolve("ds"), 2).toString(), "--out", "s3a://my-bucket/runs/x", "--steps", "1");
         assertEquals(1, r.code(), "failed while running: " + r.err());
         assertTrue(r.err().contains("s3a://my-bucket/runs/x"), r.err());

@@ -1,7 +1,7 @@
 package ai.chunkwise.train.stream;
 
 import ai.chunkwise.pipeline.format.DatasetInspector;
-import ai.chunkwise.train.cli.TrainCli;
+import ai.chunkwise.train.cli.CommandRun;
 import ai.chunkwise.train.data.TinyDatasets;
 import ai.chunkwise.train.loop.TrainSettings;
 import ai.chunkwise.train.loop.Trainer;
@@ -9,18 +9,14 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.typesafe.config.ConfigUtil;
 import org.apache.hadoop.conf.Configuration;
-import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.hdfs.MiniDFSCluster;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -44,11 +40,7 @@ class HdfsTrainingTest {
 
     @BeforeAll
     static void startHdfs() throws Exception {
-        Configuration conf = new Configuration();
-        conf.set("dfs.namenode.http-address", "127.0.0.1:0");
-        conf.set("dfs.datanode.http.address", "127.0.0.1:0");
-        cluster = new MiniDFSCluster.Builder(conf, hdfsBase.toFile()).numDataNodes(1).build();
-        cluster.waitActive();
+        cluster = InProcessHdfs.start(hdfsBase);
     }
 
     @AfterAll
@@ -77,16 +69,13 @@ class HdfsTrainingTest {
     }
 
     private static void train(Map<String, String> o, boolean resume, long stopAt) {
-        new Trainer(TrainSettings.load(null, o), new PrintStream(new ByteArrayOutputStream())).run(resume, stopAt);
+        new Trainer(TrainSettings.load(null, o), new PrintStream(new ByteArrayOutputStream())).run(resume, stopAt, false);
     }
 
     @Test
     void aDatasetOnHdfsIsInspectedTrainedOnResumedAndEvaluatedLikeItsLocalCopy(@TempDir Path tmp) throws Exception {
         Path local = TinyDatasets.write(tmp.resolve("ds"), 7);
-        FileSystem hdfs = cluster.getFileSystem();
-        hdfs.copyFromLocalFile(new org.apache.hadoop.fs.Path(local.toUri()), new org.apache.hadoop.fs.Path("/datasets/tiny"));
-        String uri = cluster.getURI() + "/datasets/tiny";
-        assertTrue(uri.startsWith("hdfs://"), uri);
+        String uri = InProcessHdfs.upload(cluster, local, "/datasets/tiny");
 
         JsonNode remote = JSON.readTree(DatasetInspector.summaryJson(uri, new Configuration()));
         JsonNode here = JSON.readTree(DatasetInspector.summaryJson(local));
@@ -94,8 +83,7 @@ class HdfsTrainingTest {
         assertEquals(7, remote.get("rows_read").asInt());
         assertEquals(here.get("content_digest"), remote.get("content_digest"), "the same rows, read through HDFS");
 
-        Path config = tmp.resolve("config.json");
-        ai.chunkwise.train.checkpoint.HfCheckpoint.writeConfig(TinyDatasets.tinyModel(), config);
+        Path config = TinyDatasets.modelConfig(tmp);
         train(settings(local.toString(), config, tmp.resolve("local")), false, Long.MAX_VALUE);
         Map<String, String> onHdfs = settings(uri, config, tmp.resolve("hdfs"));
         train(onHdfs, false, 2);    // stops mid-epoch (4 of 7 rows read)
@@ -114,13 +102,9 @@ class HdfsTrainingTest {
     }
 
     private static JsonNode eval(String model, String dataset) throws Exception {
-        CommandLine cli = TrainCli.commandLine();
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        cli.setOut(new PrintWriter(out, true));
-        cli.setErr(new PrintWriter(err, true));
-        int code = cli.execute("eval", "--model", model, "--dataset", dataset, "--batch-size", "2", "--dtype", "float64");
-        assertEquals(0, code, err.toString());
-        return JSON.readTree(out.toString().trim());
+        CommandRun r = CommandRun.of("eval", "--model", model, "--dataset", dataset, "--batch-size", "2", "--dtype",
+                "float64");
+        assertEquals(0, r.code(), r.err());
+        return JSON.readTree(r.out().trim());
     }
 }

@@ -35,8 +35,7 @@ class SparkSubmitIT {
 
         Path data = tmp.resolve("real/ds");
         TinyDatasets.write(data, 6);
-        Path config = tmp.resolve("config.json");
-        ai.chunkwise.train.checkpoint.HfCheckpoint.writeConfig(TinyDatasets.tinyModel(), config);
+        Path config = TinyDatasets.modelConfig(tmp);
         // a view file system whose mount table exists only in Spark's configuration (spark.hadoop.*): the dataset
         // is found only if the trainer reads through Spark's Hadoop configuration
         String mount = "spark.hadoop.fs.viewfs.mounttable.chunkwise.link./data=" + tmp.resolve("real").toUri();

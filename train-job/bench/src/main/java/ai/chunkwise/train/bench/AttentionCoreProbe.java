@@ -4,7 +4,6 @@ import ai.chunkwise.train.model.ChunkInput;
 import ai.chunkwise.train.model.KeyValues;
 import ai.chunkwise.train.model.LlamaConfig;
 import ai.chunkwise.train.model.LlamaModel;
-import ai.chunkwise.train.model.SameDiffAttention;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;

@@ -62,8 +62,8 @@ final class MethodsSuite {
                 out.put("tokens", tokens);
                 out.put("chunk_size", chunk);
                 out.put("chunks", k);
-                if (spec.method().equals("spaco")) {
-                    out.put("budget", spec.budget());
+                if (spec.engine().method().sampled()) {
+                    out.put("budget", spec.engine().budget());
                 }
                 out.setAll(r);
                 if (ok(r)) {

@@ -1,11 +1,8 @@
 package ai.chunkwise.train.bench;
 
 import ai.chunkwise.train.engine.Batch;
-import ai.chunkwise.train.engine.EngineSpec;
 import ai.chunkwise.train.engine.GradientEngine;
 import ai.chunkwise.train.engine.InferencePass;
-import ai.chunkwise.train.engine.Method;
-import ai.chunkwise.train.engine.SpacoSampling;
 import ai.chunkwise.train.memory.PeakMemory;
 import ai.chunkwise.train.model.LlamaModel;
 
@@ -28,7 +25,7 @@ public final class StepProbe {
         ProbeSpec spec = ProbeSpec.fromArgs(args);
         LlamaModel model = BenchLlama.create(42);
         // "idle": the model loaded and nothing run, the memory every other probe starts from
-        Runnable step = spec.method().equals("idle") ? () -> { }
+        Runnable step = spec.probe().equals(ProbeSpec.IDLE) ? () -> { }
                 : stepOf(spec, model, Batch.of(BenchLlama.randomTokens(spec.tokens(), 7)));
         StepTimes times;
         try (PeakMemory memory = PeakMemory.start()) {
@@ -75,13 +72,11 @@ public final class StepProbe {
     }
 
     private static Runnable stepOf(ProbeSpec spec, LlamaModel model, Batch batch) {
-        if (spec.method().equals("inference")) {
+        if (spec.probe().equals(ProbeSpec.INFERENCE)) {
             InferencePass pass = new InferencePass(model, spec.chunk());
             return () -> pass.loss(batch);
         }
-        Method method = Method.parse(spec.method());
-        GradientEngine engine = new EngineSpec(method, spec.chunk(), spec.budget(),
-                method.sampled() ? SpacoSampling.parse(spec.sampling()) : null).create(model);
+        GradientEngine engine = spec.engine().create(model);
         long[] seed = {1};   // a fresh chunk draw for every step, reproducible from run to run
         return () -> engine.compute(batch, seed[0]++);
     }

@@ -10,7 +10,7 @@ import java.util.Arrays;
  * report. On a shared machine the CPU seconds (all of this JVM's threads: the step's, GC, JIT) move much less
  * than the wall clock, which also counts the time other processes held the cores. The minor page faults per step
  * say how much fresh memory a step touched: on a virtual machine each one can cost microseconds of the host's
- * time, which then shows up in both clocks (docs/performance.md, round 6).
+ * time, which then shows up in both clocks (docs/performance-archive.md, round 6).
  */
 record StepTimes(double[] seconds, double[] cpuSeconds, double[] minorFaults) {
 

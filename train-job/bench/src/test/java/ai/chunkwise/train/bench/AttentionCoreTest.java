@@ -1,6 +1,5 @@
 package ai.chunkwise.train.bench;
 
-import ai.chunkwise.train.model.SameDiffAttention;
 
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;

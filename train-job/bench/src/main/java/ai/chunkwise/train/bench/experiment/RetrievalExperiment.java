@@ -66,7 +66,7 @@ final class RetrievalExperiment {
         LlamaModel model = TinyByteLlama.create(1000 + seed, s.batch());
         TrainingRun run = new TrainingRun(model, method.engine(model, s.chunkSize()), 7000L + seed, s.lr(), s.steps(), 1.0);
         ObjectNode curve = curves.addObject();
-        curve.put("method", method.method()).put("label", method.label());
+        curve.put("method", method.name()).put("label", method.label());
         putBudget(curve, method);
         curve.put("seed", seed);
         ArrayNode points = curve.putArray("points");
@@ -98,7 +98,7 @@ final class RetrievalExperiment {
                 }
             }
             ObjectNode r = records.addObject();
-            r.put("experiment", "retrieval").put("method", method.method()).put("label", method.label());
+            r.put("experiment", "retrieval").put("method", method.name()).put("label", method.label());
             putBudget(r, method);
             r.put("seed", seed).put("distance", d);
             ArrayNode acc = r.putArray("accuracy_per_position");
@@ -129,7 +129,7 @@ final class RetrievalExperiment {
 
     static void putBudget(ObjectNode node, MethodSpec method) {
         if (method.sampling() != null) {
-            node.put("sampling", method.sampling()).put("budget", method.budget()).put("budget_rule", method.budgetLabel());
+            node.put("sampling", method.sampling().configName()).put("budget", method.budget()).put("budget_rule", method.budgetLabel());
         } else {
             node.putNull("sampling").putNull("budget").putNull("budget_rule");
         }

@@ -68,7 +68,7 @@ final class TimeToQualityExperiment {
                 }
                 LlamaModel model = runOne(method, seed, varianceOnly ? records.arrayNode() : records,
                         trainText, eval, varianceOnly ? curves.arrayNode() : curves);
-                if (seed == 0 && method.method().equals("seco")) {
+                if (seed == 0 && method.name().equals("seco")) {
                     // right away, so that a run cut short still has it
                     measureVariance(model.trainableParameters(), trainText, variance);
                 }
@@ -84,7 +84,7 @@ final class TimeToQualityExperiment {
         LlamaModel model = TinyByteLlama.create(2000 + seed, s.batch());
         TrainingRun run = new TrainingRun(model, method.engine(model, s.chunkSize()), 9000L + seed, s.lr(), s.steps(), 1.0);
         ObjectNode curve = curves.addObject();
-        curve.put("method", method.method()).put("label", method.label());
+        curve.put("method", method.name()).put("label", method.label());
         RetrievalExperiment.putBudget(curve, method);
         curve.put("seed", seed);
         ArrayNode points = curve.putArray("points");
@@ -99,7 +99,7 @@ final class TimeToQualityExperiment {
                     method.label(), seed, step, loss, run.smoothedLoss(), cpu);
         });
         ObjectNode r = records.addObject();
-        r.put("experiment", "time-to-quality").put("method", method.method()).put("label", method.label());
+        r.put("experiment", "time-to-quality").put("method", method.name()).put("label", method.label());
         RetrievalExperiment.putBudget(r, method);
         r.put("seed", seed).putNull("distance");
         r.put("final_eval_loss", points.get(points.size() - 1).get("eval_loss").asDouble());
@@ -175,7 +175,7 @@ final class TimeToQualityExperiment {
             }
             double cpu = (TrainingRun.processCpuNanos() - c0) / 1e9 / s.varianceDraws();
             ObjectNode v = variance.addObject();
-            v.put("method", method.method()).put("label", method.label());
+            v.put("method", method.name()).put("label", method.label());
             RetrievalExperiment.putBudget(v, method);
             v.put("draws", s.varianceDraws());
             v.put("relative_mse", mse / s.varianceDraws());

@@ -1,9 +1,6 @@
-package ai.chunkwise.train.model;
+package ai.chunkwise.train.bench;
 
-import ai.chunkwise.train.bench.ArrayLedger;
-import ai.chunkwise.train.bench.AttentionCore;
-import ai.chunkwise.train.bench.AttentionGradients;
-import ai.chunkwise.train.bench.AttentionInputs;
+import ai.chunkwise.train.model.GradientFunction;
 
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
@@ -20,10 +17,8 @@ import java.util.Map;
  * The attention core as the trainer builds it today ({@code LlamaChunkGraph.attention}: scaled q, mmul with K^T,
  * additive mask, softmax, mmul with V) in a graph of its own, whose objective sum(out * dOut) makes SameDiff's
  * gradient the chain rule with dOut, run the way the trainer runs its chunk graph ({@link GradientFunction}: array
- * cache on, a {@link CallScopedSession} with a {@link SessionArrayCache}).
- *
- * <p>Why this class sits in the model package of the benchmark module: those helpers are package-private in
- * train-job, and the comparison is only fair if SameDiff is called exactly as the trainer calls it.
+ * cache on, the trainer's call-scoped session with its array cache). The comparison is only fair if SameDiff is
+ * called exactly as the trainer calls it, so this goes through the product's {@link GradientFunction} itself.
  */
 public final class SameDiffAttention implements AttentionCore {
     private static final String OUT = "out";
@@ -45,8 +40,7 @@ public final class SameDiffAttention implements AttentionCore {
         sd.sum("objective", out.mul(dOut));
         sd.setLossVariables("objective");
         gradients = new GradientFunction(sd, List.of("q", "k", "v"));
-        CallScopedSession session = CallScopedSession.of(sd.getFunction("grad"));
-        session.setMmgr(new Counting(session.getMmgr(), ledger));
+        gradients.wrapSessionMemory(inner -> new Counting(inner, ledger));
     }
 
     @Override

@@ -18,11 +18,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * The ablation {@code seco-no-kv-grad} is the gradient of sum_j J_j(theta; past K/V held at theta_0): checked
+ * {@link ChunkwiseBackprop} with the K/V gradients off (the bench's ablation {@code seco-no-kv-grad}) is the gradient of sum_j J_j(theta; past K/V held at theta_0): checked
  * against central finite differences of that function along a random direction, in float64, computed with
  * forward passes only. The same differences of the true loss give SeCO's gradient, which differs.
  */
-class TruncatedSecoEngineTest {
+class CacheGradientsOffTest {
     private static final int CHUNK = 5;
     private static final int K = 3;
     private static final double EPS = 1e-5;
@@ -35,7 +35,7 @@ class TruncatedSecoEngineTest {
         Batch batch = Batch.of(tokens);
 
         LlamaModel model = new LlamaModel(config, copy(w0), null, DataType.DOUBLE, 1);
-        Map<String, INDArray> truncated = new TruncatedSecoEngine(model, CHUNK).compute(batch).gradients();
+        Map<String, INDArray> truncated = truncated(model, batch);
         Map<String, INDArray> seco = new SecoEngine(model, CHUNK).compute(batch).gradients();
 
         SplittableRandom random = new SplittableRandom(43);
@@ -69,8 +69,14 @@ class TruncatedSecoEngineTest {
             mask[0][j] = true;   // targets predicted from positions 0..CHUNK-2: all inside chunk 0
         }
         Batch batch = new Batch(tokens, mask, null);
-        GradientComparison.assertAllClose(new TruncatedSecoEngine(model, CHUNK).compute(batch).gradients(),
+        GradientComparison.assertAllClose(truncated(model, batch),
                 new SecoEngine(model, CHUNK).compute(batch).gradients(), 1e-13, "no cross-chunk path: same gradient");
+    }
+
+    /** SeCO's passes with every chunk back-propagating only into itself. */
+    private static Map<String, INDArray> truncated(LlamaModel model, Batch batch) {
+        return new ChunkwiseBackprop(model, CHUNK).run(batch, losses -> ChunkSelection.all(losses.length), false)
+                .gradients();
     }
 
     private static Map<String, INDArray> copy(Map<String, INDArray> w) {
