@@ -146,8 +146,8 @@ class StreamingDataTest {
         }
     }
 
-    @Test
-    void weightedSourcesInterleaveInProportionAndResumeExactly(@TempDir Path tmp) {
+    /** Source a: 10 rows (seq_id 100..109), weight 3; source b: 7 rows (seq_id 1000..1006), weight 1. */
+    private static TrainingSources twoWeightedSources(Path tmp) {
         Path a = TinyDatasets.write(tmp.resolve("a"), 10);
         List<PackedSequence> bRows = new ArrayList<>();
         for (PackedSequence r : TinyDatasets.rows(7)) {
@@ -155,7 +155,12 @@ class StreamingDataTest {
                     r.continuesPrevious(), r.padding()));
         }
         Path b = TinyDatasets.write(tmp.resolve("b"), bRows, TinyDatasets.TOKENIZER);
-        try (TrainingSources data = open(List.of(a, b), new double[] {3, 1}, 0)) {
+        return open(List.of(a, b), new double[] {3, 1}, 0);
+    }
+
+    @Test
+    void weightedSourcesInterleaveInProportionAndResumeExactly(@TempDir Path tmp) {
+        try (TrainingSources data = twoWeightedSources(tmp)) {
             List<DataPosition> positions = new ArrayList<>();
             List<Long> ids = read(data, 11, true, 4, DataPosition.start(2), 4000, positions);
             long fromB = ids.stream().filter(id -> id >= 1000).count();
@@ -252,14 +257,7 @@ class StreamingDataTest {
      */
     @Test
     void theReferenceStreamNamesTheRowsTheRowStreamYieldsAtTheSamePositions(@TempDir Path tmp) {
-        Path a = TinyDatasets.write(tmp.resolve("a"), 10);
-        List<PackedSequence> bRows = new ArrayList<>();
-        for (PackedSequence r : TinyDatasets.rows(7)) {
-            bRows.add(new PackedSequence(r.seqId() + 900, r.inputIds(), r.lossMask(), r.docStarts(), r.docLengths(),
-                    r.continuesPrevious(), r.padding()));
-        }
-        Path b = TinyDatasets.write(tmp.resolve("b"), bRows, TinyDatasets.TOKENIZER);
-        try (TrainingSources data = open(List.of(a, b), new double[] {3, 1}, 0)) {
+        try (TrainingSources data = twoWeightedSources(tmp)) {
             List<DataPosition> positions = new ArrayList<>();
             List<Long> ids = read(data, 11, true, 4, DataPosition.start(2), 60, positions);
             for (int start : new int[] {0, 23}) {
