@@ -10,8 +10,8 @@ import java.nio.file.Path;
 /**
  * The longest power-of-two sequence that the trainer's memory estimate ({@link MemoryEstimate}, the one that refuses
  * runs at start-up) fits under each budget, for a LoRA SeCO run at a real width: an estimate, not a run (a whole
- * step at these widths takes hours on 2 cores). Prints the estimate at every length from 1K to 1M, then one line
- * per budget.
+ * step at these widths takes hours on 2 cores). Prints the estimate at every length from 1K to 1M (and plain
+ * back-propagation's, {@code full}, beside it), then one line per budget (SeCO's).
  *
  * <p>Arguments: config.json layers chunk base-dtype(bf16|fp32) lora-rank budget-GiB...
  */
@@ -36,7 +36,11 @@ public final class MaxLengthEstimate {
             out.put("chunk", chunk);
             out.put("base_dtype", args[3]);
             out.put("lora_rank", rank);
-            out.put("estimate_gib", estimate(full, layers, chunk, frozenBytes, rank, tokens) / GIB);
+            long seco = estimate(full, layers, chunk, frozenBytes, rank, tokens);
+            long plain = estimate(full, layers, chunk, frozenBytes, rank, tokens, true);
+            out.put("estimate_gib", seco / GIB);
+            out.put("full_backprop_estimate_gib", plain / GIB);
+            out.put("seco_over_full", seco / (double) plain);
             System.out.println(out);
         }
         for (int i = 5; i < args.length; i++) {
@@ -61,8 +65,14 @@ public final class MaxLengthEstimate {
     }
 
     private static long estimate(LlamaConfig full, int layers, int chunk, int frozenBytes, int rank, long tokens) {
+        return estimate(full, layers, chunk, frozenBytes, rank, tokens, false);
+    }
+
+    /** SeCO's estimate, or with {@code fullBackprop} plain back-propagation's (the whole sequence as one chunk). */
+    private static long estimate(LlamaConfig full, int layers, int chunk, int frozenBytes, int rank, long tokens,
+                                 boolean fullBackprop) {
         LlamaConfig config = RealShapeProbe.atDepth(full, layers, (int) tokens);
-        return MemoryEstimate.of(config, RealShapeProbe.lora(rank), 4, frozenBytes, 1, tokens, chunk, false)
+        return MemoryEstimate.of(config, RealShapeProbe.lora(rank), 4, frozenBytes, 1, tokens, chunk, fullBackprop)
                 .totalBytes();
     }
 }
