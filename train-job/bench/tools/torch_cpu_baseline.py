@@ -17,12 +17,12 @@ import torch.nn.functional as F
 
 
 class Llama(torch.nn.Module):
-    def __init__(self, vocab, hidden, layers, heads, kv_heads, ffn, theta=10000.0, eps=1e-6):
+    def __init__(self, vocab, hidden, layers, heads, kv_heads, ffn, theta=10000.0, eps=1e-6, tied=False, lora=0):
         super().__init__()
         self.heads, self.kv_heads, self.hd, self.eps = heads, kv_heads, hidden // heads, eps
         g = torch.Generator().manual_seed(0)
         def w(*shape):
-            return torch.nn.Parameter(torch.randn(*shape, generator=g) * 0.02)
+            return torch.nn.Parameter(torch.randn(*shape, generator=g) * 0.02, requires_grad=lora == 0)
         self.embed = w(vocab, hidden)
         self.layers = torch.nn.ModuleList()
         for _ in range(layers):
@@ -30,13 +30,32 @@ class Llama(torch.nn.Module):
             m.q, m.k, m.v = w(heads * self.hd, hidden), w(kv_heads * self.hd, hidden), w(kv_heads * self.hd, hidden)
             m.o = w(hidden, heads * self.hd)
             m.gate, m.up, m.down = w(ffn, hidden), w(ffn, hidden), w(hidden, ffn)
-            m.ln1, m.ln2 = torch.nn.Parameter(torch.ones(hidden)), torch.nn.Parameter(torch.ones(hidden))
+            m.ln1 = torch.nn.Parameter(torch.ones(hidden), requires_grad=lora == 0)
+            m.ln2 = torch.nn.Parameter(torch.ones(hidden), requires_grad=lora == 0)
+            m.lora = {}
+            if lora > 0:   # PEFT's LoRA on all seven projections (alpha = 2r): A random, B zero; the base frozen
+                for name in ("q", "k", "v", "o", "gate", "up", "down"):
+                    out_f, in_f = getattr(m, name).shape
+                    a = torch.nn.Parameter(torch.randn(lora, in_f, generator=g) * 0.02)
+                    b_ = torch.nn.Parameter(torch.zeros(out_f, lora))
+                    m.register_parameter("lora_a_" + name, a)
+                    m.register_parameter("lora_b_" + name, b_)
+                    m.lora[name] = (a, b_)
             self.layers.append(m)
-        self.norm = torch.nn.Parameter(torch.ones(hidden))
-        self.head = w(vocab, hidden)
+        self.lora_scale = 2.0
+        self.norm = torch.nn.Parameter(torch.ones(hidden), requires_grad=lora == 0)
+        self.head = self.embed if tied else w(vocab, hidden)
         self.inv_freq = 1.0 / theta ** (torch.arange(0, self.hd, 2).float() / self.hd)
         # a context per part of the model (torch_step_profile.py sets torch.profiler.record_function); a no-op here
         self.scope = lambda name: contextlib.nullcontext()
+
+    def lin(self, x, m, name):
+        """x @ W.T, plus the LoRA path (x @ A.T) @ B.T * alpha/r where the model has an adapter."""
+        y = x @ getattr(m, name).T
+        if name in m.lora:
+            a, b_ = m.lora[name]
+            y = y + (x @ a.T) @ b_.T * self.lora_scale
+        return y
 
     def rms(self, x, w):
         return x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + self.eps) * w
@@ -60,9 +79,9 @@ class Llama(torch.nn.Module):
             with s("rmsnorm"):
                 h = self.rms(x, m.ln1)
             with s("qkvo_projections"):
-                q = (h @ m.q.T).view(b, t, self.heads, self.hd).transpose(1, 2)
-                k = (h @ m.k.T).view(b, t, self.kv_heads, self.hd).transpose(1, 2)
-                v = (h @ m.v.T).view(b, t, self.kv_heads, self.hd).transpose(1, 2)
+                q = (self.lin(h, m, "q")).view(b, t, self.heads, self.hd).transpose(1, 2)
+                k = (self.lin(h, m, "k")).view(b, t, self.kv_heads, self.hd).transpose(1, 2)
+                v = (self.lin(h, m, "v")).view(b, t, self.kv_heads, self.hd).transpose(1, 2)
             with s("rope"):
                 q, k = self.rope(q, pos), self.rope(k, pos)
             new_kv.append((k, v))
@@ -80,17 +99,17 @@ class Llama(torch.nn.Module):
             with s("reshape_permute"):
                 ctx = ctx.transpose(1, 2).reshape(b, t, -1)
             with s("qkvo_projections"):
-                o = ctx @ m.o.T
+                o = self.lin(ctx, m, "o")
             with s("residual_add"):
                 x = x + o
             with s("rmsnorm"):
                 h = self.rms(x, m.ln2)
             with s("mlp_matmuls"):
-                gate, up = h @ m.gate.T, h @ m.up.T
+                gate, up = self.lin(h, m, "gate"), self.lin(h, m, "up")
             with s("mlp_elementwise"):
                 act = F.silu(gate) * up
             with s("mlp_matmuls"):
-                down = act @ m.down.T
+                down = self.lin(act, m, "down")
             with s("residual_add"):
                 x = x + down
         with s("rmsnorm"):
@@ -163,10 +182,22 @@ def main():
     ap.add_argument("--warmups", type=int, default=1)
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--methods", default="inference,full,seco,spaco-t2")
+    ap.add_argument("--config", help="an HF config.json (conf/models/): its widths instead of the benchmark model's")
+    ap.add_argument("--layers", type=int, default=0, help="with --config: this many layers (default: the config's)")
+    ap.add_argument("--lora", type=int, default=0, help="LoRA rank on all seven projections, base frozen (0: none)")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
-    model = Llama(vocab=8192, hidden=256, layers=4, heads=4, kv_heads=4, ffn=688)
-    ids = torch.randint(0, 8192, (1, a.tokens), generator=torch.Generator().manual_seed(1))
+    if a.config:
+        c = json.load(open(a.config))
+        vocab = c["vocab_size"]
+        model = Llama(vocab=vocab, hidden=c["hidden_size"], layers=a.layers or c["num_hidden_layers"],
+                      heads=c["num_attention_heads"], kv_heads=c["num_key_value_heads"], ffn=c["intermediate_size"],
+                      theta=float(c.get("rope_theta", 10000.0)), eps=c.get("rms_norm_eps", 1e-6),
+                      tied=c.get("tie_word_embeddings", False), lora=a.lora)
+    else:
+        vocab = 8192
+        model = Llama(vocab=8192, hidden=256, layers=4, heads=4, kv_heads=4, ffn=688, lora=a.lora)
+    ids = torch.randint(0, vocab, (1, a.tokens), generator=torch.Generator().manual_seed(1))
     k = math.ceil(a.tokens / a.chunk)
     rng = random.Random(7)
     runs = {
@@ -190,7 +221,11 @@ def main():
             print(json.dumps({"framework": "pytorch-" + torch.__version__, "method": name, "tokens": a.tokens,
                               "chunk": a.chunk, "threads": a.threads, "seconds_median": med, "seconds_best": min(times),
                               "tokens_per_s": a.tokens / med, "warmups": a.warmups, "repeats": a.repeats,
-                              "minor_faults_per_step_median": sorted(faults)[(len(faults) - 1) // 2]}), flush=True)
+                              "minor_faults_per_step_median": sorted(faults)[(len(faults) - 1) // 2],
+                              "config": a.config, "layers": len(model.layers), "lora_rank": a.lora,
+                              # the process's peak so far (every method run before this one included)
+                              "peak_rss_bytes_process": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024}),
+                  flush=True)
         except RuntimeError as e:  # out of memory at long lengths: report, don't crash
             print(json.dumps({"framework": "pytorch", "method": name, "tokens": a.tokens, "error": str(e)[:200]}), flush=True)
 
