@@ -3,6 +3,9 @@
 
 Run by the Java benchmark as a subprocess (so both sides are measured in one invocation on one machine), or alone:
     python3 train-job/bench/tools/torch_cpu_baseline.py --tokens 4096 --chunk 256 --threads 1
+    # a real model's widths at reduced depth, LoRA r=16 on a frozen fp32 base (real_shape_vs_torch.sh runs this)
+    python3 train-job/bench/tools/torch_cpu_baseline.py --config conf/models/smollm2-135m.json --layers 4 --lora 16 \
+        --tokens 4096 --methods seco
 Needs Debian's python3-torch and libopenblas0-pthread (the benchmark script installs them; without OpenBLAS
 PyTorch 1.13 falls back to the reference BLAS and is ~10x slower). Prints one JSON object per method.
 
