@@ -7,6 +7,7 @@ import ai.chunkwise.train.data.BatchAssembler;
 import ai.chunkwise.train.data.TrainingSources;
 import ai.chunkwise.train.engine.BatchGradients;
 import ai.chunkwise.train.engine.GradientEngine;
+import ai.chunkwise.train.engine.Method;
 import ai.chunkwise.train.memory.MemoryBudget;
 import ai.chunkwise.train.memory.MemoryEstimate;
 import ai.chunkwise.train.model.LlamaConfig;
@@ -73,7 +74,7 @@ final class ExecutorWorker {
         try {
             MemoryEstimate.require("executor on " + host(), () -> MemoryEstimate.of(config, job.lora(), bytes,
                     frozenBytes, job.batchSize(), job.sequenceLength(), job.engine().chunkSize(),
-                    job.engine().method() == ai.chunkwise.train.engine.Method.FULL), budget.bytes());
+                    job.engine().method() == Method.FULL), budget.bytes());
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException(e.getMessage() + ". On executors the budget is "
                     + "train.spark.executor-memory-limit (" + budget.origin() + "); give executors more memory "

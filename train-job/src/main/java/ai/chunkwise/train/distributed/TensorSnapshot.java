@@ -61,13 +61,4 @@ public final class TensorSnapshot implements Serializable {
         INDArray flat = v instanceof double[] d ? Nd4j.createFromArray(d) : Nd4j.createFromArray((float[]) v);
         return flat.reshape('c', shape).dup('c');
     }
-
-    /** Bytes of the values (what a task result or broadcast carries). */
-    public long bytes() {
-        long b = 0;
-        for (Object v : values.values()) {
-            b += v instanceof double[] d ? 8L * d.length : 4L * ((float[]) v).length;
-        }
-        return b;
-    }
 }
