@@ -11,6 +11,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * A Hugging Face {@code LlamaForCausalLM} evaluated chunk by chunk, one decoder layer at a time, as in HF's
@@ -138,7 +139,12 @@ public final class LlamaModel {
 
     /** The layer graphs (each with its gradient function {@code getFunction("grad")}); for tests of their sessions. */
     List<org.nd4j.autodiff.samediff.SameDiff> graphs() {
-        return List.of(attentionInput.sameDiff(), layerOutput.sameDiff(), finalNorm.sameDiff());
+        return layerGraphs().stream().map(LayerGraph::sameDiff).toList();
+    }
+
+    /** The layer graphs themselves, for tests. */
+    List<LayerGraph> layerGraphs() {
+        return List.of(attentionInput, layerOutput, finalNorm);
     }
 
     /** The resident-memory growth after which dead native buffers are handed back ({@link NativeMemoryPolicy}). */
@@ -291,9 +297,16 @@ public final class LlamaModel {
     /** A graph's weight placeholders for {@code layer}: trainable arrays as they are, frozen ones widened. */
     private Map<String, INDArray> weightFeed(LayerGraph graph, int layer) {
         Map<String, INDArray> feed = new HashMap<>();
+        Set<String> transposed = graph.transposedWeights();
         graph.tensorNames(layer).forEach((placeholder, name) -> {
             INDArray t = trainable.get(name);
-            feed.put(placeholder, t != null ? t : widening.widened(placeholder, base.get(name)));
+            if (t != null) {
+                feed.put(placeholder, t);
+            } else if (transposed.contains(placeholder)) {
+                feed.put(placeholder, widening.transposed(placeholder, base.get(name)));
+            } else {
+                feed.put(placeholder, widening.widened(placeholder, base.get(name)));
+            }
         });
         return feed;
     }

@@ -31,4 +31,16 @@ final class WideningBuffers {
                 key -> Nd4j.create(computeType, tensor.shape()));
         return buffer.assign(tensor);
     }
+
+    /**
+     * {@code tensor} [rows, cols] transposed, in the compute dtype, in the buffer for {@code role}: [cols, rows],
+     * contiguous (the frozen projections' layout, LayerGraph). Always a copy, also for a tensor already in the
+     * compute dtype.
+     */
+    INDArray transposed(String role, INDArray tensor) {
+        long[] shape = {tensor.size(1), tensor.size(0)};
+        INDArray buffer = buffers.computeIfAbsent(role + "^T" + Arrays.toString(shape),
+                key -> Nd4j.create(computeType, shape));
+        return buffer.assign(tensor.transpose());
+    }
 }
