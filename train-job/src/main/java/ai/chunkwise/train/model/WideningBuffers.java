@@ -41,6 +41,7 @@ final class WideningBuffers {
         long[] shape = {tensor.size(1), tensor.size(0)};
         INDArray buffer = buffers.computeIfAbsent(role + "^T" + Arrays.toString(shape),
                 key -> Nd4j.create(computeType, shape));
-        return buffer.assign(tensor.transpose());
+        TransposedCopy.into(tensor, buffer);
+        return buffer;
     }
 }

@@ -70,7 +70,7 @@ public final class SameDiffAttention implements AttentionCore {
      * The session's memory manager, reporting each array the session asks for and hands back (this counts what
      * the session holds, whether the cache underneath serves it from a kept array or a fresh one).
      */
-    private static final class Counting extends AbstractMemoryMgr {
+    static final class Counting extends AbstractMemoryMgr {
         private final SessionMemMgr inner;
         private final ArrayLedger ledger;
 
