@@ -89,7 +89,7 @@ public final class LmHeadLoss {
     }
 
     /** Loss and dx of a frozen head in one sweep over the vocabulary (see the class comment). */
-    Result oneSweep(INDArray x, INDArray head, int[] labels, double[] weights, boolean withLogits) {
+    private Result oneSweep(INDArray x, INDArray head, int[] labels, double[] weights, boolean withLogits) {
         DataType type = x.dataType();
         int n = (int) x.rows();
         long vocab = head.rows();
