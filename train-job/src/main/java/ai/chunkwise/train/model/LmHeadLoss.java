@@ -11,13 +11,25 @@ import static org.nd4j.linalg.indexing.NDArrayIndex.interval;
 /**
  * The LM head and the weighted cross-entropy, sum_i w_i (logsumexp(z_i) - z_i[label_i]) with z = x W^T, computed
  * over blocks of the vocabulary so that no [tokens x vocab] logits nor their gradient exist at once (the approach
- * of Apple's Cut Cross-Entropy and Liger's fused linear cross-entropy): a first sweep keeps a running row max and
- * sum (online log-sum-exp) and picks each label's logit; a second sweep, for the gradient, recomputes each block's
- * logits, turns them into w_i (softmax - onehot) and multiplies them back into dx (and dW when the head trains).
- * With a 128K vocabulary the logits of a 256-token chunk would be 128 MiB in fp32, twice with their gradient.
- * Hand-written because no ND4J op fuses the head with the loss.
+ * of Apple's Cut Cross-Entropy and Liger's fused linear cross-entropy). With a 128K vocabulary the logits of a
+ * 256-token chunk would be 128 MiB in fp32, twice with their gradient. Hand-written because no ND4J op fuses the
+ * head with the loss.
+ *
+ * <p><b>Frozen head (LoRA, the common case): one sweep.</b> The gradient with respect to x is
+ * dx_i = w_i (sum_v softmax(z_i)_v W_v - W[label_i]), and sum_v softmax_v W_v can be accumulated in the same sweep
+ * as the log-sum-exp, FlashAttention-style: per block, z = x W_b^T; the running row max m rises to newM, the running
+ * sum s and the accumulator acc [N, hidden] are rescaled by exp(m - newM), then s += rowsum(exp(z - newM)) and
+ * acc += exp(z - newM) W_b. At the end lse = m + log s and dx_i = w_i acc_i / s_i - w_i W[label_i] (zero for
+ * weight-0 rows). Two GEMMs of [N x vocab x hidden] per backward chunk, as PyTorch's forward + backward (logits,
+ * then dx), instead of three (a first sweep for the log-sum-exp, a second that recomputes the logits for dx); at
+ * SmolLM2's and Llama-3.2-1B's widths this head was the largest fixed cost of a SeCO chunk.
+ *
+ * <p><b>Trainable head (full fine-tuning): two sweeps.</b> dW needs each block's normalized dz = w_i (softmax -
+ * onehot), which is only known once the whole row's log-sum-exp is: a first sweep keeps the online log-sum-exp and
+ * picks each label's logit; a second recomputes each block's logits, turns them into dz and multiplies them back
+ * into dx and dW. The forward pass (no backward) is the first sweep alone.
  */
-final class LmHeadLoss {
+public final class LmHeadLoss {
     /** Logits per block, at most (rows x vocabulary block entries). */
     private static final long BLOCK_ENTRIES = 4L << 20;
     /** Head weights widened per block, at most (vocabulary block x hidden entries). */
@@ -37,6 +49,25 @@ final class LmHeadLoss {
         this.fixedBlock = fixedBlock;
     }
 
+    /**
+     * The benchmarks' entry ({@code ai.chunkwise.train.bench.LmHeadProbe}, which compares the two ways of computing
+     * a frozen head's backward): a head whose frozen weights are widened to {@code computeType} per block, with the
+     * trainer's block sizes.
+     */
+    public static LmHeadLoss forBench(DataType computeType) {
+        return new LmHeadLoss(new WideningBuffers(computeType));
+    }
+
+    /**
+     * The benchmarks' entry: the loss's gradient with respect to {@code x} [N, hidden] for a frozen {@code head}
+     * [vocab, hidden], by the one sweep the trainer runs ({@code oneSweep}) or by the two sweeps it ran before (and
+     * still runs for a trainable head). The returned array is new for each call; the loss is dropped.
+     */
+    public INDArray frozenHeadInputGrad(INDArray x, INDArray head, int[] labels, double[] weights, boolean oneSweep) {
+        return (oneSweep ? oneSweep(x, head, labels, weights, false) : twoSweeps(x, head, labels, weights, true,
+                null, false)).inputGrad();
+    }
+
     /** The loss and, when asked for, the logits [N, vocab] and the gradients. */
     record Result(double loss, INDArray logits, INDArray inputGrad) {
     }
@@ -51,6 +82,63 @@ final class LmHeadLoss {
      */
     Result run(INDArray x, INDArray head, int[] labels, double[] weights, boolean backward, INDArray headGrad,
                boolean withLogits) {
+        if (backward && headGrad == null) {
+            return oneSweep(x, head, labels, weights, withLogits);
+        }
+        return twoSweeps(x, head, labels, weights, backward, headGrad, withLogits);
+    }
+
+    /** Loss and dx of a frozen head in one sweep over the vocabulary (see the class comment). */
+    private Result oneSweep(INDArray x, INDArray head, int[] labels, double[] weights, boolean withLogits) {
+        DataType type = x.dataType();
+        int n = (int) x.rows();
+        long vocab = head.rows();
+        long block = fixedBlock > 0 ? fixedBlock : blockSize(n, vocab, head.columns());
+        INDArray max = null;                                                     // [N, 1], set by the first block
+        INDArray sum = Nd4j.zeros(type, n, 1);
+        INDArray acc = Nd4j.zeros(type, n, x.columns());                         // sum_v exp(z_v - max) W_v
+        double[] labelLogits = new double[n];
+        INDArray logits = withLogits ? Nd4j.create(type, n, vocab) : null;
+        for (long from = 0; from < vocab; from += block) {
+            long to = Math.min(vocab, from + block);
+            INDArray wBlock = headBlock(head, from, to);
+            INDArray z = blockLogits(x, wBlock);
+            pickLabels(z, labels, from, to, labelLogits);
+            if (logits != null) {
+                logits.get(all(), interval(from, to)).assign(z);
+            }
+            INDArray blockMax = z.max(true, 1);
+            INDArray newMax;
+            if (max == null) {
+                newMax = blockMax;                       // sum and acc are still zero: nothing to rescale
+            } else {
+                newMax = Transforms.max(max, blockMax, true);
+                INDArray rescale = Transforms.exp(max.subi(newMax), false);    // max is not read again
+                sum.muli(rescale);
+                acc.muliColumnVector(rescale);
+            }
+            INDArray p = Transforms.exp(z.subiColumnVector(newMax), false);    // in the scratch, in place
+            sum.addi(p.sum(true, 1));
+            Nd4j.gemm(p, wBlock, acc, false, false, 1, 1);
+            max = newMax;
+        }
+        INDArray lse = max.addi(Transforms.log(sum, true));                      // [N, 1]; sum is read below
+        double loss = loss(lse, labelLogits, weights);
+        INDArray w = Nd4j.create(weights, new long[]{n, 1}, type);
+        INDArray dx = acc.diviColumnVector(sum).muliColumnVector(w);             // w_i sum_v softmax_v W_v
+        for (int i = 0; i < n; i++) {
+            if (weights[i] == 0) {
+                dx.getRow(i).assign(0);
+            } else {     // - w_i W[label_i], widened; castTo returns the head's own row if already wide: mul, not muli
+                dx.getRow(i).subi(head.getRow(labels[i]).castTo(type).mul(weights[i]));
+            }
+        }
+        return new Result(loss, logits, dx);
+    }
+
+    /** The forward sweep (online log-sum-exp), and for a backward a second sweep for dx and dW. */
+    private Result twoSweeps(INDArray x, INDArray head, int[] labels, double[] weights, boolean backward,
+                             INDArray headGrad, boolean withLogits) {
         DataType type = x.dataType();
         int n = (int) x.rows();
         long vocab = head.rows();
@@ -72,12 +160,7 @@ final class LmHeadLoss {
             max = newMax;
         }
         INDArray lse = max.addi(Transforms.log(sum, false));                     // [N, 1]
-        double loss = 0;
-        for (int i = 0; i < n; i++) {
-            if (weights[i] != 0) {
-                loss += weights[i] * (lse.getDouble(i, 0) - labelLogits[i]);
-            }
-        }
+        double loss = loss(lse, labelLogits, weights);
         if (!backward) {
             return new Result(loss, logits, null);
         }
@@ -100,6 +183,16 @@ final class LmHeadLoss {
             }
         }
         return new Result(loss, logits, dx);
+    }
+
+    private static double loss(INDArray lse, double[] labelLogits, double[] weights) {
+        double loss = 0;
+        for (int i = 0; i < weights.length; i++) {
+            if (weights[i] != 0) {
+                loss += weights[i] * (lse.getDouble(i, 0) - labelLogits[i]);
+            }
+        }
+        return loss;
     }
 
     private static long blockSize(int rows, long vocab, long hidden) {
