@@ -113,23 +113,28 @@ public record MemoryEstimate(long parameters, long trainable, long weightBytes, 
         // kept per layer for the backward: its input, queries, attention output, log-sum-exp and, chunk-wise, the
         // chunk's own K/V (with full back-propagation those K/V are the K/V cache counted above)
         long keptPerRow = add(add(h, mul(2, q)), add(c.numAttentionHeads(), fullBackprop ? 0 : mul(2, kv)));
-        // the arrays live in one layer's larger gradient call (LayerOutputGraph) as SameDiff runs it: its forward's
-        // arrays, which it holds for the backward (the attention output reshaped, ~15 hidden-wide: o_proj with
-        // LoRA, residual, norm, down_proj with LoRA; ~10 FFN-wide: gate and up with LoRA, SiLU, their product),
-        // and about two FFN-wide gradients in flight. Measured: that call grew the resident set by ~26K floats
-        // per row at SmolLM2's width (this count: 27.6K); docs/performance.md, "Issue #19"
+        // the arrays of the running layer's two gradient calls as SameDiff runs them, each holding its graph's
+        // forward arrays for the backward plus the gradients in flight: LayerOutputGraph (the attention output
+        // reshaped, ~15 hidden-wide arrays: o_proj with LoRA, residual, norm, down_proj with LoRA; ~10 FFN-wide:
+        // gate and up with LoRA, SiLU, their product; two FFN-wide gradients) and AttentionInputGraph (norm,
+        // q/k/v with LoRA, RoPE, the permuted and scaled outputs: 3 hidden-, ~17 query- and ~18 K/V-wide). The
+        // second call runs before the first one's arrays are handed back. Measured at SmolLM2's width: the
+        // LayerOutputGraph call grew the resident set by ~26K floats per row (this count: 27.6K), the pair by
+        // more (docs/performance.md, "Issue #19")
         long layerWork = mul(mul(rows, add(add(q, mul(15, h)), mul(12, inter))), b);
-        // a layer's working set above the collection threshold was measured to stay resident while the layers
-        // below it run their backward (plain back-propagation, thousands of rows: +0.75 GiB per layer at 8K rows of
-        // SmolLM2's width, for 0.07 kept); below the threshold (a chunk of 256 rows) no such growth was seen. Why
-        // the per-layer collection does not get it back was not established; counted as measured
-        long leftBehind = layerWork > GARBAGE_BYTES ? mul(layers - 1, layerWork) : 0;
+        long attentionInputWork = mul(mul(rows, add(add(mul(3, h), mul(17, q)), mul(18, kv))), b);
+        // a layer's working set above the collection threshold was measured to stay partly resident while the
+        // layers below it run their backward (plain back-propagation, thousands of rows: 17-23K floats per row
+        // per further layer at SmolLM2's width from 4K to 16K rows, ~0.7x the count above, for 1.7K kept); below
+        // the threshold (256-row chunks at every width measured) no such growth was seen. Why the per-layer
+        // collection does not get it back was not established: counted as measured, 7/10 of the working set
+        long leftBehind = layerWork > GARBAGE_BYTES ? mul(mul(layers - 1, layerWork), 7) / 10 : 0;
         // attention: two [nRep x tokens, 512] score buffers and one [tokens, 512] mask, reused for every KV head
         long attentionBlocks = mul(add(mul(2, c.numAttentionHeads() / c.numKeyValueHeads()), 1),
                 mul(tokens, ATTENTION_BLOCK_KEYS));
         long logitBlock = Math.min(mul(rows, vocab), LOGIT_BLOCK_ENTRIES);
         long activations = add(add(mul(add(add(mul(rows, mul(layers, keptPerRow)), attentionBlocks),
-                mul(2, logitBlock)), b), layerWork), leftBehind);
+                mul(2, logitBlock)), b), add(layerWork, attentionInputWork)), leftBehind);
         // SameDiff's array caches (ai.chunkwise.train.model.SessionArrayCache): 8x the largest array a session
         // released, within 64-256 MB, and never more than the arrays it releases in a call (at SmolLM2's width a
         // 256-row chunk's calls release less than the 64 MB floor). Six sessions: the gradient calls of the two
