@@ -40,6 +40,8 @@ public record MemoryEstimate(long parameters, long trainable, long weightBytes, 
      */
     static final long GARBAGE_BYTES = 256L << 20;
     static final long CACHE_MIN_BYTES = 64L << 20;
+    /** The most rows per chunk at which no layer was seen leaving its working set behind (measured: 256; 2048 did). */
+    static final long ROWS_WITHOUT_LEFTOVERS = 256;
     static final long CACHE_MAX_BYTES = 256L << 20;
 
     /** Java arrays (the random initialisation, safetensors reads) hold at most this many elements. */
@@ -123,12 +125,12 @@ public record MemoryEstimate(long parameters, long trainable, long weightBytes, 
         // more (docs/performance.md, "Issue #19")
         long layerWork = mul(mul(rows, add(add(q, mul(15, h)), mul(12, inter))), b);
         long attentionInputWork = mul(mul(rows, add(add(mul(3, h), mul(17, q)), mul(18, kv))), b);
-        // a layer's working set above the collection threshold was measured to stay partly resident while the
-        // layers below it run their backward (plain back-propagation, thousands of rows: 17-23K floats per row
-        // per further layer at SmolLM2's width from 4K to 16K rows, ~0.7x the count above, for 1.7K kept); below
-        // the threshold (256-row chunks at every width measured) no such growth was seen. Why the per-layer
-        // collection does not get it back was not established: counted as measured, 7/10 of the working set
-        long leftBehind = layerWork > GARBAGE_BYTES ? mul(mul(layers - 1, layerWork), 7) / 10 : 0;
+        // with thousands of rows per chunk a finished layer was measured to leave part of its working set
+        // resident while the layers below it run their backward (plain back-propagation at SmolLM2's width: 16-23K
+        // floats per row per further layer from 2K to 16K rows, ~0.7x the count above, for 1.7K kept); with
+        // 256-row chunks (SeCO at all three widths measured) no such growth was seen; between, not measured. Why
+        // the per-layer collection does not get it back was not established: counted as measured
+        long leftBehind = rows > ROWS_WITHOUT_LEFTOVERS ? mul(mul(layers - 1, layerWork), 7) / 10 : 0;
         // attention: two [nRep x tokens, 512] score buffers and one [tokens, 512] mask, reused for every KV head
         long attentionBlocks = mul(add(mul(2, c.numAttentionHeads() / c.numKeyValueHeads()), 1),
                 mul(tokens, ATTENTION_BLOCK_KEYS));
