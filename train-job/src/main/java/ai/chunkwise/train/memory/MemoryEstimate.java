@@ -65,7 +65,7 @@ public record MemoryEstimate(long parameters, long trainable, long weightBytes, 
      * weights (frozen ones in their checkpoint dtype, plus one layer and one LM-head block widened to the compute
      * dtype), the trainable tensors with their gradients and AdamW state, the K/V cache of the whole sequence (and
      * its gradient buffer for seco/spaco), and the working set of one chunk: what each layer keeps for the
-     * backward, the arrays of one layer's gradient call (and, where a layer's working set exceeds the GC threshold,
+     * backward, the arrays of the running layer's two gradient calls (and, with more than 256 rows per chunk,
      * what each finished layer was measured to leave resident), the attention score and mask buffers, one
      * vocabulary block of logits, SameDiff's session array caches, native garbage awaiting the GC. Plus the JVM
      * and ND4J's own footprint. Calibrated against measured peaks
