@@ -33,9 +33,15 @@ public record MemoryEstimate(long parameters, long trainable, long weightBytes, 
     static final long WEIGHT_BLOCK_ENTRIES = 16L << 20;
     /** The JVM, ND4J's native libraries and thread pools: measured resident with a small model loaded. */
     static final long RUNTIME_BYTES = 200L << 20;
-    /** Native garbage awaiting the GC: the model collects once it grew by this much (NativeMemoryPolicy). */
+    /**
+     * Native garbage awaiting the GC: the model collects once it grew by this much (NativeMemoryPolicy). SeCO's
+     * first pass (forward chunks only) lets the garbage reach it at any width before collecting, and the memory
+     * stays resident for the second pass, so it is counted whole even where one chunk leaves less.
+     */
     static final long GARBAGE_BYTES = 256L << 20;
     static final long CACHE_MIN_BYTES = 64L << 20;
+    /** The most rows per chunk at which no layer was seen leaving its working set behind (measured: 256; 2048 did). */
+    static final long ROWS_WITHOUT_LEFTOVERS = 256;
     static final long CACHE_MAX_BYTES = 256L << 20;
 
     /** Java arrays (the random initialisation, safetensors reads) hold at most this many elements. */
@@ -59,8 +65,10 @@ public record MemoryEstimate(long parameters, long trainable, long weightBytes, 
      * weights (frozen ones in their checkpoint dtype, plus one layer and one LM-head block widened to the compute
      * dtype), the trainable tensors with their gradients and AdamW state, the K/V cache of the whole sequence (and
      * its gradient buffer for seco/spaco), and the working set of one chunk: what each layer keeps for the
-     * backward, one layer's recomputed activations, one attention block of scores per KV head, one vocabulary
-     * block of logits. Plus the JVM and ND4J's own footprint. Calibrated against measured peaks
+     * backward, the arrays of the running layer's two gradient calls (and, with more than 256 rows per chunk,
+     * what each finished layer was measured to leave resident), the attention score and mask buffers, one
+     * vocabulary block of logits, SameDiff's session array caches, native garbage awaiting the GC. Plus the JVM
+     * and ND4J's own footprint. Calibrated against measured peaks
      * (docs/performance.md, "Issue #19: SeCO at real sizes").
      *
      * @param bytesPerValue       4 (float32) or 8 (float64): the compute dtype
@@ -104,20 +112,44 @@ public record MemoryEstimate(long parameters, long trainable, long weightBytes, 
             kvCache = mul(kvCache, 2);   // the K/V gradients that flow back to earlier chunks
         }
         long rows = mul(batch, tokens);
-        // kept per layer for the backward: its input, queries, own K/V, attention output, log-sum-exp
-        long keptPerRow = add(add(h, mul(2, q)), add(mul(2, kv), c.numAttentionHeads()));
-        // one layer recomputed inside its gradient call: norms, projections, RoPE tables, SwiGLU, with gradients
-        long layerPerRow = add(add(mul(10, h), mul(6, q)), add(mul(6, kv), mul(8, inter)));
-        long attentionBlocks = mul(mul(2, mul(batch, c.numAttentionHeads())), mul(tokens, ATTENTION_BLOCK_KEYS));
+        // kept per layer for the backward: its input, queries, attention output, log-sum-exp and, chunk-wise, the
+        // chunk's own K/V (with full back-propagation those K/V are the K/V cache counted above)
+        long keptPerRow = add(add(h, mul(2, q)), add(c.numAttentionHeads(), fullBackprop ? 0 : mul(2, kv)));
+        // the arrays of the running layer's two gradient calls as SameDiff runs them, each holding its graph's
+        // forward arrays for the backward plus the gradients in flight: LayerOutputGraph (the attention output
+        // reshaped, ~15 hidden-wide arrays: o_proj with LoRA, residual, norm, down_proj with LoRA; ~10 FFN-wide:
+        // gate and up with LoRA, SiLU, their product; two FFN-wide gradients) and AttentionInputGraph (norm,
+        // q/k/v with LoRA, RoPE, the permuted and scaled outputs: 3 hidden-, ~17 query- and ~18 K/V-wide). The
+        // second call runs before the first one's arrays are handed back. Measured at SmolLM2's width: the
+        // LayerOutputGraph call grew the resident set by ~26K floats per row (this count: 27.6K), the pair by
+        // more (docs/performance.md, "Issue #19")
+        long layerWork = mul(mul(rows, add(add(q, mul(15, h)), mul(12, inter))), b);
+        long attentionInputWork = mul(mul(rows, add(add(mul(3, h), mul(17, q)), mul(18, kv))), b);
+        // with thousands of rows per chunk a finished layer was measured to leave part of its working set
+        // resident while the layers below it run their backward (plain back-propagation at SmolLM2's width: 16-23K
+        // floats per row per further layer from 2K to 16K rows, ~0.7x the count above, for 1.7K kept); with
+        // 256-row chunks (SeCO at all three widths measured) no such growth was seen; between, not measured. Why
+        // the per-layer collection does not get it back was not established: counted as measured
+        long leftBehind = rows > ROWS_WITHOUT_LEFTOVERS ? mul(mul(layers - 1, layerWork), 7) / 10 : 0;
+        // attention: two [nRep x tokens, 512] score buffers and one [tokens, 512] mask, reused for every KV head
+        long attentionBlocks = mul(add(mul(2, c.numAttentionHeads() / c.numKeyValueHeads()), 1),
+                mul(tokens, ATTENTION_BLOCK_KEYS));
         long logitBlock = Math.min(mul(rows, vocab), LOGIT_BLOCK_ENTRIES);
-        long activations = mul(add(add(mul(rows, add(mul(layers, keptPerRow), layerPerRow)), attentionBlocks),
-                mul(2, logitBlock)), b);
-        // SameDiff's array caches (ai.chunkwise.train.model.SessionArrayCache: 8x the largest array released,
-        // 64-256 MB): the two layer graphs' gradient sessions hold the (unread) gradients of the layer's largest
-        // weights, every other session at least the floor
-        long weightGradients = mul(8, mul(mul(h, Math.max(inter, q)), b));
-        long caches = add(mul(2, clamp(weightGradients, CACHE_MIN_BYTES, CACHE_MAX_BYTES)),
-                mul(4, clamp(mul(8, mul(mul(rows, inter), b)), CACHE_MIN_BYTES, CACHE_MAX_BYTES)));
+        long activations = add(add(mul(add(add(mul(rows, mul(layers, keptPerRow)), attentionBlocks),
+                mul(2, logitBlock)), b), add(layerWork, attentionInputWork)), leftBehind);
+        // SameDiff's array caches (ai.chunkwise.train.model.SessionArrayCache): 8x the largest array a session
+        // released, within 64-256 MB, and never more than the arrays it releases in a call (at SmolLM2's width a
+        // 256-row chunk's calls release less than the 64 MB floor). Six sessions: the gradient calls of the two
+        // layer graphs (they release the layer's working set and the unread gradients of its frozen weights),
+        // the forward calls of the two layer graphs, and the final norm's forward and gradient calls (a few
+        // hidden-wide arrays)
+        long ffnRows = mul(mul(rows, inter), b);
+        long gradientCache = Math.min(clamp(mul(8, Math.max(mul(mul(h, Math.max(inter, q)), b), ffnRows)),
+                CACHE_MIN_BYTES, CACHE_MAX_BYTES), add(layerWork, mul(perLayer, b)));
+        long forwardCache = Math.min(clamp(mul(8, ffnRows), CACHE_MIN_BYTES, CACHE_MAX_BYTES), layerWork);
+        long hiddenRows = mul(mul(rows, h), b);
+        long normCache = Math.min(clamp(mul(8, hiddenRows), CACHE_MIN_BYTES, CACHE_MAX_BYTES), mul(4, hiddenRows));
+        long caches = mul(2, add(add(gradientCache, forwardCache), normCache));
         activations = add(add(activations, caches), add(RUNTIME_BYTES, GARBAGE_BYTES));
         return new MemoryEstimate(params, trainable, weights, optimizer, kvCache, activations, largest);
     }

@@ -1,10 +1,13 @@
 package ai.chunkwise.train.model;
 
+import org.nd4j.linalg.api.buffer.DataBuffer;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.ops.transforms.Transforms;
 
+import java.nio.DoubleBuffer;
+import java.nio.FloatBuffer;
 import java.util.HashMap;
 import java.util.Map;
 
@@ -176,19 +179,35 @@ final class BlockwiseAttention {
         return s;
     }
 
-    /** [T, keyTo-keyFrom] additive mask: 0 where query t sees the key, {@link #MASKED} elsewhere. */
-    private static INDArray blockMask(int b, int keyFrom, int keyTo, AttentionKeyRanges ranges, DataType type) {
+    /**
+     * [T, keyTo-keyFrom] additive mask: 0 where query t sees the key, {@link #MASKED} elsewhere, written straight
+     * into a scratch buffer kept between calls. A fresh array per block was native garbage (and a Java double[] of
+     * the same size) for every block a boundary crosses: with a causal chunk that is every block, so a 16K-token
+     * chunk left 32 MB per block, ~3 GB per layer, for the GC to find (docs/dl4j-m2.1.md).
+     */
+    private INDArray blockMask(int b, int keyFrom, int keyTo, AttentionKeyRanges ranges, DataType type) {
         int t = ranges.queries();
         int w = keyTo - keyFrom;
-        double[] mask = new double[t * w];
+        INDArray mask = scratch("mask", type, t, w);
+        DataBuffer data = scratch.get("mask").data();   // the flat buffer: element i*w + j is mask[i, j]
+        DoubleBuffer doubles = type == DataType.DOUBLE ? data.asNioDouble() : null;
+        FloatBuffer floats = type == DataType.FLOAT ? data.asNioFloat() : null;
+        if (doubles == null && floats == null) {
+            throw new IllegalArgumentException("attention masks are float32 or float64, got " + type);
+        }
         for (int i = 0; i < t; i++) {
             int lo = Math.max(ranges.first()[b][i], keyFrom) - keyFrom;
             int hi = Math.min(ranges.last(i) + 1, keyTo) - keyFrom;   // exclusive
             for (int j = 0; j < w; j++) {
-                mask[i * w + j] = j >= lo && j < hi ? 0 : MASKED;
+                double v = j >= lo && j < hi ? 0 : MASKED;
+                if (doubles != null) {
+                    doubles.put(i * w + j, v);
+                } else {
+                    floats.put(i * w + j, (float) v);
+                }
             }
         }
-        return Nd4j.create(mask, new long[]{t, w}, type);
+        return mask;
     }
 
     /**

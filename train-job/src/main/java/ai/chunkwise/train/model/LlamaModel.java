@@ -273,6 +273,7 @@ public final class LlamaModel {
                 saved[l] = new SavedLayer(h, q, keys[l], values[l], att);
             }
             h = next;
+            nativeMemory.afterLayerForward();
         }
         return new Sweep(h, new KeyValues(keys, values), saved);
     }

@@ -42,6 +42,15 @@ public final class NativeMemoryPolicy {
     }
 
     /**
+     * Within a forward sweep (a forward pass, or the sweep that starts a backward pass), after each layer: a
+     * layer's forward leaves its recomputed activations as garbage (at 16K rows of SmolLM2's width over 1 GB), so
+     * waiting for the end of the sweep would let it grow with the depth; collects with the forward threshold.
+     */
+    void afterLayerForward() {
+        releaseIfGrown(Math.max(collectionThresholdBytes, MIN_FORWARD_COLLECTION_BYTES));
+    }
+
+    /**
      * Within a backward pass, after each layer: at real widths one layer's backward leaves hundreds of MB (the
      * gradients SameDiff computes for frozen weights too, which nothing reads), so waiting for the end of the pass
      * would let the garbage grow with the depth; collects with the forward passes' threshold.

@@ -69,6 +69,39 @@ class BlockwiseAttentionTest {
         }
     }
 
+    /**
+     * The same in float32, which writes its masks through a FloatBuffer rather than a DoubleBuffer: a mask at the
+     * wrong place or in the wrong byte order would show as an O(1) difference, float32 rounding as ~1e-6.
+     */
+    @Test
+    void float32MatchesPlainAttention() {
+        SplittableRandom random = new SplittableRandom(13);
+        INDArray q = RandomLlama.gaussian(random, 0, 1, B, KV, REP * T, HD).castTo(DataType.FLOAT);
+        INDArray pastK = RandomLlama.gaussian(random, 0, 1, B, KV, P, HD).castTo(DataType.FLOAT);
+        INDArray pastV = RandomLlama.gaussian(random, 0, 1, B, KV, P, HD).castTo(DataType.FLOAT);
+        INDArray k = RandomLlama.gaussian(random, 0, 1, B, KV, T, HD).castTo(DataType.FLOAT);
+        INDArray v = RandomLlama.gaussian(random, 0, 1, B, KV, T, HD).castTo(DataType.FLOAT);
+        INDArray dOut = RandomLlama.gaussian(random, 0, 1, B, KV, REP * T, HD).castTo(DataType.FLOAT);
+        int[][] first = {{0, 0, 0, 0, 0}, {4, 4, 10, 10, 10}};
+        AttentionKeyRanges ranges = new AttentionKeyRanges(P, first);
+        BlockwiseAttention attention = new BlockwiseAttention(3);
+        BlockwiseAttention.Output out = attention.forward(q, pastK, pastV, k, v, ranges);
+        BlockwiseAttention.Gradients g = attention.backward(q, pastK, pastV, k, v, out, dOut, ranges);
+        double worst = 0;
+        for (int b = 0; b < B; b++) {
+            for (int h = 0; h < KV; h++) {
+                Plain ref = Plain.run(matrix(q, b, h), concat(matrix(pastK, b, h), matrix(k, b, h)),
+                        concat(matrix(pastV, b, h), matrix(v, b, h)), matrix(dOut, b, h), first[b]);
+                worst = Math.max(worst, maxDiff(ref.out, matrix(out.context(), b, h)));
+                worst = Math.max(worst, maxDiff(ref.dQ, matrix(g.query(), b, h)));
+                worst = Math.max(worst, maxDiff(ref.dK, concat(matrix(g.pastKey(), b, h), matrix(g.key(), b, h))));
+                worst = Math.max(worst, maxDiff(ref.dV,
+                        concat(matrix(g.pastValue(), b, h), matrix(g.value(), b, h))));
+            }
+        }
+        assertTrue(worst < 1e-4, "worst absolute difference " + worst);
+    }
+
     @Test
     void withoutPastTheChunkAttendsToItself() {
         SplittableRandom random = new SplittableRandom(12);
