@@ -101,8 +101,11 @@ public record MemoryEstimate(long parameters, long trainable, long weightBytes, 
             }
             trainable = mul(layers, perLayerLora);
             weights = mul(params, frozenBytesPerValue);
-            if (frozenBytesPerValue < bytesPerValue) {   // one layer and one LM-head block widened at a time
-                weights = add(weights, mul(add(perLayer, Math.min(embeddings, WEIGHT_BLOCK_ENTRIES)), b));
+            // one layer's frozen projections copied transposed (and widened) per call, whatever their dtype
+            // (LayerGraph.frozenProjection); narrow norms and one LM-head block widened at a time
+            weights = add(weights, mul(sub(perLayer, mul(2, h)), b));
+            if (frozenBytesPerValue < bytesPerValue) {
+                weights = add(weights, mul(add(mul(2, h), Math.min(embeddings, WEIGHT_BLOCK_ENTRIES)), b));
             }
             optimizer = mul(mul(5, trainable), b);      // the adapter itself, then as above
         }
@@ -140,12 +143,13 @@ public record MemoryEstimate(long parameters, long trainable, long weightBytes, 
         // SameDiff's array caches (ai.chunkwise.train.model.SessionArrayCache): 8x the largest array a session
         // released, within 64-256 MB, and never more than the arrays it releases in a call (at SmolLM2's width a
         // 256-row chunk's calls release less than the 64 MB floor). Six sessions: the gradient calls of the two
-        // layer graphs (they release the layer's working set and the unread gradients of its frozen weights),
-        // the forward calls of the two layer graphs, and the final norm's forward and gradient calls (a few
-        // hidden-wide arrays)
+        // layer graphs (they release the layer's working set and, in full fine-tuning, its weights' gradients;
+        // LoRA computes no frozen weight's gradient), the forward calls of the two layer graphs, and the final
+        // norm's forward and gradient calls (a few hidden-wide arrays)
         long ffnRows = mul(mul(rows, inter), b);
-        long gradientCache = Math.min(clamp(mul(8, Math.max(mul(mul(h, Math.max(inter, q)), b), ffnRows)),
-                CACHE_MIN_BYTES, CACHE_MAX_BYTES), add(layerWork, mul(perLayer, b)));
+        long weightGradient = lora == null ? mul(mul(h, Math.max(inter, q)), b) : 0;
+        long gradientCache = Math.min(clamp(mul(8, Math.max(weightGradient, ffnRows)),
+                CACHE_MIN_BYTES, CACHE_MAX_BYTES), add(layerWork, lora == null ? mul(perLayer, b) : 0));
         long forwardCache = Math.min(clamp(mul(8, ffnRows), CACHE_MIN_BYTES, CACHE_MAX_BYTES), layerWork);
         long hiddenRows = mul(mul(rows, h), b);
         long normCache = Math.min(clamp(mul(8, hiddenRows), CACHE_MIN_BYTES, CACHE_MAX_BYTES), mul(4, hiddenRows));
@@ -233,5 +237,9 @@ public record MemoryEstimate(long parameters, long trainable, long weightBytes, 
 
     private static long add(long a, long b) {
         return Math.addExact(a, b);
+    }
+
+    private static long sub(long a, long b) {
+        return Math.subtractExact(a, b);
     }
 }
