@@ -173,7 +173,9 @@ public final class LlamaModel {
     /**
      * As {@link #backward(ChunkInput, KeyValues, KeyValues, Map)}, with the gradient for the past K/V ADDED into
      * {@code pastGradSink} (e.g. views of SeCO's accumulated buffer; ignored when there is no past), so no
-     * past-sized array is allocated per chunk; returns the chunk's loss.
+     * past-sized array is allocated per chunk; returns the chunk's loss. The past and the sink may be narrower
+     * than the model's dtype (a bf16 K/V cache): each layer's past is then widened before it is read, and its
+     * gradient is added to a widened copy of the layer's sink, which is rounded back into the sink once.
      */
     public double backward(ChunkInput in, KeyValues past, KeyValues presentGrad, Map<String, INDArray> gradientSink,
                            KeyValues pastGradSink) {
@@ -205,10 +207,17 @@ public final class LlamaModel {
             Map<String, INDArray> outGrads = layerOutput.backward(outFeed);
             addTrainableGradients(layerOutput, l, outGrads, gradientSink);
 
+            // a narrower sink (a bf16 K/V gradient buffer) receives the layer's past gradient added in the
+            // compute dtype, then rounded once; a sink in the compute dtype is added into directly
+            INDArray pastKeySink = hasPast ? inDataType(pastGradSink.keys()[l]) : null;
+            INDArray pastValueSink = hasPast ? inDataType(pastGradSink.values()[l]) : null;
             BlockwiseAttention.Gradients att = attention.backward(saved.query(), pastKey(past, l),
                     pastValue(past, l), saved.key(), saved.value(), saved.attention(),
-                    outGrads.get(LayerOutputGraph.CONTEXT), chunk.ranges(),
-                    hasPast ? pastGradSink.keys()[l] : null, hasPast ? pastGradSink.values()[l] : null);
+                    outGrads.get(LayerOutputGraph.CONTEXT), chunk.ranges(), pastKeySink, pastValueSink);
+            if (hasPast && pastKeySink != pastGradSink.keys()[l]) {
+                pastGradSink.keys()[l].assign(pastKeySink);
+                pastGradSink.values()[l].assign(pastValueSink);
+            }
             if (presentGrad != null) {
                 att.key().addi(inDataType(presentGrad.keys()[l]));
                 att.value().addi(inDataType(presentGrad.values()[l]));
