@@ -73,7 +73,7 @@ final class ExecutorWorker {
         int frozenBytes = base == null ? bytes : HfCheckpoint.bytesPerWeight(base, dtype, FrozenWeights.AS_STORED);
         try {
             MemoryEstimate.require("executor on " + host(), () -> MemoryEstimate.of(config, job.lora(), bytes,
-                    frozenBytes, job.batchSize(), job.sequenceLength(), job.engine().chunkSize(),
+                    frozenBytes, job.engine().kvCache().bytesPerValue(bytes), job.batchSize(), job.sequenceLength(), job.engine().chunkSize(),
                     job.engine().method() == Method.FULL), budget.bytes());
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException(e.getMessage() + ". On executors the budget is "
