@@ -73,8 +73,8 @@ final class ExecutorWorker {
         int frozenBytes = base == null ? bytes : HfCheckpoint.bytesPerWeight(base, dtype, FrozenWeights.AS_STORED);
         try {
             MemoryEstimate.require("executor on " + host(), () -> MemoryEstimate.of(config, job.lora(), bytes,
-                    frozenBytes, job.batchSize(), job.sequenceLength(), job.engine().chunkSize(),
-                    job.engine().method() == Method.FULL), budget.bytes());
+                    frozenBytes, job.engine().kvCache().bytesPerValue(bytes), job.batchSize(), job.sequenceLength(),
+                    job.engine().chunkSize(), job.engine().method() == Method.FULL), budget.bytes());
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException(e.getMessage() + ". On executors the budget is "
                     + "train.spark.executor-memory-limit (" + budget.origin() + "); give executors more memory "

@@ -4,6 +4,7 @@ import ai.chunkwise.train.model.ChunkForward;
 import ai.chunkwise.train.model.ChunkInput;
 import ai.chunkwise.train.model.KeyValues;
 import ai.chunkwise.train.model.LlamaModel;
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 import java.util.LinkedHashMap;
@@ -15,7 +16,9 @@ import java.util.function.Function;
  * pass 1 runs every chunk forward without gradients, keeping its K/V and summing the exact loss;
  * pass 2 walks the selected chunks in reverse, re-runs each with the cached past as gradient-receiving input,
  * injects the K/V gradient G that later chunks accumulated for it, and adds the gradient it yields for the
- * past into G. Only one chunk's activations live at a time.
+ * past into G. Only one chunk's activations live at a time. The cache and G are kept in the model's compute type,
+ * or in bfloat16 when asked ({@link KvCacheDtype}): the model widens a narrower past and adds into a narrower G
+ * in its own type, so only the stored values are rounded.
  *
  * <p>Public for one use outside this package: the experiments build their ablation {@code seco-no-kv-grad} on
  * {@link #run(Batch, Function, boolean)} (it is not a training method, so its engine lives in the bench module).
@@ -23,13 +26,29 @@ import java.util.function.Function;
 public final class ChunkwiseBackprop {
     private final LlamaModel model;
     private final int chunkSize;
+    /** The type of the K/V cache and of the K/V gradient buffer G (the model's own unless bf16 was asked for). */
+    private final DataType cacheType;
 
     public ChunkwiseBackprop(LlamaModel model, int chunkSize) {
+        this(model, chunkSize, KvCacheDtype.COMPUTE);
+    }
+
+    /**
+     * @param kvCache the type of the K/V cache and of G: {@link KvCacheDtype#BFLOAT16} rounds every cached K/V and
+     *                every chunk's addition to G to bfloat16 (half the memory of float32, not exact)
+     */
+    public ChunkwiseBackprop(LlamaModel model, int chunkSize, KvCacheDtype kvCache) {
         if (chunkSize < 1) {
             throw new IllegalArgumentException("chunk size must be positive, got " + chunkSize);
         }
         this.model = model;
         this.chunkSize = chunkSize;
+        this.cacheType = kvCache.dataType(model.dataType());
+    }
+
+    /** The type the K/V cache and its gradient buffer are kept in. */
+    DataType cacheType() {
+        return cacheType;
     }
 
     int chunksOf(Batch batch) {
@@ -57,7 +76,7 @@ public final class ChunkwiseBackprop {
         int s = layout.length();
         int k = chunksOf(batch);
         int rows = batch.rows();
-        KeyValueBuffer cache = new KeyValueBuffer(model.config(), rows, s, model.dataType());
+        KeyValueBuffer cache = new KeyValueBuffer(model.config(), rows, s, cacheType);
 
         double[] chunkLosses = forwardPass(layout, cache);
         double loss = 0;
@@ -71,7 +90,7 @@ public final class ChunkwiseBackprop {
 
         Map<String, INDArray> grads = new LinkedHashMap<>();
         KeyValueBuffer pastGradients = kvGradients && selection.visitedCount() > 0
-                ? new KeyValueBuffer(model.config(), rows, s, model.dataType()) : null;
+                ? new KeyValueBuffer(model.config(), rows, s, cacheType) : null;
         for (int j = k - 1; j >= 0; j--) {
             if (!selection.visited()[j]) {
                 continue;   // skipped chunk: no graph, no backward; its G is dropped
@@ -81,7 +100,8 @@ public final class ChunkwiseBackprop {
             int end = Math.min(s, start + chunkSize);
             int pastStart = layout.pastStart(start);
             ChunkInput in = layout.chunk(start, end, pastStart, selection.lossScale(j));
-            KeyValues upstream = j == k - 1 || pastGradients == null ? null : pastGradients.copy(start, end, scale);
+            KeyValues upstream = j == k - 1 || pastGradients == null ? null
+                    : pastGradients.copy(start, end, scale, model.dataType());
             KeyValues past = past(cache, pastStart, start, rows);
             // the past's gradient goes straight into G (or, when K/V gradients are dropped, into a scratch copy)
             KeyValues pastSink = start == pastStart ? null : pastGradients != null
@@ -97,7 +117,7 @@ public final class ChunkwiseBackprop {
         SequenceLayout layout = new SequenceLayout(batch, model.config().slidingWindow());
         double loss = 0;
         for (double l : forwardPass(layout, new KeyValueBuffer(model.config(), batch.rows(), layout.length(),
-                model.dataType()))) {
+                cacheType))) {
             loss += l;
         }
         return loss;

@@ -10,13 +10,22 @@ import ai.chunkwise.train.model.LlamaModel;
  * @param budget    SpaCO's t, the expected (bernoulli) or exact (uniform) number of chunks back-propagated per
  *                  sequence; ignored by the other methods
  * @param sampling  SpaCO's chunk draw; ignored by the other methods
+ * @param kvCache   the type of the chunked methods' K/V cache and K/V gradient buffer ({@link KvCacheDtype});
+ *                  anything but {@link KvCacheDtype#COMPUTE} is refused for {@link Method#FULL}, which keeps none
  */
-public record EngineSpec(Method method, int chunkSize, double budget, SpacoSampling sampling)
+public record EngineSpec(Method method, int chunkSize, double budget, SpacoSampling sampling, KvCacheDtype kvCache)
         implements java.io.Serializable {
 
     public EngineSpec {
         if (method == null) {
             throw new IllegalArgumentException("no gradient method given: use " + Method.names());
+        }
+        if (kvCache == null) {
+            kvCache = KvCacheDtype.COMPUTE;
+        }
+        if (!method.chunked() && kvCache != KvCacheDtype.COMPUTE) {
+            throw new IllegalArgumentException("kv-cache-dtype = " + kvCache + " applies to seco and spaco only: method "
+                    + method + " keeps no K/V cache; use kv-cache-dtype = compute");
         }
         if (method.chunked() && chunkSize < 1) {
             throw new IllegalArgumentException("method " + method + " needs a chunk size >= 1, got " + chunkSize);
@@ -30,6 +39,16 @@ public record EngineSpec(Method method, int chunkSize, double budget, SpacoSampl
             }
             sampling.requireValidBudget(budget);
         }
+    }
+
+    /** With the exact K/V cache, in the compute type. */
+    public EngineSpec(Method method, int chunkSize, double budget, SpacoSampling sampling) {
+        this(method, chunkSize, budget, sampling, KvCacheDtype.COMPUTE);
+    }
+
+    /** This spec with its K/V cache and K/V gradient buffer in {@code kvCache}. */
+    public EngineSpec withKvCache(KvCacheDtype kvCache) {
+        return new EngineSpec(method, chunkSize, budget, sampling, kvCache);
     }
 
     public static EngineSpec seco(int chunkSize) {

@@ -31,7 +31,7 @@ final class KeyValueBuffer {
                 NDArrayIndex.all()};
     }
 
-    /** Stores {@code kv} (length to - from) at positions [from, from + length). */
+    /** Stores {@code kv} (length to - from) at positions [from, from + length), rounded to this buffer's type. */
     void put(int from, KeyValues kv) {
         int to = from + (int) kv.length();
         for (int l = 0; l < keys.length; l++) {
@@ -63,18 +63,30 @@ final class KeyValueBuffer {
         return new KeyValues(k, v);
     }
 
-    /** A contiguous copy of positions [from, to), multiplied by {@code scale}. */
-    KeyValues copy(int from, int to, double scale) {
+    /**
+     * A contiguous copy of positions [from, to) in {@code dataType} (widened first when this buffer is narrower,
+     * so the scaling is not rounded to the buffer's type), multiplied by {@code scale}.
+     */
+    KeyValues copy(int from, int to, double scale, DataType dataType) {
         INDArray[] k = new INDArray[keys.length];
         INDArray[] v = new INDArray[keys.length];
         for (int l = 0; l < keys.length; l++) {
-            k[l] = keys[l].get(span(from, to)).dup('c');
-            v[l] = values[l].get(span(from, to)).dup('c');
+            k[l] = copyOf(keys[l].get(span(from, to)), dataType);
+            v[l] = copyOf(values[l].get(span(from, to)), dataType);
             if (scale != 1.0) {
                 k[l].muli(scale);
                 v[l].muli(scale);
             }
         }
         return new KeyValues(k, v);
+    }
+
+    private static INDArray copyOf(INDArray view, DataType dataType) {
+        return view.dataType() == dataType ? view.dup('c') : view.castTo(dataType);
+    }
+
+    /** The type the buffer holds. */
+    DataType dataType() {
+        return keys.length == 0 ? null : keys[0].dataType();
     }
 }

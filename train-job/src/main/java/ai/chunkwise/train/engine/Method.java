@@ -19,14 +19,14 @@ public enum Method {
     SECO("seco", true) {
         @Override
         GradientEngine create(LlamaModel model, EngineSpec spec) {
-            return new SecoEngine(model, spec.chunkSize());
+            return new SecoEngine(model, spec.chunkSize(), spec.kvCache());
         }
     },
     /** Sparse chunk-wise back-propagation over a random subset of about t chunks, scaled by 1/q. */
     SPACO("spaco", true) {
         @Override
         GradientEngine create(LlamaModel model, EngineSpec spec) {
-            return new SpacoEngine(model, spec.chunkSize(), spec.budget(), spec.sampling());
+            return new SpacoEngine(model, spec.chunkSize(), spec.budget(), spec.sampling(), spec.kvCache());
         }
     };
 

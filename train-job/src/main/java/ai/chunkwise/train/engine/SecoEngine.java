@@ -7,7 +7,12 @@ public final class SecoEngine implements GradientEngine {
     private final ChunkwiseBackprop backprop;
 
     public SecoEngine(LlamaModel model, int chunkSize) {
-        this.backprop = new ChunkwiseBackprop(model, chunkSize);
+        this(model, chunkSize, KvCacheDtype.COMPUTE);
+    }
+
+    /** @param kvCache the type of the K/V cache and its gradient buffer ({@link KvCacheDtype}) */
+    public SecoEngine(LlamaModel model, int chunkSize, KvCacheDtype kvCache) {
+        this.backprop = new ChunkwiseBackprop(model, chunkSize, kvCache);
     }
 
     @Override

@@ -18,11 +18,16 @@ public final class SpacoEngine implements GradientEngine {
      * @param budget expected (bernoulli) or exact (uniform) number t of chunks back-propagated per sequence
      */
     public SpacoEngine(LlamaModel model, int chunkSize, double budget, SpacoSampling sampling) {
+        this(model, chunkSize, budget, sampling, KvCacheDtype.COMPUTE);
+    }
+
+    /** As above, with the K/V cache and its gradient buffer in {@code kvCache} ({@link KvCacheDtype}). */
+    public SpacoEngine(LlamaModel model, int chunkSize, double budget, SpacoSampling sampling, KvCacheDtype kvCache) {
         if (!(budget > 0)) {
             throw new IllegalArgumentException("SpaCO budget t must be positive, got " + budget);
         }
         sampling.requireValidBudget(budget);
-        this.backprop = new ChunkwiseBackprop(model, chunkSize);
+        this.backprop = new ChunkwiseBackprop(model, chunkSize, kvCache);
         this.budget = budget;
         this.sampling = sampling;
     }

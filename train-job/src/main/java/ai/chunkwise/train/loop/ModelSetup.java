@@ -42,8 +42,9 @@ record ModelSetup(LlamaModel model, String source, String baseModel) {
             return;
         }
         boolean full = !s.method().name().chunked();
+        int kvBytes = s.method().kvCache().bytesPerValue(bytes);
         MemoryEstimate.require(configFile.toString(), () -> MemoryEstimate.of(config, m.lora(), bytes, frozenBytes,
-                s.batchSize(), seqLen, chunkSize, full), MemoryEstimate.availableBytes());
+                kvBytes, s.batchSize(), seqLen, chunkSize, full), MemoryEstimate.availableBytes());
     }
 
     /** Loads or initialises the model; {@code checkpoint} is the one resumed from, or null. */

@@ -5,6 +5,7 @@ import ai.chunkwise.pipeline.storage.Locations;
 import ai.chunkwise.train.model.LoraConfig;
 import ai.chunkwise.train.checkpoint.ModelExport;
 import ai.chunkwise.train.engine.EngineSpec;
+import ai.chunkwise.train.engine.KvCacheDtype;
 import ai.chunkwise.train.engine.Method;
 import ai.chunkwise.train.data.SourceSpec;
 import ai.chunkwise.train.engine.SpacoSampling;
@@ -89,14 +90,30 @@ public record TrainSettings(
      * train.method), and the seed of its random draws.
      *
      * @param chunkSize tokens per chunk; 0: the dataset's chunk size, known once it is opened ({@link #engineSpec})
+     * @param kvCache   train.method.kv-cache-dtype: the K/V cache and its gradient buffer in the compute dtype
+     *                  (exact) or in bfloat16 (half the memory of float32, rounded)
      */
-    public record MethodSection(Method name, int chunkSize, double budget, SpacoSampling sampling, long seed) {
+    public record MethodSection(Method name, int chunkSize, double budget, SpacoSampling sampling, long seed,
+                                KvCacheDtype kvCache) {
         public MethodSection {
             if (chunkSize < 0) {
                 throw new IllegalArgumentException("'train.method.chunk-size' must be >= 0 (0 = the dataset's), got "
                         + chunkSize);
             }
-            spec(name, 1, budget, sampling);   // the method, budget and sampling now; the chunk size once known
+            if (kvCache == null) {
+                kvCache = KvCacheDtype.COMPUTE;
+            }
+            if (!name.chunked() && kvCache != KvCacheDtype.COMPUTE) {
+                throw new IllegalArgumentException("train.method.kv-cache-dtype = " + kvCache + " applies to seco and "
+                        + "spaco only: train.method.name = " + name + " keeps no K/V cache; set kv-cache-dtype = compute");
+            }
+            // the method, budget, sampling and cache type now; the chunk size once known
+            spec(name, 1, budget, sampling, kvCache);
+        }
+
+        /** With the K/V cache in the compute dtype. */
+        public MethodSection(Method name, int chunkSize, double budget, SpacoSampling sampling, long seed) {
+            this(name, chunkSize, budget, sampling, seed, KvCacheDtype.COMPUTE);
         }
 
         /**
@@ -104,12 +121,13 @@ public record TrainSettings(
          * Invalid combinations fail here with the configuration key to fix.
          */
         public EngineSpec engineSpec(int datasetChunkSize) {
-            return spec(name, chunkSize == 0 ? datasetChunkSize : chunkSize, budget, sampling);
+            return spec(name, chunkSize == 0 ? datasetChunkSize : chunkSize, budget, sampling, kvCache);
         }
 
-        private static EngineSpec spec(Method name, int chunkSize, double budget, SpacoSampling sampling) {
+        private static EngineSpec spec(Method name, int chunkSize, double budget, SpacoSampling sampling,
+                                       KvCacheDtype kvCache) {
             try {
-                return new EngineSpec(name, chunkSize, budget, sampling);
+                return new EngineSpec(name, chunkSize, budget, sampling, kvCache);
             } catch (IllegalArgumentException e) {
                 throw new IllegalArgumentException("train.method: " + e.getMessage());
             }
@@ -245,9 +263,21 @@ public record TrainSettings(
             throw new IllegalArgumentException("train.method.name must be " + Method.names() + ", got '"
                     + me.getString("name") + "'");
         }
+        KvCacheDtype kvCache;
+        try {
+            kvCache = KvCacheDtype.parse(me.getString("kv-cache-dtype"));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("train.method.kv-cache-dtype must be compute or bfloat16, got '"
+                    + me.getString("kv-cache-dtype") + "'");
+        }
+        if (kvCache == KvCacheDtype.BFLOAT16 && dt == DataType.DOUBLE) {
+            throw new IllegalArgumentException("train.method.kv-cache-dtype = bfloat16 with train.model.dtype = "
+                    + "float64: a float64 run is the exact reference, and rounding its K/V cache to bfloat16 defeats "
+                    + "it; use kv-cache-dtype = compute, or dtype = float32 to save memory");
+        }
         MethodSection methodSection = new MethodSection(method,
                 intValue("train.method.chunk-size", nonNegative(root, "train.method.chunk-size")), me.getDouble("budget"),
-                SpacoSampling.parse(me.getString("sampling")), wholeNumber(root, "train.method.seed"));
+                SpacoSampling.parse(me.getString("sampling")), wholeNumber(root, "train.method.seed"), kvCache);
         long steps = intValue("train.steps", positive(root, "train.steps"));
         Optimizer optimizer = new Optimizer(learningRate(root, "train.optimizer.lr", false),
                 learningRate(root, "train.optimizer.min-lr", true),

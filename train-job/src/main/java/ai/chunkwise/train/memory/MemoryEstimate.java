@@ -80,6 +80,17 @@ public record MemoryEstimate(long parameters, long trainable, long weightBytes, 
      */
     public static MemoryEstimate of(LlamaConfig c, LoraConfig lora, int bytesPerValue, int frozenBytesPerValue,
                                     long batch, long seqLen, long chunk, boolean fullBackprop) {
+        return of(c, lora, bytesPerValue, frozenBytesPerValue, bytesPerValue, batch, seqLen, chunk, fullBackprop);
+    }
+
+    /**
+     * As above, with the K/V cache and its gradient buffer held in {@code kvCacheBytesPerValue} bytes per value
+     * (2 for train.method.kv-cache-dtype = bfloat16): narrower than the compute dtype, a chunk also holds one
+     * layer's past and its gradient widened to the compute dtype.
+     */
+    public static MemoryEstimate of(LlamaConfig c, LoraConfig lora, int bytesPerValue, int frozenBytesPerValue,
+                                    int kvCacheBytesPerValue, long batch, long seqLen, long chunk,
+                                    boolean fullBackprop) {
         long h = c.hiddenSize();
         long q = mul(c.numAttentionHeads(), c.headDim());
         long kv = mul(c.numKeyValueHeads(), c.headDim());
@@ -110,9 +121,13 @@ public record MemoryEstimate(long parameters, long trainable, long weightBytes, 
             optimizer = mul(mul(5, trainable), b);      // the adapter itself, then as above
         }
         long tokens = fullBackprop ? seqLen : Math.min(chunk, seqLen);
-        long kvCache = mul(mul(mul(layers, 2), mul(batch, seqLen)), mul(kv, b));
+        long kvBytes = fullBackprop ? b : kvCacheBytesPerValue;
+        long kvCache = mul(mul(mul(layers, 2), mul(batch, seqLen)), mul(kv, kvBytes));
         if (!fullBackprop) {
             kvCache = mul(kvCache, 2);   // the K/V gradients that flow back to earlier chunks
+            if (kvBytes < b) {           // one layer's past K/V and their gradients widened (LlamaModel.backward)
+                kvCache = add(kvCache, mul(mul(4, mul(batch, seqLen)), mul(kv, b)));
+            }
         }
         long rows = mul(batch, tokens);
         // kept per layer for the backward: its input, queries, attention output, log-sum-exp and, chunk-wise, the

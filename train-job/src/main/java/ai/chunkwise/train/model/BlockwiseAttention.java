@@ -83,6 +83,12 @@ final class BlockwiseAttention {
         DataType type = query.dataType();
         INDArray dQuery = Nd4j.create(type, qShape);
         boolean hasPast = ranges.past() > 0;
+        for (INDArray sink : new INDArray[]{pastKeyGrad, pastValueGrad}) {
+            if (hasPast && sink != null && sink.dataType() != type) {   // ND4J's gemm cannot add into another type
+                throw new IllegalArgumentException("the past's gradient must be added into a " + type
+                        + " array, got " + sink.dataType() + ": widen it first");
+            }
+        }
         INDArray dPastKey = !hasPast ? null : pastKeyGrad != null ? pastKeyGrad : Nd4j.create(type, pastKey.shape());
         INDArray dPastValue = !hasPast ? null
                 : pastValueGrad != null ? pastValueGrad : Nd4j.create(type, pastValue.shape());

@@ -179,7 +179,10 @@ public final class LlamaModel {
     /**
      * As {@link #backward(ChunkInput, KeyValues, KeyValues, Map)}, with the gradient for the past K/V ADDED into
      * {@code pastGradSink} (e.g. views of SeCO's accumulated buffer; ignored when there is no past), so no
-     * past-sized array is allocated per chunk; returns the chunk's loss.
+     * past-sized array is allocated per chunk; returns the chunk's loss. The past and the sink may be narrower
+     * than the model's dtype (a bf16 K/V cache): each layer's past is then widened before it is read, and its
+     * gradient is added to a widened copy of the layer's sink, which is rounded back into the sink once (both
+     * into buffers reused by every layer and chunk: one layer's past and sink in the compute dtype at a time).
      */
     public double backward(ChunkInput in, KeyValues past, KeyValues presentGrad, Map<String, INDArray> gradientSink,
                            KeyValues pastGradSink) {
@@ -211,10 +214,18 @@ public final class LlamaModel {
             Map<String, INDArray> outGrads = layerOutput.backward(outFeed);
             addTrainableGradients(layerOutput, l, outGrads, gradientSink);
 
+            // a narrower sink (a bf16 K/V gradient buffer) receives the layer's past gradient added in the
+            // compute dtype, then rounded once; a sink in the compute dtype is added into directly
+            INDArray pastKeySink = hasPast ? widening.widenedAnyShape("past-key-grad", pastGradSink.keys()[l]) : null;
+            INDArray pastValueSink = hasPast
+                    ? widening.widenedAnyShape("past-value-grad", pastGradSink.values()[l]) : null;
             BlockwiseAttention.Gradients att = attention.backward(saved.query(), pastKey(past, l),
                     pastValue(past, l), saved.key(), saved.value(), saved.attention(),
-                    outGrads.get(LayerOutputGraph.CONTEXT), chunk.ranges(),
-                    hasPast ? pastGradSink.keys()[l] : null, hasPast ? pastGradSink.values()[l] : null);
+                    outGrads.get(LayerOutputGraph.CONTEXT), chunk.ranges(), pastKeySink, pastValueSink);
+            if (hasPast && pastKeySink != pastGradSink.keys()[l]) {
+                pastGradSink.keys()[l].assign(pastKeySink);
+                pastGradSink.values()[l].assign(pastValueSink);
+            }
             if (presentGrad != null) {
                 att.key().addi(inDataType(presentGrad.keys()[l]));
                 att.value().addi(inDataType(presentGrad.values()[l]));
@@ -287,12 +298,13 @@ public final class LlamaModel {
         return lmHeadLoss.run(normed, lmHead, chunk.labels(), chunk.lossWeights(), backward, headGrad, withLogits);
     }
 
+    /** A layer's past keys in the compute dtype: as they are, or widened into a buffer reused by every layer. */
     private INDArray pastKey(KeyValues past, int layer) {
-        return past.length() == 0 ? null : inDataType(past.keys()[layer]);
+        return past.length() == 0 ? null : widening.widenedAnyShape("past-key", past.keys()[layer]);
     }
 
     private INDArray pastValue(KeyValues past, int layer) {
-        return past.length() == 0 ? null : inDataType(past.values()[layer]);
+        return past.length() == 0 ? null : widening.widenedAnyShape("past-value", past.values()[layer]);
     }
 
     /** A graph's weight placeholders for {@code layer}: trainable arrays as they are, frozen ones widened. */

@@ -3,6 +3,7 @@ package ai.chunkwise.train.model;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
 
 import java.util.Arrays;
 import java.util.HashMap;
@@ -43,5 +44,23 @@ final class WideningBuffers {
                 key -> Nd4j.create(computeType, shape));
         TransposedCopy.into(tensor, buffer);
         return buffer;
+    }
+
+    /**
+     * As {@link #widened}, for a tensor whose shape changes from call to call (a bf16 K/V cache's past, which
+     * grows chunk by chunk): one flat buffer per role, grown by half when too small, its start viewed in the
+     * tensor's shape (c order). The view is valid until the next call for the same role.
+     */
+    INDArray widenedAnyShape(String role, INDArray tensor) {
+        if (tensor.dataType() == computeType) {
+            return tensor;
+        }
+        long size = tensor.length();
+        INDArray flat = buffers.get(role);
+        if (flat == null || flat.length() < size) {
+            flat = Nd4j.create(computeType, flat == null ? size : Math.max(size, flat.length() + flat.length() / 2));
+            buffers.put(role, flat);
+        }
+        return flat.get(NDArrayIndex.interval(0, size)).reshape('c', tensor.shape()).assign(tensor);
     }
 }

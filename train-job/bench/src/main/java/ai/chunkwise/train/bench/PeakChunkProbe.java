@@ -23,7 +23,9 @@ import java.util.SplittableRandom;
  * tens of minutes on 2 cores; this takes one chunk's time. Checked against {@link RealShapeProbe}'s whole steps
  * where those run (docs/performance.md).
  *
- * <p>Arguments: config.json layers tokens chunk base-dtype(bf16|fp32) lora-rank.
+ * <p>Arguments: config.json layers tokens chunk base-dtype(bf16|fp32) lora-rank [kv-cache-dtype(fp32|bf16)]; the
+ * last, fp32 when left out, is the type of the cache and of the gradient buffer (train.method.kv-cache-dtype:
+ * bf16 is what {@code bfloat16} keeps; the upstream gradient of the chunk's own K/V stays fp32, as SeCO widens it).
  */
 public final class PeakChunkProbe {
     private PeakChunkProbe() {
@@ -37,14 +39,20 @@ public final class PeakChunkProbe {
         int chunk = Integer.parseInt(args[3]);
         DataType base = args[4].equals("bf16") ? DataType.BFLOAT16 : DataType.FLOAT;
         int rank = Integer.parseInt(args[5]);
+        String cacheName = args.length > 6 ? args[6] : "fp32";
+        DataType cacheType = switch (cacheName) {
+            case "fp32" -> DataType.FLOAT;
+            case "bf16" -> DataType.BFLOAT16;
+            default -> throw new IllegalArgumentException("kv-cache-dtype must be fp32 or bf16, got " + cacheName);
+        };
         LlamaConfig config = RealShapeProbe.atDepth(full, layers, tokens);
         Map<String, INDArray> weights = RealShapeProbe.randomWeights(config, base, 42);
         PeftAdapter adapter = PeftAdapter.init(config, RealShapeProbe.lora(rank), 7, DataType.FLOAT);
         long weightBytes = weights.values().stream().mapToLong(w -> w.length() * w.dataType().width()).sum();
         LlamaModel model = new LlamaModel(config, weights, adapter, DataType.FLOAT, 1);
         int past = tokens - chunk;
-        KeyValues cache = ChunkCostSuite.randomKv(config, past);
-        KeyValues gradients = KeyValues.zeros(config, 1, past, DataType.FLOAT);
+        KeyValues cache = narrowed(ChunkCostSuite.randomKv(config, past), cacheType);
+        KeyValues gradients = KeyValues.zeros(config, 1, past, cacheType);
         KeyValues upstream = ChunkCostSuite.randomKv(config, chunk);
         ChunkInput in = ChunkCostSuite.chunkInput(config, chunk, past, new SplittableRandom(3));
         System.gc();
@@ -56,9 +64,11 @@ public final class PeakChunkProbe {
         out.put("chunk", chunk);
         out.put("base_dtype", args[4]);
         out.put("lora_rank", rank);
+        out.put("kv_cache_dtype", cacheName);
         out.put("weight_bytes", weightBytes);
         out.put("estimate_bytes", ai.chunkwise.train.memory.MemoryEstimate.of(config, RealShapeProbe.lora(rank), 4,
-                base == DataType.BFLOAT16 ? 2 : 4, 1, tokens, chunk, false).totalBytes());
+                base == DataType.BFLOAT16 ? 2 : 4, cacheType == DataType.BFLOAT16 ? 2 : 4, 1, tokens, chunk, false)
+                .totalBytes());
         out.put("rss_with_model_and_cache_bytes", residentBefore);
         try (PeakMemory memory = PeakMemory.start()) {
             long start = System.nanoTime();
@@ -76,5 +86,21 @@ public final class PeakChunkProbe {
             out.put("error", String.valueOf(e.getMessage()));
         }
         System.out.println(ProbeRunner.RESULT_PREFIX + out);
+    }
+
+    /** {@code kv} in {@code type}: as it is for fp32, else each layer's arrays cast (the float32 ones dropped). */
+    private static KeyValues narrowed(KeyValues kv, DataType type) {
+        if (type == DataType.FLOAT) {
+            return kv;
+        }
+        INDArray[] k = new INDArray[kv.layers()];
+        INDArray[] v = new INDArray[kv.layers()];
+        for (int l = 0; l < kv.layers(); l++) {
+            k[l] = kv.keys()[l].castTo(type);
+            v[l] = kv.values()[l].castTo(type);
+            kv.keys()[l].close();
+            kv.values()[l].close();
+        }
+        return new KeyValues(k, v);
     }
 }
